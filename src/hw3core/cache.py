@@ -1,0 +1,133 @@
+"""The experiment cache: one folder of artifacts per (experiment, profile, config).
+
+A finished entry is `<cache>/<experiment>/<key>/` with a `manifest.json` that lists
+every file with its size and SHA-256; it is written last, inside a `.partial` folder
+that is then renamed into place, so an entry either exists whole or not at all. The
+`.partial` folder survives a killed run and is where training resumes. A lock file
+serialises two renders that want the same entry: the second waits, then loads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from . import atomic
+
+MANIFEST = "manifest.json"
+
+
+class CorruptEntryError(RuntimeError):
+    """A cache entry whose files do not match its manifest (or that has none)."""
+
+
+def config_key(name: str, profile: str, config: dict[str, Any]) -> str:
+    """Stable short hash of everything that determines an experiment's result."""
+    canonical = json.dumps({"name": name, "profile": profile, "config": config}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """A finished, verified cache entry: read-only access to what a run produced."""
+
+    directory: Path
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+
+    def path(self, name: str) -> Path:
+        return self.directory / name
+
+    def history(self, name: str = "history.csv") -> pd.DataFrame:
+        return pd.read_csv(self.path(name))
+
+    def state_dict(self, name: str = "best.pt") -> dict[str, Any]:
+        return atomic.torch_load(self.path(name))
+
+    def load(self, name: str) -> Any:
+        """Any tensor-only `.pt` artifact (feature maps, embeddings, ...)."""
+        return atomic.torch_load(self.path(name))
+
+    def json(self, name: str) -> Any:
+        return json.loads(self.path(name).read_text())
+
+
+def write_manifest(directory: Path) -> None:
+    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST and not p.name.startswith("."))
+    entries = {str(p.relative_to(directory)): {"bytes": p.stat().st_size, "sha256": _sha256(p)} for p in files}
+    atomic.write_json(directory / MANIFEST, {"files": entries, "written": time.strftime("%Y-%m-%dT%H:%M:%S")})
+
+
+def verify(directory: Path, name: str, profile: str, config: dict[str, Any]) -> Artifacts:
+    """Check an entry against its manifest and its config; raise CorruptEntryError if off."""
+    manifest_path = directory / MANIFEST
+    if not manifest_path.exists():
+        raise CorruptEntryError(f"{directory}: no {MANIFEST}")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        for relative, expected in manifest["files"].items():
+            path = directory / relative
+            if not path.exists():
+                raise CorruptEntryError(f"{path}: missing")
+            if path.stat().st_size != expected["bytes"] or _sha256(path) != expected["sha256"]:
+                raise CorruptEntryError(f"{path}: contents differ from the manifest")
+        stored = json.loads((directory / "config.json").read_text())
+        metrics = json.loads((directory / "metrics.json").read_text())
+    except (OSError, KeyError, ValueError) as error:
+        raise CorruptEntryError(f"{directory}: unreadable ({error})") from error
+    if stored != {"name": name, "profile": profile, "config": config}:
+        raise CorruptEntryError(f"{directory}: config.json is for another configuration (stale entry)")
+    return Artifacts(directory=directory, config=config, metrics=metrics)
+
+
+class ExperimentCache:
+    """Locate, lock, verify and publish the entries of one cache root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def entry(self, name: str, key: str) -> Path:
+        return self.root / name / key
+
+    def partial(self, name: str, key: str) -> Path:
+        return self.root / name / f"{key}.partial"
+
+    @contextlib.contextmanager
+    def locked(self, name: str, key: str) -> Iterator[None]:
+        lock_path = self.root / name / f"{key}.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def quarantine(self, directory: Path) -> Path:
+        """Move a bad entry aside (never delete what a person may want to inspect)."""
+        target = directory.with_name(f"{directory.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        directory.rename(target)
+        return target
+
+    def publish(self, partial: Path, final: Path) -> None:
+        write_manifest(partial)
+        if final.exists():
+            shutil.rmtree(final)
+        partial.rename(final)

@@ -1,0 +1,49 @@
+"""Where the project reads data, writes its cache, and which device it trains on.
+
+Every location is an environment variable with a sensible default, so a user with a
+local copy of the data (or a GPU box) points the project at it without editing code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class MissingDataError(FileNotFoundError):
+    """A data set is not where the settings say; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    cache_dir: Path
+    device: torch.device
+
+    def require(self, path: Path, what: str, layout: str) -> Path:
+        """Return `path` if it exists, else fail with one actionable message."""
+        if path.exists():
+            return path
+        raise MissingDataError(
+            f"{what} not found at {path}.\n"
+            f"Set HW3_DATA_DIR to the folder that holds it (now: {self.data_dir}); expected layout:\n"
+            f"{layout}"
+        )
+
+
+def _default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment (HW3_DATA_DIR, HW3_CACHE_DIR, HW3_DEVICE)."""
+    data_dir = Path(os.environ.get("HW3_DATA_DIR", PROJECT_ROOT / "data")).expanduser()
+    cache_dir = Path(os.environ.get("HW3_CACHE_DIR", PROJECT_ROOT / ".hw3" / "cache")).expanduser()
+    device_name = os.environ.get("HW3_DEVICE")
+    device = torch.device(device_name) if device_name else _default_device()
+    return Settings(data_dir=data_dir.resolve(), cache_dir=cache_dir.resolve(), device=device)
