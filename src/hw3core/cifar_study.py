@@ -135,7 +135,7 @@ def _recipe(profile: Profile, lr: float, batch_size: int, label_smoothing: float
     """SGD with Nesterov momentum, linear warm-up then linear decay (one cycle), crop+flip."""
     return {
         "epochs": per_profile(profile, full=30, quick=10, smoke=2),
-        "batch_size": per_profile(profile, full=batch_size, quick=min(batch_size, 128), smoke=32),
+        "batch_size": per_profile(profile, full=batch_size, quick=64, smoke=32),
         "lr": lr,
         "momentum": 0.9,
         "nesterov": True,
@@ -246,16 +246,8 @@ def run(cfg: dict[str, Any], ctx: RunContext, *, name: str = "p1", on_epoch_end=
     }
 
 
-for _name in EXPERIMENTS:
-    register(
-        Experiment(
-            _name,
-            "p1",
-            f"P1({config(_name, 'smoke')['part']}): {config(_name, 'smoke')['title']} on CIFAR-10",
-            functools.partial(config, _name),
-            functools.partial(run, name=_name),
-        )
-    )
+for _name, (_part, _title, *_) in _parts("smoke").items():
+    register(Experiment(_name, "p1", f"P1({_part}): {_title} on CIFAR-10", functools.partial(config, _name), functools.partial(run, name=_name)))
 
 
 # ---- what the chapter shows --------------------------------------------------------
@@ -306,7 +298,7 @@ def history_table(artifacts) -> pd.DataFrame:
             "train acc (%)": 100 * h["train_acc"],
             "val loss": h["val_loss"],
             "val acc (%)": 100 * h["val_acc"],
-            "lr (epoch start)": [f"{lr:.3g}" for lr in h["lr"]],
+            "lr (% of peak)": 100 * h["lr"] / artifacts.config["train"]["lr"],
             "seconds": h["seconds"],
         }
     )
