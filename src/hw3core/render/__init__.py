@@ -56,9 +56,10 @@ def render_book(
     profile: str,
     only: list[Path] | None = None,
     formats: tuple[str, ...] = ("html", "pdf"),
+    output_dir: Path | None = None,
 ) -> RenderResult:
-    """Render the book (or the chapters in `only`) under `profile` into `_book/`."""
-    book = load_book(root, profile)
+    """Render the book (or the chapters in `only`) under `profile` into `_book/` (or `output_dir`)."""
+    book = load_book(root, profile, output_dir)
     known = {chapter.source for chapter in book.chapters}
     selected = [c for c in book.chapters if only is None or c.source in {Path(p) for p in only}]
     unknown = [str(p) for p in (only or []) if Path(p) not in known]

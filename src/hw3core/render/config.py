@@ -37,6 +37,7 @@ class BookConfig:
     profile: str
     raw: dict[str, Any]
     chapters: list[Chapter] = field(default_factory=list)
+    output_override: Path | None = None
 
     @property
     def book(self) -> dict[str, Any]:
@@ -44,7 +45,7 @@ class BookConfig:
 
     @property
     def output_dir(self) -> Path:
-        return self.root / self.raw.get("project", {}).get("output-dir", "_book")
+        return self.output_override or self.root / self.raw.get("project", {}).get("output-dir", "_book")
 
     @property
     def bibliography(self) -> list[Path]:
@@ -97,7 +98,7 @@ def _chapters(root: Path, entries: list[Any]) -> list[Chapter]:
     return chapters
 
 
-def load_book(root: Path, profile: str) -> BookConfig:
+def load_book(root: Path, profile: str, output_dir: Path | None = None) -> BookConfig:
     """Read `_quarto.yml` (+ `_quarto-<profile>.yml`) under `root`."""
     check_profile(profile)
     raw = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))
@@ -105,4 +106,4 @@ def load_book(root: Path, profile: str) -> BookConfig:
     if profile_file.exists():
         raw = merge(raw, yaml.safe_load(profile_file.read_text(encoding="utf-8")) or {})
     chapters = _chapters(root, raw.get("book", {}).get("chapters", []))
-    return BookConfig(root=root, profile=profile, raw=raw, chapters=chapters)
+    return BookConfig(root=root, profile=profile, raw=raw, chapters=chapters, output_override=output_dir)
