@@ -28,6 +28,12 @@ from .data import ImageSet, stratified_subset, synthetic_images
 from .settings import MissingDataError, Settings
 
 SPLITS = ("train", "val", "test")
+# The official split (Nilsback & Zisserman, 2008; torchvision's setid.mat): 10 images per
+# class for training and for validation, the remaining 6,149 for testing.
+OFFICIAL_SPLIT_SIZES = {"train": 1020, "val": 1020, "test": 6149}
+# Random resized crops: fraction of the image area kept, and aspect-ratio range.
+CROP_SCALE = (0.25, 1.0)
+CROP_RATIO = (3 / 4, 4 / 3)
 FLOWERS_CLASSES: tuple[str, ...] = tuple(torchvision.datasets.Flowers102.classes)
 FLOWERS_LAYOUT = (
     "  <HW3_DATA_DIR>/flowers-102/jpg/image_00001.jpg ... image_08189.jpg\n"
@@ -129,8 +135,8 @@ def random_resized_views(
     images: torch.Tensor,
     size: int,
     generator: torch.Generator,
-    scale: tuple[float, float] = (0.25, 1.0),
-    ratio: tuple[float, float] = (3 / 4, 4 / 3),
+    scale: tuple[float, float] = CROP_SCALE,
+    ratio: tuple[float, float] = CROP_RATIO,
 ) -> torch.Tensor:
     """Random resized crops (area fraction in `scale`, aspect in `ratio`) with random flips.
 

@@ -603,20 +603,34 @@ def final_table(results: dict[str, Artifacts]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def meta_transfer_net(name: str, profile: Profile) -> TransferNet:
+    """Backbone + new head built on the meta device: its shapes and counts, no memory, no weights."""
+    with torch.device("meta"):
+        return transfer_net(BACKBONES[name], class_count(data_config(profile)), 0.2, False, get_settings())
+
+
+def frozen_parameters(name: str, profile: Profile) -> dict[str, int]:
+    """Total and trainable parameters of backbone + new head, as PyTorch counts them."""
+    return parameter_counts(meta_transfer_net(name, profile))
+
+
+def feature_width(name: str) -> int:
+    """Width of the features the frozen backbone hands to the head."""
+    return meta_transfer_net(name, "full").head[1].in_features
+
+
 def comparison_table(outcomes: dict[str, Artifacts | MissingWeights], profile: Profile | None = None) -> pd.DataFrame:
-    """(d): parameters read from PyTorch (meta-device models), extraction time, accuracies.
+    """(d): parameters read from PyTorch, feature-extraction time, accuracies.
 
     Cells that would need missing weights are shown as "—", never as a number.
     """
     profile = profile or active_profile()
     rows = []
     for name, outcome in outcomes.items():
-        backbone = BACKBONES[name]
-        with torch.device("meta"):
-            counts = parameter_counts(transfer_net(backbone, class_count(data_config(profile)), 0.2, False, get_settings()))
-        row = {"backbone": backbone.title, "total parameters": f"{counts['total']:,}", "trainable parameters": f"{counts['trainable']:,}"}
+        counts = frozen_parameters(name, profile)
+        row = {"backbone": BACKBONES[name].title, "total parameters": f"{counts['total']:,}", "trainable parameters": f"{counts['trainable']:,}"}
         if isinstance(outcome, MissingWeights):
-            row |= {"feature width": "—", "extraction (s)": "—", "train acc (%)": "—", "val acc (%)": "—", "test acc (%)": "—"}
+            row |= {"feature width": "—", "extraction (s)": "—", **{f"{split} acc (%)": "—" for split in SPLITS}}
         else:
             extraction = experiments.result(features_name(name), profile).metrics
             final = outcome.metrics["final"]
@@ -626,6 +640,21 @@ def comparison_table(outcomes: dict[str, Artifacts | MissingWeights], profile: P
                 **{f"{split} acc (%)": f"{100 * final[split]['accuracy']:.1f}" for split in SPLITS},
             }
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def accuracy_rows(outcomes: dict[str, Artifacts | MissingWeights], scratch: Artifacts, profile: Profile | None = None) -> pd.DataFrame:
+    """Every finished model of P3 with its parameters and test accuracy (for the size plot)."""
+    profile = profile or active_profile()
+    rows = []
+    for name, outcome in outcomes.items():
+        if isinstance(outcome, Artifacts):
+            counts = frozen_parameters(name, profile)
+            accuracy = 100 * outcome.metrics["final"]["test"]["accuracy"]
+            rows.append({"model": f"{BACKBONES[name].title} (frozen)", "parameters": counts["total"], "trainable": counts["trainable"], "accuracy": accuracy})
+    counts = scratch.metrics["parameters"]
+    accuracy = 100 * scratch.metrics["final"]["test"]["accuracy"]
+    rows.append({"model": "MobileNetV2 (scratch)", "parameters": counts["total"], "trainable": counts["trainable"], "accuracy": accuracy})
     return pd.DataFrame(rows)
 
 
