@@ -141,3 +141,12 @@ def test_figures_are_figures():
     image = np.linspace(0, 1, 64 * 64).reshape(64, 64)
     assert isinstance(cm.plot_receptive_field(image, layers, [(4, 4), (0, 0)], footprint), Figure)
     assert isinstance(cm.plot_heads(cm.head_table()), Figure)
+
+
+def test_interior_neurons_see_only_real_pixels_and_the_rest_touch_padding():
+    layers = cm.standard_convs()
+    interior = cm.interior_neurons(layers)
+    for i in range(16):
+        lo, hi, clipped_lo, clipped_hi = cm.input_span(layers, i, 128)
+        assert (i in interior) == (lo >= 0 and hi <= 127)
+    assert interior == list(range(interior[0], interior[-1] + 1))

@@ -111,3 +111,24 @@ def test_figures_are_figures():
     x = w = np.array([[1, 2], [3, 4]])
     assert isinstance(tc.plot_scatter_steps(x, w), Figure)
     assert isinstance(tc.plot_zero_insertion(x, w), Figure)
+
+
+def evaluate(products: str) -> float:
+    """The sum written in a contribution-table cell, e.g. '1·4 + 2·3' -> 10."""
+    return sum(float(a) * float(b) for a, b in (term.split("·") for term in products.split(" + ") if term))
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_contribution_table_products_sum_to_each_output_value(stride):
+    x, w = random_case((2, 3), (3, 2), None, seed=stride)
+    table = tc.contribution_table(x, w, stride)
+    assert len(table) == tc.conv_transpose2d(x, w, stride).size
+    for products, value in zip(table["products x[i,j]·W[a,b]"], table["value"]):
+        assert evaluate(products) == pytest.approx(value)
+    count = sum(len([t for t in p.split(" + ") if t]) for p in table["products x[i,j]·W[a,b]"])
+    assert count == x.size * w.size
+
+
+def test_kernel_equal_to_stride_gives_each_output_cell_one_product():
+    table = tc.contribution_table(np.ones((3, 3)), np.ones((2, 2)), stride=2)
+    assert (table["products x[i,j]·W[a,b]"].str.count(r"\+") == 0).all()

@@ -493,6 +493,15 @@ def input_span(layers: list[Layer], index: int, input_size: int) -> tuple[int, i
     return lo, hi, max(lo, 0), min(hi, input_size - 1)
 
 
+def interior_neurons(layers: list[Layer], input_shape: Shape = INPUT_SHAPE) -> list[int]:
+    """Indices (along one axis) of last-layer neurons whose whole window lies on real pixels."""
+    shape = input_shape
+    for layer in layers:
+        shape = layer.output_shape(shape)
+    size = input_shape[-1]
+    return [i for i in range(shape[-1]) if input_span(layers, i, size)[:2] == input_span(layers, i, size)[2:]]
+
+
 def gradient_footprint(model: nn.Module, input_shape: Shape, neuron: tuple[int, int],
                        inputs: torch.Tensor | None = None) -> np.ndarray:
     """|d y / d x| summed over input channels, y = the outputs of all channels at `neuron`.

@@ -12,10 +12,12 @@ whose weight layout (C_in, C_out, kh, kw) they share.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -153,6 +155,25 @@ def pytorch_conv_transpose2d(x: np.ndarray, w: np.ndarray, stride: int = 1, padd
         stride=stride, padding=padding, output_padding=output_padding,
     )[0].numpy()
     return out[0] if single else out
+
+
+def contribution_table(x: np.ndarray, w: np.ndarray, stride: int = 1) -> pd.DataFrame:
+    """For each output cell of a single-channel example: which x[i,j] * W[a,b] products land there.
+
+    A cell (r, c) collects x[i, j] W[a, b] for every i s + a = r and j s + b = c.
+    """
+    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    full = conv_transpose2d(x, w, stride)
+    products: dict[tuple[int, int], list[str]] = {cell: [] for cell in np.ndindex(*full.shape)}
+    for (i, j), (a, b) in itertools.product(np.ndindex(*x.shape), np.ndindex(*w.shape)):
+        products[(i * stride + a, j * stride + b)].append(f"{x[i, j]:g}·{w[a, b]:g}")
+    return pd.DataFrame(
+        {
+            "output cell": [f"({r}, {c})" for r, c in products],
+            "products x[i,j]·W[a,b]": [" + ".join(terms) for terms in products.values()],
+            "value": [full[cell] for cell in products],
+        }
+    )
 
 
 # --- display ----------------------------------------------------------------------------
