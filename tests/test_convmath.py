@@ -90,8 +90,11 @@ def test_head_table_totals_are_the_whole_models_and_the_fc_share_is_consistent()
         assert sum(p.numel() for p in model.parameters()) == row["total (PyTorch)"]
         last = model[-1]
         assert isinstance(last, nn.Linear) and last.out_features == cm.CLASSES
+    np.testing.assert_allclose(heads["head share (%)"], 100 * heads["head params"] / heads["total (PyTorch)"])
     flatten = heads[heads["head"] == "Flatten + FC"]
-    assert (flatten["head params"] == 16 * 16 * 256 * cm.CLASSES + cm.CLASSES).all()
+    features = int(np.prod(cm.build(cm.standard_convs())(torch.zeros(1, *cm.INPUT_SHAPE)).shape))
+    assert (flatten["head params"] == features * cm.CLASSES + cm.CLASSES).all()
+    assert (flatten["head mults"] == features * cm.CLASSES).all()
     assert (heads.groupby("backbone")["total (PyTorch)"].idxmin() == heads[heads["head"] == "GAP + FC"].index).all()
 
 

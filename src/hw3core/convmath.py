@@ -255,6 +255,13 @@ HEADS: dict[str, list[Layer]] = {
 BACKBONES = {"(b) standard": standard_convs, "(c) separable": separable_convs}
 
 
+def output_shape(layers: list[Layer], input_shape: Shape = INPUT_SHAPE) -> Shape:
+    """The shape that leaves the last layer, by the closed forms."""
+    for layer in layers:
+        input_shape = layer.output_shape(input_shape)
+    return input_shape
+
+
 def build(layers: list[Layer], input_shape: Shape = INPUT_SHAPE) -> nn.Sequential:
     """The nn.Sequential the specs describe, each layer built for the shape that reaches it."""
     modules = []
@@ -382,26 +389,26 @@ def separable_ratio_table(
 def head_table(input_shape: Shape = INPUT_SHAPE) -> pd.DataFrame:
     """Part (d): every backbone with every classifier head, totals measured on the whole model.
 
-    `head params` are the parameters after the last conv of the backbone; `head share` is
-    their fraction of the total.
+    `head` columns count what comes after the backbone's last conv; `head share (%)` is the
+    head's percentage of all parameters.
     """
     rows = []
     for backbone_name, backbone in BACKBONES.items():
         convs = backbone()
-        conv_params = measure(lambda: build(convs, input_shape), input_shape).params
+        body = measure(lambda: build(convs, input_shape), input_shape)
         for head_name, head in HEADS.items():
             layers = [*convs, *head]
             whole = measure(lambda: build(layers, input_shape), input_shape)
-            formula = sum(_layer_params(layers, input_shape))
             rows.append(
                 {
                     "backbone": backbone_name,
                     "head": head_name,
-                    "head params": whole.params - conv_params,
-                    "total (formula)": formula,
+                    "head params": whole.params - body.params,
+                    "total (formula)": sum(_layer_params(layers, input_shape)),
                     "total (PyTorch)": whole.params,
-                    "head share": (whole.params - conv_params) / whole.params,
-                    "mults (PyTorch)": whole.mults,
+                    "head share (%)": 100 * (whole.params - body.params) / whole.params,
+                    "head mults": whole.mults - body.mults,
+                    "total mults": whole.mults,
                 }
             )
     return pd.DataFrame(rows)
@@ -420,7 +427,7 @@ def plot_heads(heads: pd.DataFrame) -> Figure:
     fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.4))
     labels = [f"{b.split()[0]} {h}" for b, h in zip(heads["backbone"], heads["head"])]
     colors = ["tab:blue" if b.startswith("(b)") else "tab:orange" for b in heads["backbone"]]
-    for ax, column, title in zip(axes, ["total (PyTorch)", "mults (PyTorch)"], ["parameters", "multiplications"]):
+    for ax, column, title in zip(axes, ["total (PyTorch)", "total mults"], ["parameters", "multiplications"]):
         ax.barh(labels, heads[column], color=colors)
         ax.set_xscale("log")
         ax.set_title(title)
@@ -495,11 +502,8 @@ def input_span(layers: list[Layer], index: int, input_size: int) -> tuple[int, i
 
 def interior_neurons(layers: list[Layer], input_shape: Shape = INPUT_SHAPE) -> list[int]:
     """Indices (along one axis) of last-layer neurons whose whole window lies on real pixels."""
-    shape = input_shape
-    for layer in layers:
-        shape = layer.output_shape(shape)
-    size = input_shape[-1]
-    return [i for i in range(shape[-1]) if input_span(layers, i, size)[:2] == input_span(layers, i, size)[2:]]
+    spans = [input_span(layers, i, input_shape[-1]) for i in range(output_shape(layers, input_shape)[-1])]
+    return [i for i, (lo, hi, clipped_lo, clipped_hi) in enumerate(spans) if (lo, hi) == (clipped_lo, clipped_hi)]
 
 
 def gradient_footprint(model: nn.Module, input_shape: Shape, neuron: tuple[int, int],
