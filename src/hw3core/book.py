@@ -47,8 +47,12 @@ def chapter_setup() -> Markdown | None:
 
 
 def table(frame: pd.DataFrame, digits: int = 3, index: bool = False) -> Markdown:
-    """A DataFrame as a Pandoc pipe table: thousands separators, fixed decimals."""
-    return Markdown(frame.to_markdown(index=index, floatfmt=f",.{digits}f", intfmt=","))
+    """A DataFrame as a Pandoc pipe table: thousands separators, fixed decimals.
+
+    Cast to object first: an all-numeric frame would otherwise reach tabulate as one float
+    array, and its integer columns would be printed with decimals.
+    """
+    return Markdown(frame.astype(object).to_markdown(index=index, floatfmt=f",.{digits}f", intfmt=","))
 
 
 def number(value: float, digits: int = 0) -> str:
