@@ -39,7 +39,7 @@ def test_every_closed_form_matches_pytorch_on_cpu(layer, shape):
 
 
 def test_meta_and_cpu_measures_agree_on_the_whole_network():
-    layers = [*cm.standard_convs(), *cm.HEADS["Flatten + FC"]]
+    layers = [*cm.standard_convs(), *cm.HEADS["Flatten+FC"]]
     meta = cm.measure(lambda: cm.build(layers), cm.INPUT_SHAPE)
     cpu = cm.measure(lambda: cm.build(layers), cm.INPUT_SHAPE, device="cpu")
     assert meta == cpu
@@ -91,11 +91,11 @@ def test_head_table_totals_are_the_whole_models_and_the_fc_share_is_consistent()
         last = model[-1]
         assert isinstance(last, nn.Linear) and last.out_features == cm.CLASSES
     np.testing.assert_allclose(heads["head share (%)"], 100 * heads["head params"] / heads["total (PyTorch)"])
-    flatten = heads[heads["head"] == "Flatten + FC"]
+    flatten = heads[heads["head"] == "Flatten+FC"]
     features = int(np.prod(cm.build(cm.standard_convs())(torch.zeros(1, *cm.INPUT_SHAPE)).shape))
     assert (flatten["head params"] == features * cm.CLASSES + cm.CLASSES).all()
     assert (flatten["head mults"] == features * cm.CLASSES).all()
-    assert (heads.groupby("backbone")["total (PyTorch)"].idxmin() == heads[heads["head"] == "GAP + FC"].index).all()
+    assert (heads.groupby("backbone")["total (PyTorch)"].idxmin() == heads[heads["head"] == "GAP+FC"].index).all()
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,9 @@ Conventions (stated once, used everywhere):
   MAC). Bias additions, ReLU and averaging are not multiplications by weights and are
   not counted. `FlopCounterMode` reports FLOPs = 2 x MACs (a multiply and an add) for
   convolutions and matrix products, so multiplications = FLOPs / 2.
+
+Figures are made with `Figure()`, not pyplot: a chapter cell that returns one then shows
+it once (the inline backend would display a pyplot figure a second time).
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Protocol
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -244,15 +246,15 @@ def separable_convs() -> list[Layer]:
 
 
 HEADS: dict[str, list[Layer]] = {
-    "Flatten + FC": [Flatten(), Linear("FC", CLASSES)],
-    f"1x1 conv ({BOTTLENECK_CHANNELS}) + Flatten + FC": [
+    "Flatten+FC": [Flatten(), Linear("FC", CLASSES)],
+    f"1x1({BOTTLENECK_CHANNELS})+Flatten+FC": [
         Conv("1x1 bottleneck", BOTTLENECK_CHANNELS, kernel=1),
         Flatten(),
         Linear("FC", CLASSES),
     ],
-    "GAP + FC": [GlobalAvgPool(), Linear("FC", CLASSES)],
+    "GAP+FC": [GlobalAvgPool(), Linear("FC", CLASSES)],
 }
-BACKBONES = {"(b) standard": standard_convs, "(c) separable": separable_convs}
+BACKBONES = {"(b)": standard_convs, "(c)": separable_convs}
 
 
 def output_shape(layers: list[Layer], input_shape: Shape = INPUT_SHAPE) -> Shape:
@@ -424,8 +426,9 @@ def _layer_params(layers: list[Layer], shape: Shape) -> list[int]:
 
 def plot_heads(heads: pd.DataFrame) -> Figure:
     """Bar charts (log scale) of total parameters and multiplications per architecture."""
-    fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.4))
-    labels = [f"{b.split()[0]} {h}" for b, h in zip(heads["backbone"], heads["head"])]
+    fig = Figure(figsize=(8.0, 3.4))
+    axes = fig.subplots(1, 2)
+    labels = [f"{b} {h}" for b, h in zip(heads["backbone"], heads["head"])]
     colors = ["tab:blue" if b.startswith("(b)") else "tab:orange" for b in heads["backbone"]]
     for ax, column, title in zip(axes, ["total (PyTorch)", "total mults"], ["parameters", "multiplications"]):
         ax.barh(labels, heads[column], color=colors)
@@ -555,7 +558,8 @@ def plot_receptive_field(image: np.ndarray, layers: list[Layer], neurons: list[t
     `effective_receptive_field`) around that neuron's theoretical field.
     """
     size = image.shape[0]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8.0, 4.0))
+    fig = Figure(figsize=(8.0, 4.0))
+    left, right = fig.subplots(1, 2)
     pad = int((receptive_field_table(layers).iloc[-1]["receptive field"] - 1) / 2)
     left.imshow(image, cmap="gray", extent=(-0.5, size - 0.5, size - 0.5, -0.5), zorder=1)
     left.add_patch(Rectangle((-pad - 0.5, -pad - 0.5), size + 2 * pad, size + 2 * pad, fill=False,

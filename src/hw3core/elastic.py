@@ -7,13 +7,15 @@ corners, edge midpoints and centre; a cubic spline (`scipy.ndimage.zoom`, order 
 through them and fills in every pixel; the image is then resampled at the displaced
 positions (`map_coordinates`, cubic for images, nearest for label maps so that labels
 stay labels). Everything is driven by one seed.
+
+Figures are made with `Figure()`, not pyplot: a chapter cell that returns one then shows
+it once (the inline backend would display a pyplot figure a second time).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from scipy.ndimage import map_coordinates, zoom
@@ -73,7 +75,8 @@ def plot_elastic(image: np.ndarray, deformation: Deformation, spacing: int = 32,
     h, w = image.shape[:2]
     field = deformation.field
     lines_r, lines_c = np.arange(0, h, spacing), np.arange(0, w, spacing)
-    fig, (orig, warped, magnitude) = plt.subplots(1, 3, figsize=(10.0, 3.7))
+    fig = Figure(figsize=(10.0, 3.7))
+    orig, warped, magnitude = fig.subplots(1, 3)
     orig.imshow(image, cmap="gray", vmin=0, vmax=1)
     orig.hlines(lines_r, -0.5, w - 0.5, color="yellow", linewidth=0.5)
     orig.vlines(lines_c, -0.5, h - 0.5, color="yellow", linewidth=0.5)

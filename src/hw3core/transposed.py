@@ -8,6 +8,9 @@ of the input with s-1 zeros inserted between elements and k-1-p zeros padded aro
 with the kernel flipped in both spatial axes and its in/out channel roles swapped
 (Dumoulin & Visin, 2016). Both are checked against `torch.nn.functional.conv_transpose2d`,
 whose weight layout (C_in, C_out, kh, kw) they share.
+
+Figures are made with `Figure()`, not pyplot: a chapter cell that returns one then shows
+it once (the inline backend would display a pyplot figure a second time).
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from numpy.lib.stride_tricks import sliding_window_view
 
 
@@ -214,7 +217,7 @@ def _draw_matrix(ax: Axes, a: np.ndarray, colors: np.ndarray | None = None, titl
     for r in range(rows):
         for c in range(cols):
             fill = "white" if colors is None or colors[r][c] is None else colors[r][c]
-            ax.add_patch(plt.Rectangle((c, r), 1, 1, facecolor=fill, edgecolor="0.4", linewidth=0.8))
+            ax.add_patch(Rectangle((c, r), 1, 1, facecolor=fill, edgecolor="0.4", linewidth=0.8))
             ax.text(c + 0.5, r + 0.5, f"{a[r, c]:g}", ha="center", va="center", fontsize=9)
     ax.set_xlim(-0.05, cols + 0.05)
     ax.set_ylim(rows + 0.05, -0.05)
@@ -231,8 +234,8 @@ def plot_scatter_steps(x: np.ndarray, w: np.ndarray, strides: tuple[int, ...] = 
     """
     x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
     n = x.size
-    fig, axes = plt.subplots(len(strides), n + 3, figsize=(1.35 * (n + 3), 1.9 * len(strides)),
-                             gridspec_kw={"width_ratios": [2, 2] + [4] * (n + 1)}, squeeze=False)
+    fig = Figure(figsize=(1.35 * (n + 3), 1.9 * len(strides)))
+    axes = fig.subplots(len(strides), n + 3, gridspec_kw={"width_ratios": [2, 2] + [4] * (n + 1)}, squeeze=False)
     element_colors = np.array(_PALETTE[:n], dtype=object).reshape(x.shape)
     for row, stride in zip(axes, strides):
         parts = partial_outputs(x, w, stride)
@@ -255,8 +258,8 @@ def plot_zero_insertion(x: np.ndarray, w: np.ndarray, strides: tuple[int, ...] =
     of the convolution (the kernel over the top-left corner) is outlined.
     """
     x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
-    fig, axes = plt.subplots(len(strides), 3, figsize=(7.0, 2.6 * len(strides)),
-                             gridspec_kw={"width_ratios": [6, 2, 4]}, squeeze=False)
+    fig = Figure(figsize=(7.0, 2.6 * len(strides)))
+    axes = fig.subplots(len(strides), 3, gridspec_kw={"width_ratios": [6, 2, 4]}, squeeze=False)
     for row, stride in zip(axes, strides):
         view = zero_insertion(x, w, stride, padding)
         pad = w.shape[0] - 1 - padding
@@ -264,7 +267,7 @@ def plot_zero_insertion(x: np.ndarray, w: np.ndarray, strides: tuple[int, ...] =
         colors[pad:pad + view.upsampled.shape[0], pad:pad + view.upsampled.shape[1]] = "white"
         colors[pad:pad + view.upsampled.shape[0]:stride, pad:pad + view.upsampled.shape[1]:stride] = "#b3cde3"
         _draw_matrix(row[0], view.padded, colors, f"stride {stride}: zeros inserted, padded by {pad}")
-        row[0].add_patch(plt.Rectangle((0, 0), w.shape[1], w.shape[0], fill=False, edgecolor="tab:red", linewidth=2))
+        row[0].add_patch(Rectangle((0, 0), w.shape[1], w.shape[0], fill=False, edgecolor="tab:red", linewidth=2))
         _draw_matrix(row[1], view.flipped, None, "flipped W")
         _draw_matrix(row[2], view.output, None, "ordinary convolution")
     fig.tight_layout()
