@@ -19,8 +19,8 @@ it once (the inline backend would display a pyplot figure a second time).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np

@@ -41,7 +41,9 @@ class UNet(nn.Module):
         widths = [base * 2**level for level in range(depth + 1)]
         self.down = nn.ModuleList(double_conv(c_in, c_out) for c_in, c_out in zip([in_channels, *widths], widths))
         self.pool = nn.MaxPool2d(2)
-        self.up = nn.ModuleList(nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2) for i in reversed(range(depth)))
+        self.up = nn.ModuleList(
+            nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2) for i in reversed(range(depth))
+        )
         self.dec = nn.ModuleList(double_conv(2 * widths[i], widths[i]) for i in reversed(range(depth)))
         self.head = nn.Conv2d(base, classes, 1)
 
