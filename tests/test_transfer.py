@@ -99,7 +99,8 @@ def test_missing_weights_give_the_clear_message_and_no_numbers(tmp_path, monkeyp
     assert "resnet50-0676ba61.pth" in missing.note().data and "resnet50-0676ba61.pth" in missing.message()
     assert isinstance(transfer.imagenet_classifier("quick"), transfer.MissingWeights)
     table = transfer.comparison_table({"resnet50": missing}, profile="quick")
-    assert (table.filter(like="acc").iloc[0] == "—").all() and table.iloc[0]["extraction (s)"] == "—"
+    assert (table.filter(like="(%)").iloc[0] == "—").all() and table.iloc[0]["extract (s)"] == "—"
+    assert table.iloc[0]["parameters"] == f"{transfer.frozen_parameters('resnet50', 'quick')['total']:,}"
     assert not list((tmp_path / "cache").glob("p3-*/*"))  # nothing was run or cached
 
 

@@ -628,16 +628,16 @@ def comparison_table(outcomes: dict[str, Artifacts | MissingWeights], profile: P
     rows = []
     for name, outcome in outcomes.items():
         counts = frozen_parameters(name, profile)
-        row = {"backbone": BACKBONES[name].title, "total parameters": f"{counts['total']:,}", "trainable parameters": f"{counts['trainable']:,}"}
+        row = {"backbone": BACKBONES[name].title, "parameters": f"{counts['total']:,}", "trainable": f"{counts['trainable']:,}"}
         if isinstance(outcome, MissingWeights):
-            row |= {"feature width": "—", "extraction (s)": "—", **{f"{split} acc (%)": "—" for split in SPLITS}}
+            row |= {"width": "—", "extract (s)": "—", **{f"{split} (%)": "—" for split in SPLITS}}
         else:
             extraction = experiments.result(features_name(name), profile).metrics
             final = outcome.metrics["final"]
             row |= {
-                "feature width": str(extraction["feature_dim"]),
-                "extraction (s)": f"{extraction['extraction_seconds']:.1f}",
-                **{f"{split} acc (%)": f"{100 * final[split]['accuracy']:.1f}" for split in SPLITS},
+                "width": str(extraction["feature_dim"]),
+                "extract (s)": f"{extraction['extraction_seconds']:.1f}",
+                **{f"{split} (%)": f"{100 * final[split]['accuracy']:.1f}" for split in SPLITS},
             }
         rows.append(row)
     return pd.DataFrame(rows)

@@ -1,12 +1,11 @@
 """Figures for the transfer-learning chapter (P3): curves, a prediction, accuracy against size.
 
-Each function takes results (histories, tables) and returns one matplotlib Figure, so a
-chapter cell is a single call. Labels are English: matplotlib does not shape Persian.
+Each function takes results (histories, tables) and returns one matplotlib Figure (not
+managed by pyplot, so it is shown exactly once), so a chapter cell is a single call. Labels are English: matplotlib does not shape Persian.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
@@ -15,7 +14,8 @@ from matplotlib.lines import Line2D
 
 def training_curves(histories: dict[str, pd.DataFrame]) -> Figure:
     """Loss and accuracy per epoch: one colour per model, train solid, validation dashed."""
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(8.0, 3.4), layout="constrained")
+    fig = Figure(figsize=(8.0, 3.4), layout="constrained")
+    loss_ax, acc_ax = fig.subplots(1, 2)
     for i, (label, history) in enumerate(histories.items()):
         colour = f"C{i}"
         for split, style in (("train", "-"), ("val", "--")):
@@ -31,7 +31,8 @@ def training_curves(histories: dict[str, pd.DataFrame]) -> Figure:
 
 def prediction_figure(image: torch.Tensor, table: pd.DataFrame, source: str) -> Figure:
     """The image beside a bar chart of its most probable classes."""
-    fig, (image_ax, bar_ax) = plt.subplots(1, 2, figsize=(8.0, 3.0), layout="constrained", width_ratios=[1, 1.3])
+    fig = Figure(figsize=(8.0, 3.0), layout="constrained")
+    image_ax, bar_ax = fig.subplots(1, 2, width_ratios=[1, 1.3])
     image_ax.imshow(image.permute(1, 2, 0).numpy())
     image_ax.set_title(source, fontsize="small")
     image_ax.axis("off")
@@ -48,10 +49,11 @@ def accuracy_vs_parameters(rows: pd.DataFrame) -> Figure:
 
     `rows` has columns model, parameters, test accuracy (%), trainable parameters.
     """
-    fig, ax = plt.subplots(figsize=(6.0, 3.4), layout="constrained")
+    fig = Figure(figsize=(6.0, 3.4), layout="constrained")
+    ax = fig.subplots()
     for i, row in enumerate(rows.itertuples(index=False)):
         ax.scatter(row.parameters, row.accuracy, s=60, color=f"C{i}")
-        ax.annotate(f"{row.model}\n({row.trainable:,} trainable)", (row.parameters, row.accuracy), xytext=(6, -4), textcoords="offset points", fontsize="small")
+        ax.annotate(f"{row.model}\n({row.trainable:,} trainable)", (row.parameters, row.accuracy), xytext=(6, -4 - 14 * (i % 2)), textcoords="offset points", fontsize="small")
     ax.set_xscale("log")
     ax.set(xlabel="total parameters (log scale)", ylabel="test accuracy (%)")
     ax.margins(x=0.35, y=0.2)
