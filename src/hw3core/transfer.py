@@ -98,7 +98,7 @@ class MissingWeights:
         """The one sentence the chapter shows where the result would be."""
         return Markdown(
             "::: {.callout-important}\n## وزن‌های ازپیش‌آموزش‌دیده در دسترس نیست\n"
-            f"وزن‌های ImageNetِ {self.title} (فایلِ `{self.file}`) در این محیط نیست و بارگیری هم نشد"
+            f"وزن‌های ImageNet برای {self.title} (فایلِ `{self.file}`) در این محیط نیست و بارگیری هم نشد"
             f" (`{self.reason}`)، پس نتیجهٔ این بخش اینجا نمی‌آید و هیچ عددی به جای آن ساخته نشده است؛"
             " با گذاشتنِ فایل در `$TORCH_HOME/hub/checkpoints/` یا `HW3_DATA_DIR/weights/` و ساختنِ دوبارهٔ کتاب، نتیجه همین‌جا ظاهر می‌شود.\n:::\n"
         )
