@@ -10,7 +10,7 @@ retraining and `hw3 train` can fill the cache ahead of time on another machine.
 from __future__ import annotations
 
 import importlib
-import sys
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,8 @@ from . import atomic
 from .cache import Artifacts, CorruptEntryError, ExperimentCache, config_key, verify
 from .profiles import Profile, active_profile, check_profile
 from .settings import Settings, get_settings
+
+log = logging.getLogger("hw3.experiments")
 
 # Modules that register experiments when imported; each chapter's module adds itself.
 EXPERIMENT_MODULES = ("hw3core.toy",)
@@ -105,14 +107,11 @@ def result(name: str, profile: str | None = None, settings: Settings | None = No
                 return verify(final, name, profile, config)
             except CorruptEntryError as error:
                 moved = cache.quarantine(final)
-                print(f"hw3: cache entry rejected ({error}); moved to {moved}, recomputing", file=sys.stderr)
+                log.warning("cache entry rejected (%s); moved to %s, recomputing", error, moved)
         partial = cache.partial(name, key)
         resuming = partial.exists()
         partial.mkdir(parents=True, exist_ok=True)
-        print(
-            f"hw3: {'resuming' if resuming else 'running'} experiment {name} [{profile}] on {settings.device}",
-            file=sys.stderr,
-        )
+        log.info("%s experiment %s [%s] on %s", "resuming" if resuming else "running", name, profile, settings.device)
         atomic.write_json(partial / "config.json", {"name": name, "profile": profile, "config": config})
         started = time.perf_counter()
         metrics = experiment.run(config, RunContext(partial, settings.device, profile, settings))
