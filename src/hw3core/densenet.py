@@ -5,13 +5,16 @@ weights on the meta device: parameter counts and tensor shapes are exact there a
 memory or arithmetic is spent. The published ImageNet accuracies come from the weights
 enums' metadata (no download). A small dense block written here serves the multi-modal
 model of the last question and is checked against torchvision's block in the tests.
+
+Figures are built as matplotlib.figure.Figure, not through pyplot: a chapter cell that
+returns one then shows it exactly once (pyplot's inline backend would show it again)
+and no figure piles up in pyplot's registry.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
@@ -76,7 +79,8 @@ def family_table(names: tuple[str, ...] = DENSENETS + RESNETS, size: int = 224) 
 
 def family_figure(table: pd.DataFrame) -> Figure:
     """Top-1 against parameters and against multiply-adds, one line per family."""
-    fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.4), sharey=True)
+    fig = Figure(figsize=(8.0, 3.4), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
     for ax, column in zip(axes, ["parameters (M)", "multiply-adds (G)"]):
         for family, rows in table.groupby("family", sort=False):
             rows = rows.sort_values(column)
@@ -92,7 +96,6 @@ def family_figure(table: pd.DataFrame) -> Figure:
         ax.set_xlabel(column)
     axes[0].set_ylabel("ImageNet top-1 (%)")
     axes[0].legend()
-    fig.tight_layout()
     return fig
 
 
@@ -162,7 +165,9 @@ def dense_block_table(model: DenseNet, size: int = 224) -> pd.DataFrame:
                 "after transition": transition[1] if transition else None,
             }
         )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    frame["after transition"] = frame["after transition"].astype("Int64")
+    return frame
 
 
 def _trace(model: nn.Module, modules: dict[str, nn.Module], size: int) -> dict[str, tuple]:
@@ -251,13 +256,13 @@ def gradient_flow(depth: int = 40, width: int = 32, growth: int = 12, seed: int 
 
 
 def gradient_flow_figure(frame: pd.DataFrame) -> Figure:
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    fig = Figure(figsize=(6.5, 3.2), layout="constrained")
+    ax = fig.subplots()
     for connection in ("plain", "residual", "dense"):
         ax.semilogy(frame["layer"], frame[connection], label=connection)
     ax.set_xlabel("layer l (1 = nearest the input)")
     ax.set_ylabel("‖∂L/∂x_l‖ / ‖∂L/∂x_last‖")
     ax.legend()
-    fig.tight_layout()
     return fig
 
 

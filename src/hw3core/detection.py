@@ -4,6 +4,10 @@ the YOLOv2 box parametrisation, and softmax against independent sigmoids.
 Everything is written from scratch in a few lines of tensor code so the chapter can show
 it; the tests hold it against torchvision.ops (box_iou, nms, batched_nms).
 Boxes are (x1, y1, x2, y2) unless the name says (w, h).
+
+Figures are built as matplotlib.figure.Figure, not through pyplot: a chapter cell that
+returns one then shows it exactly once (pyplot's inline backend would show it again)
+and no figure piles up in pyplot's registry.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import matplotlib.pyplot as plt
+from matplotlib import colormaps
 import numpy as np
 import pandas as pd
 import torch
@@ -91,8 +95,9 @@ def synthetic_scene(seed: int = 0, per_object: int = 6, size: int = 100) -> Scen
 def nms_figure(scene: Scene, iou_threshold: float = 0.5) -> Figure:
     """All detections (left) and what per-class NMS keeps (right)."""
     keep = batched_nms(scene.boxes, scene.scores, scene.classes, iou_threshold)
-    colors = plt.get_cmap("tab10").colors
-    fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.9))
+    colors = colormaps["tab10"].colors
+    fig = Figure(figsize=(7.6, 3.9), layout="constrained")
+    axes = fig.subplots(1, 2)
     panels = [(axes[0], torch.arange(len(scene.boxes)), f"before NMS: {len(scene.boxes)} boxes"),
               (axes[1], keep, f"after per-class NMS (IoU > {iou_threshold}): {len(keep)} boxes")]
     for ax, indices, title in panels:
@@ -109,7 +114,6 @@ def nms_figure(scene: Scene, iou_threshold: float = 0.5) -> Figure:
         ax.set_aspect("equal")
         ax.set_title(title, fontsize=8.5)
         ax.grid(False)
-    fig.tight_layout()
     return fig
 
 
@@ -232,7 +236,8 @@ def anchor_curve(wh: np.ndarray, ks: range = range(1, 10), seed: int = 0) -> pd.
 
 def anchor_figure(wh: np.ndarray, curve: pd.DataFrame, k: int = 5, seed: int = 0) -> Figure:
     """The boxes with k centroids from each distance, and average IoU against k."""
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.4))
+    fig = Figure(figsize=(10.5, 3.4), layout="constrained")
+    axes = fig.subplots(1, 3)
     for ax, metric, title in [(axes[0], "iou", "d = 1 − IoU"), (axes[1], "euclidean", "Euclidean")]:
         anchors = kmeans_anchors(wh, k, metric, seed)
         assignment = _distance(wh, anchors, metric).argmin(axis=1)
@@ -249,7 +254,6 @@ def anchor_figure(wh: np.ndarray, curve: pd.DataFrame, k: int = 5, seed: int = 0
     axes[2].plot([len(hand)], [mean_best_iou(wh, hand)], "r^", label="hand-picked (3 scales × 3 ratios)")
     axes[2].set(xlabel="number of anchors k", ylabel="average IoU")
     axes[2].legend(fontsize=7)
-    fig.tight_layout()
     return fig
 
 
@@ -286,7 +290,8 @@ def outside_cell(centres: torch.Tensor, cell: tuple[int, int]) -> float:
 
 
 def centre_figure(spread: dict[str, torch.Tensor], cell: tuple[int, int] = (6, 6), grid: int = 13) -> Figure:
-    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.6))
+    fig = Figure(figsize=(7.2, 3.6), layout="constrained")
+    axes = fig.subplots(1, 2)
     titles = {"offset": "unconstrained offsets x = x_a + t_x w_a", "direct": "direct: b_x = σ(t_x) + c_x"}
     for ax, name in zip(axes, ("offset", "direct")):
         centres = spread[name]
@@ -296,5 +301,4 @@ def centre_figure(spread: dict[str, torch.Tensor], cell: tuple[int, int] = (6, 6
                yticks=range(0, grid + 1, 1), xticklabels=[], yticklabels=[])
         ax.grid(True, alpha=0.5)
         ax.set_title(f"{titles[name]}\noutside the cell: {100 * outside_cell(centres, cell):.0f}%", fontsize=8.5)
-    fig.tight_layout()
     return fig

@@ -3,13 +3,16 @@
 The drawings are plain matplotlib so they are produced by the book itself (no external
 drawing tool, no network) and can print numbers computed from the real modules.
 Labels are English: matplotlib does not shape right-to-left Persian text.
+
+Figures are built as matplotlib.figure.Figure, not through pyplot: a chapter cell that
+returns one then shows it exactly once (pyplot's inline backend would show it again)
+and no figure piles up in pyplot's registry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
@@ -51,7 +54,8 @@ class Box:
 
 def canvas(width: float, height: float, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     """An empty drawing area with data coordinates 0..width by 0..height and no axes."""
-    fig, ax = plt.subplots(figsize=figsize)
+    fig = Figure(figsize=figsize)
+    ax = fig.subplots()
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
     ax.set_aspect("equal")
