@@ -416,18 +416,20 @@ def multimodal_shapes(
     return shapes
 
 
-def multimodal_figure(num_classes: int = 14, vocab_size: int = 10_000, length: int = 32) -> Figure:
+def multimodal_figure(
+    num_classes: int = 14, vocab_size: int = 10_000, image_size: int = 224, length: int = 32
+) -> Figure:
     """The proposed image + text DenseNet, every shape traced from ImageTextDenseNet."""
     with torch.device("meta"):
         model = ImageTextDenseNet(num_classes, vocab_size)
-    s = multimodal_shapes(model, length=length)
+    s = multimodal_shapes(model, image_size, length)
     params = {name: count_parameters(part) for name, part in model.named_children()}
 
     def dims(shape: tuple[int, ...]) -> str:
         return "×".join(str(v) for v in shape)
 
     fig, ax = canvas(13.2, 6.4, figsize=(8.6, 4.3))
-    image_in = box(ax, 0.1, 4.6, 1.8, 0.9, "image\n3×224×224", PALETTE["image"])
+    image_in = box(ax, 0.1, 4.6, 1.8, 0.9, f"image\n3×{image_size}×{image_size}", PALETTE["image"])
     trunk = box(
         ax, 2.3, 4.45, 3.3, 1.2,
         f"DenseNet-121 stem +\ndense blocks 1–3 + transitions\nout {dims(s['image trunk'])}\n"

@@ -17,6 +17,7 @@ from torch import nn
 
 COCO_CLASSES = 80
 MULTISCALE_SIZES = tuple(range(320, 608 + 1, 32))
+MULTISCALE_EVERY = 10  # batches between two size changes in YOLOv2's training
 
 
 def conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1, batch_norm: bool = True) -> nn.Sequential:
@@ -238,7 +239,7 @@ def _v1_fit(model: YOLOv1, size: int) -> str:
     return f"{grid}×{grid} map: runs"
 
 
-def multiscale_schedule(batches: int, every: int = 10, sizes: tuple[int, ...] = MULTISCALE_SIZES,
+def multiscale_schedule(batches: int, every: int = MULTISCALE_EVERY, sizes: tuple[int, ...] = MULTISCALE_SIZES,
                         seed: int = 0) -> list[int]:
     """YOLOv2's training sizes: every `every` batches draw a new input size from `sizes`."""
     rng = np.random.default_rng(seed)
@@ -259,13 +260,13 @@ def architecture_table(classes: int = COCO_CLASSES) -> pd.DataFrame:
         rows.append(
             {
                 "version": version,
-                "conv layers": len(convs),
-                "stride-2 convs": sum(m.stride == (2, 2) for m in convs),
-                "max-pool layers": count(nn.MaxPool2d),
-                "fully connected": count(nn.Linear),
-                "residual blocks": count(Residual),
-                "upsampling": count(nn.Upsample),
-                "batch norm": "yes" if count(nn.BatchNorm2d) else "no",
+                "conv": len(convs),
+                "stride-2 conv": sum(m.stride == (2, 2) for m in convs),
+                "max-pool": count(nn.MaxPool2d),
+                "FC": count(nn.Linear),
+                "residual": count(Residual),
+                "upsample": count(nn.Upsample),
+                "BN": "yes" if count(nn.BatchNorm2d) else "no",
                 "parameters (M)": sum(p.numel() for p in model.parameters()) / 1e6,
             }
         )
