@@ -15,9 +15,10 @@ from hw3core.settings import get_settings
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("HW3_CACHE_DIR", str(tmp_path / "cache"))
+    """A fresh experiment cache (conftest already points HW3_CACHE_DIR at tmp_path), on the CPU."""
+    monkeypatch.setenv("HW3_CACHE_DIR", str(tmp_path / "p1-cache"))
     monkeypatch.setenv("HW3_DEVICE", "cpu")
-    return tmp_path / "cache"
+    return tmp_path / "p1-cache"
 
 
 def test_p1_experiments_are_registered():

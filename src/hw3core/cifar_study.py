@@ -62,7 +62,7 @@ def data_config(profile: Profile) -> dict[str, Any]:
     return per_profile(
         profile,
         full={"source": "cifar10", "train_per_class": None, "val_per_class": VAL_PER_CLASS, "seed": SEED},
-        quick={"source": "cifar10", "train_per_class": 500, "val_per_class": 100, "seed": SEED},
+        quick={"source": "cifar10", "train_per_class": 400, "val_per_class": 100, "seed": SEED},
         smoke={"source": "synthetic", "train_per_class": 16, "val_per_class": 6, "test_per_class": 10, "seed": SEED},
     )
 

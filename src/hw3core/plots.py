@@ -1,14 +1,15 @@
 """Figures the chapters show; every function takes data and returns a matplotlib Figure.
 
 The functions are generic (a training history, a grid of images, confusion matrices) so
-every chapter draws the same kind of result the same way.
+every chapter draws the same kind of result the same way. Figures are made with
+`Figure()`, not pyplot, so an executed chapter shows each exactly once; labels are
+English because matplotlib does not shape Persian text.
 """
 
 from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -19,7 +20,8 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 def plot_history(history: pd.DataFrame, title: str = "") -> Figure:
     """Loss and accuracy per epoch, train and validation, from a `training.fit` history."""
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(8.0, 3.2), layout="constrained")
+    fig = Figure(figsize=(8.0, 3.2), layout="constrained")
+    loss_ax, acc_ax = fig.subplots(1, 2)
     for split, style in (("train", "-o"), ("val", "-s")):
         label = "train" if split == "train" else "validation"
         loss_ax.plot(history["epoch"], history[f"{split}_loss"], style, markersize=3, label=label)
@@ -38,7 +40,8 @@ def plot_history(history: pd.DataFrame, title: str = "") -> Figure:
 
 def plot_histories(histories: Mapping[str, pd.DataFrame], column: str = "val_acc", ylabel: str = "validation accuracy (%)") -> Figure:
     """One column of several histories on one axis, to compare runs epoch by epoch."""
-    fig, ax = plt.subplots(figsize=(6.0, 3.4), layout="constrained")
+    fig = Figure(figsize=(6.0, 3.4), layout="constrained")
+    ax = fig.subplots()
     scale = 100 if column.endswith("_acc") else 1
     for label, history in histories.items():
         ax.plot(history["epoch"], scale * history[column], "-o", markersize=3, label=label)
@@ -51,10 +54,11 @@ def plot_histories(histories: Mapping[str, pd.DataFrame], column: str = "val_acc
 def plot_image_grid(images: torch.Tensor, titles: Sequence[str], columns: int = 5) -> Figure:
     """uint8 images [N, 3, H, W] in a grid, each titled (e.g. with its label)."""
     rows = -(-len(images) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.8 * rows), layout="constrained")
-    for ax in np.ravel(axes):
+    fig = Figure(figsize=(1.6 * columns, 1.8 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for ax in axes.ravel():
         ax.axis("off")
-    for ax, image, title in zip(np.ravel(axes), images, titles):
+    for ax, image, title in zip(axes.ravel(), images, titles):
         ax.imshow(image.permute(1, 2, 0).numpy(), interpolation="nearest")
         ax.set_title(title, fontsize=9)
     return fig
@@ -63,7 +67,8 @@ def plot_image_grid(images: torch.Tensor, titles: Sequence[str], columns: int = 
 def plot_confusion_matrices(matrices: Mapping[str, np.ndarray], classes: Sequence[str], columns: int = 2) -> Figure:
     """Confusion matrices (rows: true class, columns: predicted) side by side, one per title."""
     rows = -(-len(matrices) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 4.8 * rows), layout="constrained", squeeze=False)
+    fig = Figure(figsize=(5.2 * columns, 4.8 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.ravel()[len(matrices) :]:
         ax.axis("off")
     for ax, (title, matrix) in zip(axes.ravel(), matrices.items()):
