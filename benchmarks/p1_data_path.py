@@ -13,7 +13,9 @@ The same model takes the same number of SGD steps, through the trainer's own loo
 3. compute     - no data path at all: one batch already on the device, reused every step.
 
 It prints images per second and each path's time over compute-only; on a GPU our path
-should stay within a few per cent of compute-only. Run it from the repository root:
+should stay within a few per cent of compute-only. The three paths take turns for
+`--repeats` rounds and each keeps its fastest round, so load from other processes on a
+shared machine disturbs the ratios less. Run it from the repository root:
 
     PYTHONPATH=src python benchmarks/p1_data_path.py              # P1's full-size ConvNet
     PYTHONPATH=src python benchmarks/p1_data_path.py --profile quick --steps 20
@@ -63,7 +65,7 @@ def training_images() -> ImageSet:
         return synthetic_images(5000, CIFAR10_CLASSES, seed=0)
 
 
-def time_steps(name: str, cfg: dict, batches: Iterable, steps: int, warmup: int, device: torch.device) -> float:
+def time_steps(cfg: dict, batches: Iterable, steps: int, warmup: int, device: torch.device) -> float:
     """Seconds for `steps` training steps after `warmup` untimed ones, through the trainer's loop."""
     torch.manual_seed(0)
     model = cifar_study.build_model(cfg["model"]).to(device)
@@ -79,9 +81,7 @@ def time_steps(name: str, cfg: dict, batches: Iterable, steps: int, warmup: int,
     run_epoch(model, itertools.islice(batches, steps), classification_step, device, optimizer)
     if device.type == "cuda":
         torch.cuda.synchronize()
-    seconds = time.perf_counter() - started
-    print(f"  {name:12s} {seconds:7.2f} s")
-    return seconds
+    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1))
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
     device = get_settings().device
@@ -115,13 +116,17 @@ def main() -> None:
         persistent_workers=args.workers > 0,
     )
     one = next(iter(tensor))
-    fixed = itertools.repeat(one)
-
-    seconds = {
-        "tensor (ours)": time_steps("tensor", cfg, tensor, args.steps, args.warmup, device),
-        f"torchvision ({args.workers} workers)": time_steps("torchvision", cfg, standard, args.steps, args.warmup, device),
-        "compute only": time_steps("compute", cfg, fixed, args.steps, args.warmup, device),
+    paths = {
+        "tensor (ours)": lambda: tensor,
+        f"torchvision ({args.workers} workers)": lambda: standard,
+        "compute only": lambda: itertools.repeat(one),
     }
+    rounds: dict[str, list[float]] = {name: [] for name in paths}
+    for round_ in range(args.repeats):
+        for name, batches in paths.items():
+            rounds[name].append(time_steps(cfg, batches(), args.steps, args.warmup, device))
+        print(f"  round {round_ + 1}: " + ", ".join(f"{name} {times[-1]:.2f} s" for name, times in rounds.items()))
+    seconds = {name: min(times) for name, times in rounds.items()}
     compute = seconds["compute only"]
     table = pd.DataFrame(
         {

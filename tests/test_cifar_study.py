@@ -115,3 +115,25 @@ def test_quick_splits_are_stratified_nested_and_keep_the_test_set(monkeypatch):
     assert torch.equal(quick.test.images, fake["test"].images)
     assert len(cifar_study.sample_per_class(quick.train)) == 10
     assert sorted(quick.train.labels[cifar_study.sample_per_class(quick.train)].tolist()) == list(range(10))
+
+
+def test_chapter_tables_and_figures_come_from_the_runs(cache):
+    from hw3core import plots
+
+    runs = cifar_study.results("smoke")
+    table = cifar_study.accuracy_table(runs)
+    assert list(table["part"]) == ["b", "c", "d", "e"]
+    assert np.allclose(table["test acc (%)"], [100 * art.metrics["test_acc"] for art in runs.values()])
+    per_class = cifar_study.per_class_table(runs)
+    assert list(per_class["class"]) == list(data.CIFAR10_CLASSES) and list(per_class.columns[1:]) == ["(b)", "(c)", "(d)", "(e)"]
+    history = cifar_study.history_table(runs["p1-bn"])
+    assert len(history) == runs["p1-bn"].metrics["epochs"] and history["lr (% of peak)"].max() <= 100 + 1e-9
+    assert len(plots.plot_history(runs["p1-bn"].history(), "x").axes) == 2
+    matrices = {name: cifar_study.confusion(art).to_numpy() for name, art in runs.items()}
+    assert len(plots.plot_confusion_matrices(matrices, data.CIFAR10_CLASSES).axes) == 4
+    true_class, predicted, count = cifar_study.most_confused(cifar_study.confusion(runs["p1-baseline"]))
+    matrix = cifar_study.confusion(runs["p1-baseline"])
+    assert true_class != predicted and count == matrix.loc[true_class, predicted] == max(
+        matrix.loc[t, p] for t in matrix.index for p in matrix.columns if t != p
+    )
+    assert cifar_study.direction(1.0, 2.0) != cifar_study.direction(2.0, 1.0) != cifar_study.direction(1.0, 1.0)
