@@ -24,7 +24,7 @@ from .profiles import Profile, active_profile, check_profile
 from .settings import Settings, get_settings
 
 # Modules that register experiments when imported; each chapter's module adds itself.
-EXPERIMENT_MODULES = ("hw3core.toy",)
+EXPERIMENT_MODULES = ("hw3core.toy", "hw3core.loss_study")
 
 
 @dataclass(frozen=True)
