@@ -48,6 +48,7 @@ from .data import (
     synthetic_images,
     tensor_loader,
 )
+from .cache import Artifacts
 from .experiments import Experiment, RunContext, register, result
 from .profiles import Profile, active_profile, per_profile
 from .settings import Settings
@@ -118,15 +119,15 @@ def config(regime: str) -> Callable[[Profile], dict[str, Any]]:
             "synthetic_per_class": per_profile(profile, full=None, quick=None, smoke=100),
             "widths": per_profile(profile, full=[64, 128, 256], quick=[16, 32, 64], smoke=[4, 8, 8]),
             "convs_per_stage": per_profile(profile, full=2, quick=1, smoke=1),
-            "epochs": per_profile(profile, full=20, quick=8, smoke=4),
-            "linear_epochs": per_profile(profile, full=5, quick=3, smoke=2),
+            "epochs": per_profile(profile, full=30, quick=8, smoke=4),
+            "linear_epochs": per_profile(profile, full=10, quick=3, smoke=2),
             "batch_size": per_profile(profile, full=128, quick=64, smoke=16),
             "lr": 0.05,
             "linear_lr": 0.05,
             "weight_decay": 5e-4,
             "margin": 0.2,
             "feature_map_images": 4,
-            "reference_size": per_profile(profile, full=2000, quick=1000, smoke=100),
+            "reference_size": per_profile(profile, full=2000, quick=600, smoke=100),
             "target_acc": per_profile(profile, full=0.95, quick=0.85, smoke=0.6),
             "seed": 0,
         }
@@ -254,46 +255,54 @@ def map_epochs(epochs: int) -> list[int]:
 
 # ---------------------------------------------------------------- training the regimes
 
-def _sgd(parameters, lr: float, cfg: dict[str, Any], epochs: int, steps: int) -> tuple[torch.optim.Optimizer, Any]:
-    """SGD with Nesterov momentum and a one-cycle schedule (stepped per batch): the same recipe everywhere."""
-    optimizer = torch.optim.SGD(parameters, lr=lr, momentum=0.9, nesterov=True, weight_decay=cfg["weight_decay"])
-    return optimizer, torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps)
+def _schedule(model: nn.Module, lr: float, cfg: dict[str, Any], steps: int, epochs: int | None = None) -> dict[str, Any]:
+    """SGD with Nesterov momentum and a one-cycle schedule stepped per batch, over the trainable
+    parameters: the same recipe for every regime and stage (fit's optimizer/scheduler arguments)."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(trainable, lr=lr, momentum=0.9, nesterov=True, weight_decay=cfg["weight_decay"])
+    total = (epochs or cfg["epochs"]) * steps
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total)
+    return {"optimizer": optimizer, "scheduler": scheduler, "scheduler_per_batch": True}
 
 
 def train_regime(cfg: dict[str, Any], data: StudyData, ctx: RunContext) -> Classifier:
-    """Train one regime into `ctx.workdir` and return its classifier (best validation weights)."""
-    seed_everything(cfg["seed"])
-    device, regime = ctx.device, cfg["regime"]
-    tensors = lambda part, augment=False: TensorImages(part, data.mean, data.std, device, augment=augment, seed=cfg["seed"])  # noqa: E731
-    train_images = tensors(data.train, augment=True)
-    fixed = tensors(data.train)[fixed_indices(data.train.labels, cfg["feature_map_images"], cfg["seed"]).tolist()][0]
-    reference = tensors(data.train.subset(stratified_subset(data.train.labels, cfg["reference_size"] // len(CLASSES), cfg["seed"])))
-    recorder = EpochRecorder(ctx.workdir, fixed, reference, tensors(data.val), map_epochs(cfg["epochs"]), device)
-    extractor = Extractor(cfg["widths"], cfg["convs_per_stage"])
-    model = Classifier(extractor, len(CLASSES))
-    common = {"workdir": ctx.workdir, "device": device, "seed": cfg["seed"], "scheduler_per_batch": True, "on_epoch_end": recorder}
-    if regime == "cross-entropy":
-        train = tensor_loader(train_images, cfg["batch_size"], shuffle=True, seed=cfg["seed"])
-        val = tensor_loader(tensors(data.val), 500, shuffle=False)
-        optimizer, scheduler = _sgd(model.parameters(), cfg["lr"], cfg, cfg["epochs"], len(train))
-        fit(model, train, val, epochs=cfg["epochs"], optimizer=optimizer, scheduler=scheduler, desc=regime, **common)
-        model.load_state_dict(atomic.torch_load(ctx.workdir / "best.pt"))
-        return model
-    train = tensor_loader(TripletImages(train_images, cfg["seed"]), cfg["batch_size"], shuffle=True, seed=cfg["seed"])
-    val = tensor_loader(TripletImages(tensors(data.val), cfg["seed"] + 1), 500, shuffle=False)
-    if regime == "combined":
-        optimizer, scheduler = _sgd(model.parameters(), cfg["lr"], cfg, cfg["epochs"], len(train))
-        step = step_with_margin(combined_step, cfg["margin"])
-        fit(model, train, val, epochs=cfg["epochs"], optimizer=optimizer, scheduler=scheduler, step=step, desc=regime, **common)
-        model.load_state_dict(atomic.torch_load(ctx.workdir / "best.pt"))
-        return model
-    if regime != "triplet":
+    """Train one regime into `ctx.workdir` and return its classifier.
+
+    Cross-entropy and combined keep their best validation weights (by classification
+    accuracy). The triplet stage keeps its last epoch: its validation score counts
+    triplets that meet the margin, the loss's own goal rather than classification, so
+    choosing by it would mislead; its linear head is then chosen by validation accuracy.
+    """
+    regime, device, seed = cfg["regime"], ctx.device, cfg["seed"]
+    if regime not in REGIMES:
         raise ValueError(f"unknown regime {regime!r}; choose one of {', '.join(REGIMES)}")
-    optimizer, scheduler = _sgd(extractor.parameters(), cfg["lr"], cfg, cfg["epochs"], len(train))
+    seed_everything(seed)
+    tensors = lambda part, augment=False: TensorImages(part, data.mean, data.std, device, augment=augment, seed=seed)  # noqa: E731
+    chosen = fixed_indices(data.train.labels, cfg["feature_map_images"], seed)
+    atomic.torch_save({"images": data.train.images[chosen], "labels": data.train.labels[chosen]}, ctx.workdir / "feature-maps" / "inputs.pt")
+    reference = data.train.subset(stratified_subset(data.train.labels, cfg["reference_size"] // len(CLASSES), seed))
+    recorder = EpochRecorder(
+        ctx.workdir, tensors(data.train)[chosen.tolist()][0], tensors(reference), tensors(data.val), map_epochs(cfg["epochs"]), device
+    )
+    common = {"epochs": cfg["epochs"], "workdir": ctx.workdir, "device": device, "seed": seed, "on_epoch_end": recorder, "desc": regime}
+    train_images, val_images = tensors(data.train, augment=True), tensors(data.val)
+    extractor = Extractor(cfg["widths"], cfg["convs_per_stage"])
+    if regime == "cross-entropy":
+        model = Classifier(extractor, len(CLASSES))
+        train = tensor_loader(train_images, cfg["batch_size"], shuffle=True, seed=seed)
+        fit(model, train, tensor_loader(val_images, 500, shuffle=False), **_schedule(model, cfg["lr"], cfg, len(train)), **common)
+        model.load_state_dict(atomic.torch_load(ctx.workdir / "best.pt"))
+        return model
+    train = tensor_loader(TripletImages(train_images, seed), cfg["batch_size"], shuffle=True, seed=seed)
+    val = tensor_loader(TripletImages(val_images, seed + 1), 500, shuffle=False)
+    if regime == "combined":
+        model = Classifier(extractor, len(CLASSES))
+        step = step_with_margin(combined_step, cfg["margin"])
+        fit(model, train, val, step=step, **_schedule(model, cfg["lr"], cfg, len(train)), **common)
+        model.load_state_dict(atomic.torch_load(ctx.workdir / "best.pt"))
+        return model
     step = step_with_margin(triplet_step, cfg["margin"])
-    # the last epoch's weights go on: the stage's validation score counts triplets that meet
-    # the margin, the loss's own goal, not classification, so choosing by it would mislead
-    fit(extractor, train, val, epochs=cfg["epochs"], optimizer=optimizer, scheduler=scheduler, step=step, desc="triplet", **common)
+    fit(extractor, train, val, step=step, **_schedule(extractor, cfg["lr"], cfg, len(train)), **common)
     return train_linear_head(extractor, cfg, data, ctx)
 
 
@@ -304,11 +313,10 @@ def train_linear_head(extractor: Extractor, cfg: dict[str, Any], data: StudyData
     train_images = TensorImages(data.train, data.mean, data.std, ctx.device, augment=True, seed=cfg["seed"])
     train = tensor_loader(train_images, cfg["batch_size"], shuffle=True, seed=cfg["seed"])
     val = tensor_loader(TensorImages(data.val, data.mean, data.std, ctx.device), 500, shuffle=False)
-    optimizer, scheduler = _sgd(model.head.parameters(), cfg["linear_lr"], cfg, cfg["linear_epochs"], len(train))
     fit(
-        model, train, val, epochs=cfg["linear_epochs"], optimizer=optimizer, scheduler=scheduler, scheduler_per_batch=True,
-        workdir=ctx.workdir, device=ctx.device, seed=cfg["seed"], desc="triplet: linear head",
-        best_name="best-linear.pt", history_name="history-linear.csv",
+        model, train, val, epochs=cfg["linear_epochs"], workdir=ctx.workdir, device=ctx.device, seed=cfg["seed"],
+        desc="triplet: linear head", best_name="best-linear.pt", history_name="history-linear.csv",
+        **_schedule(model, cfg["linear_lr"], cfg, len(train), epochs=cfg["linear_epochs"]),
     )
     model.load_state_dict(atomic.torch_load(ctx.workdir / "best-linear.pt"))
     return model
@@ -381,6 +389,121 @@ def run(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
     model = train_regime(cfg, data, ctx)
     return evaluate(model, cfg, data, ctx)
 
+
+
+# ---------------------------------------------------------------- what the chapter reads
+
+NAMES = {"cross-entropy": "آنتروپی متقاطع", "triplet": "triplet و سپس FC", "combined": "ترکیبی (triplet + CE)"}
+
+
+def results(profile: Profile | None = None) -> dict[str, Artifacts]:
+    """The cached artifacts of the three regimes (trained first if missing)."""
+    profile = profile or active_profile()
+    return {regime: result(f"p2-{regime}", profile) for regime in REGIMES}
+
+
+def first_reach(accuracy: pd.Series, seconds: pd.Series, target: float) -> tuple[int | None, float | None]:
+    """(epochs, cumulative training seconds) until `accuracy` first reaches `target`; None if never."""
+    hits = np.flatnonzero(accuracy.to_numpy() >= target)
+    if len(hits) == 0:
+        return None, None
+    return int(hits[0]) + 1, float(seconds.cumsum().iloc[hits[0]])
+
+
+def training_seconds(artifacts: Artifacts) -> float:
+    """Seconds spent in training epochs (the triplet regime's two stages together)."""
+    seconds = artifacts.history()["seconds"].sum()
+    if artifacts.path("history-linear.csv").exists():
+        seconds += artifacts.history("history-linear.csv")["seconds"].sum()
+    return float(seconds)
+
+
+def convergence(artifacts: Artifacts) -> dict[str, Any]:
+    """When the embedding (nearest-centroid) and the classifier first reach the target on validation.
+
+    For the triplet regime the classifier exists only in stage 2, so its epochs are
+    'stage-1 epochs + stage-2 epochs' and its seconds include all of stage 1.
+    """
+    target = artifacts.config["target_acc"]
+    history = artifacts.history()
+    centroid = artifacts.history("embedding-history.csv")["centroid_val_acc"]
+    centroid_epochs, centroid_seconds = first_reach(centroid, history["seconds"], target)
+    if artifacts.path("history-linear.csv").exists():
+        linear = artifacts.history("history-linear.csv")
+        epochs, seconds = first_reach(linear["val_acc"], linear["seconds"], target)
+        classifier_epochs = None if epochs is None else f"{len(history)} + {epochs}"
+        classifier_seconds = None if seconds is None else seconds + float(history["seconds"].sum())
+    else:
+        epochs, classifier_seconds = first_reach(history["val_acc"], history["seconds"], target)
+        classifier_epochs = None if epochs is None else str(epochs)
+    return {
+        "centroid_epochs": centroid_epochs,
+        "centroid_seconds": centroid_seconds,
+        "classifier_epochs": classifier_epochs,
+        "classifier_seconds": classifier_seconds,
+    }
+
+
+def _missing(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "نرسید"
+    return value if isinstance(value, str) else f"{value:,.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def split_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
+    """How many images each split holds (the same for every regime)."""
+    sizes = next(iter(runs.values())).metrics["sizes"]
+    return pd.DataFrame({"بخش": ["آموزش", "اعتبارسنجی", "آزمون"], "تعداد تصویر": [sizes["train"], sizes["val"], sizes["test"]]})
+
+
+def summary_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
+    """Test accuracy and loss, separability of the test embeddings, and training time, per regime."""
+    rows = []
+    for regime, artifacts in runs.items():
+        m = artifacts.metrics
+        rows.append(
+            {
+                "رژیم": NAMES[regime],
+                "دقت آزمون (%)": 100 * m["test_acc"],
+                "هزینهٔ CE آزمون": m["test_loss"],
+                "silhouette": m["silhouette"],
+                "linear probe روی embedding (%)": 100 * m["embedding_probe_acc"],
+                "زمان آموزش (s)": training_seconds(artifacts),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def convergence_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
+    """Epochs and seconds until validation accuracy first reaches the profile's target."""
+    rows = []
+    for regime, artifacts in runs.items():
+        c = convergence(artifacts)
+        rows.append(
+            {
+                "رژیم": NAMES[regime],
+                "nearest-centroid: epoch": _missing(c["centroid_epochs"]),
+                "nearest-centroid: ثانیه": _missing(c["centroid_seconds"]),
+                "طبقه‌بند: epoch": _missing(c["classifier_epochs"]),
+                "طبقه‌بند: ثانیه": _missing(c["classifier_seconds"]),
+                "ثانیه در هر epoch": float(artifacts.history()["seconds"].mean()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def layer_probe_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
+    """Linear-probe test accuracy (%) of each stage's spatially averaged feature maps, per regime."""
+    frame = pd.DataFrame({"لایه": list(LAYERS)})
+    for regime, artifacts in runs.items():
+        frame[NAMES[regime]] = [100 * artifacts.metrics["layer_probe"][layer] for layer in LAYERS]
+    return frame
+
+
+def winner(values: dict[str, float], highest: bool = True) -> str:
+    """The Persian name of the regime with the highest (or lowest) value."""
+    pick = max(values, key=values.get) if highest else min(values, key=values.get)
+    return NAMES[pick]
 
 SUMMARIES = {
     "cross-entropy": "airplane/automobile, small CNN trained end to end with cross-entropy",
