@@ -96,3 +96,17 @@ def atomic_load(path):
     from hw3core.atomic import torch_load
 
     return torch_load(path)
+
+
+def test_first_reach_counts_epochs_and_cumulative_seconds():
+    accuracy = pd.Series([0.5, 0.8, 0.95, 0.9, 0.97])
+    seconds = pd.Series([2.0, 3.0, 4.0, 5.0, 6.0])
+    assert loss_study.first_reach(accuracy, seconds, 0.95) == (3, 9.0)
+    assert loss_study.first_reach(accuracy, seconds, 0.99) == (None, None)
+
+
+def test_fixed_images_alternate_the_classes_and_are_seeded():
+    labels = torch.tensor([0] * 10 + [1] * 10)
+    picks = loss_study.fixed_indices(labels, 4, seed=5)
+    assert labels[picks].tolist() == [0, 1, 0, 1]
+    assert picks.tolist() == loss_study.fixed_indices(labels, 4, seed=5).tolist()

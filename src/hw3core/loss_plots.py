@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .cache import Artifacts
 from .loss_study import CLASSES, LAYERS, REGIMES, feature_map_path, map_epochs
@@ -32,6 +33,8 @@ def training_curves(history: pd.DataFrame, accuracy: str, centroid: pd.DataFrame
         acc_ax.plot(centroid["epoch"], 100 * centroid["centroid_val_acc"], "-^", markersize=3, label="validation: nearest centroid")
     loss_ax.set(xlabel="epoch", ylabel="loss", title="loss")
     acc_ax.set(xlabel="epoch", ylabel="%", title="accuracy")
+    for ax in (loss_ax, acc_ax):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     loss_ax.legend(fontsize=8)
     acc_ax.legend(fontsize=7)
     if title:
@@ -140,4 +143,14 @@ def convergence_curves(runs: dict[str, Artifacts]) -> Figure:
     ax.axhline(target, color="grey", linestyle=":", linewidth=1, label=f"target {target:.0f}%")
     ax.set(xlabel="training seconds", ylabel="validation accuracy (%)")
     ax.legend(fontsize=7)
+    return fig
+
+
+def triplet_examples(images: torch.Tensor, labels: torch.Tensor, positives: torch.Tensor, negatives: torch.Tensor, anchors: list[int]) -> Figure:
+    """Rows of (anchor, positive, negative) images as a `TripletImages` epoch drew them."""
+    fig, axes = plt.subplots(len(anchors), 3, figsize=(3.6, 1.25 * len(anchors) + 0.3), layout="constrained", squeeze=False)
+    for row, i in enumerate(anchors):
+        for col, (role, j) in enumerate((("anchor", i), ("positive", int(positives[i])), ("negative", int(negatives[i])))):
+            _show(axes[row, col], images[j].permute(1, 2, 0).numpy())
+            axes[row, col].set_title(f"{role}: {CLASSES[int(labels[j])]}", fontsize=7)
     return fig

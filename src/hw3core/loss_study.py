@@ -444,7 +444,8 @@ def convergence(artifacts: Artifacts) -> dict[str, Any]:
     }
 
 
-def _missing(value: Any, digits: int = 1) -> str:
+def or_never(value: Any, digits: int = 1) -> str:
+    """A convergence entry for a table or the prose: the value, or 'never reached' (نرسید)."""
     if value is None:
         return "نرسید"
     return value if isinstance(value, str) else f"{value:,.{digits}f}" if isinstance(value, float) else str(value)
@@ -482,10 +483,10 @@ def convergence_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
         rows.append(
             {
                 "رژیم": NAMES[regime],
-                "nearest-centroid: epoch": _missing(c["centroid_epochs"]),
-                "nearest-centroid: ثانیه": _missing(c["centroid_seconds"]),
-                "طبقه‌بند: epoch": _missing(c["classifier_epochs"]),
-                "طبقه‌بند: ثانیه": _missing(c["classifier_seconds"]),
+                "nearest-centroid: epoch": or_never(c["centroid_epochs"]),
+                "nearest-centroid: ثانیه": or_never(c["centroid_seconds"]),
+                "طبقه‌بند: epoch": or_never(c["classifier_epochs"]),
+                "طبقه‌بند: ثانیه": or_never(c["classifier_seconds"]),
                 "ثانیه در هر epoch": float(artifacts.history()["seconds"].mean()),
             }
         )
@@ -500,10 +501,44 @@ def layer_probe_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
     return frame
 
 
+def standard_error(accuracy: float, n: int) -> float:
+    """One standard error (in percentage points) of an accuracy measured on `n` images."""
+    return 100 * float(np.sqrt(accuracy * (1 - accuracy) / n))
+
+
+def facts(runs: dict[str, Artifacts]) -> dict[str, Any]:
+    """The numbers the chapter's prose quotes, per regime, read from the artifacts."""
+    def per(get: Callable[[Artifacts], Any]) -> dict[str, Any]:
+        return {regime: get(artifacts) for regime, artifacts in runs.items()}
+
+    n_test = next(iter(runs.values())).metrics["sizes"]["test"]
+    return {
+        "acc": per(lambda a: 100 * a.metrics["test_acc"]),
+        "loss": per(lambda a: a.metrics["test_loss"]),
+        "silhouette": per(lambda a: a.metrics["silhouette"]),
+        "embedding_probe": per(lambda a: 100 * a.metrics["embedding_probe_acc"]),
+        "probe": per(lambda a: {layer: 100 * a.metrics["layer_probe"][layer] for layer in LAYERS}),
+        "seconds": per(training_seconds),
+        "epoch_seconds": per(lambda a: float(a.history()["seconds"].mean())),
+        "convergence": per(convergence),
+        "final_centroid": per(lambda a: 100 * float(a.history("embedding-history.csv")["centroid_val_acc"].iloc[-1])),
+        "best_val": per(lambda a: 100 * float(a.history("history-linear.csv" if a.path("history-linear.csv").exists() else "history.csv")["val_acc"].max())),
+        "standard_error": standard_error(np.mean([a.metrics["test_acc"] for a in runs.values()]), n_test),
+        "run_seconds": sum(a.metrics["run_seconds"] for a in runs.values()),
+    }
+
+
 def winner(values: dict[str, float], highest: bool = True) -> str:
     """The Persian name of the regime with the highest (or lowest) value."""
     pick = max(values, key=values.get) if highest else min(values, key=values.get)
     return NAMES[pick]
+
+
+def compare(a: float, b: float, tolerance: float = 0.0, more: str = "بیشتر", less: str = "کمتر", same: str = "هم‌اندازه") -> str:
+    """A Persian word for how `a` stands to `b` (within `tolerance` counts as the same)."""
+    if abs(a - b) <= tolerance:
+        return same
+    return more if a > b else less
 
 SUMMARIES = {
     "cross-entropy": "airplane/automobile, small CNN trained end to end with cross-entropy",
