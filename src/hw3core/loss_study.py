@@ -286,6 +286,7 @@ def train_regime(cfg: dict[str, Any], data: StudyData, ctx: RunContext) -> Class
     )
     common = {"epochs": cfg["epochs"], "workdir": ctx.workdir, "device": device, "seed": seed, "on_epoch_end": recorder, "desc": regime}
     train_images, val_images = tensors(data.train, augment=True), tensors(data.val)
+    torch.manual_seed(seed)  # every regime starts from the same initial weights
     extractor = Extractor(cfg["widths"], cfg["convs_per_stage"])
     if regime == "cross-entropy":
         model = Classifier(extractor, len(CLASSES))
