@@ -26,13 +26,19 @@ SMOKE_BANNER = """::: {.callout-warning}
 
 
 def chapter_setup() -> Markdown | None:
-    """Call once at the top of every chapter: figure defaults, and the smoke banner if any."""
-    from matplotlib import font_manager
+    """Call once at the top of every chapter: figure defaults, and the smoke banner if any.
+
+    Pyplot's interactive mode is switched off so that a figure is shown only when a cell
+    returns it (or calls `plt.show()`); otherwise the inline backend would also show every
+    pyplot figure created during the cell, and a returned figure would appear twice.
+    """
+    from matplotlib import font_manager, pyplot
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
     for font in sorted(Path(FONT_DIR).glob("*.ttf")):
         font_manager.fontManager.addfont(str(font))
     set_matplotlib_formats("png")
+    pyplot.ioff()
     matplotlib.rcParams.update(
         {
             "figure.dpi": 110,
@@ -47,8 +53,12 @@ def chapter_setup() -> Markdown | None:
 
 
 def table(frame: pd.DataFrame, digits: int = 3, index: bool = False) -> Markdown:
-    """A DataFrame as a Pandoc pipe table: thousands separators, fixed decimals."""
-    return Markdown(frame.to_markdown(index=index, floatfmt=f",.{digits}f", intfmt=","))
+    """A DataFrame as a Pandoc pipe table: thousands separators, fixed decimals.
+
+    Cast to object first: an all-numeric frame would otherwise reach tabulate as one float
+    array, and its integer columns would be printed with decimals.
+    """
+    return Markdown(frame.astype(object).to_markdown(index=index, floatfmt=f",.{digits}f", intfmt=","))
 
 
 def number(value: float, digits: int = 0) -> str:

@@ -18,6 +18,7 @@ import torch
 import torchvision
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, Dataset, Sampler
+from tqdm.auto import tqdm
 
 from . import atomic
 from .settings import MissingDataError, Settings
@@ -56,8 +57,8 @@ class ImageSet:
 
 def _decode_folder(root: Path) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
     folder = torchvision.datasets.ImageFolder(str(root))
-    images = [torchvision.io.decode_image(str(path), mode=torchvision.io.ImageReadMode.RGB) for path, _ in folder.samples]
-    return torch.stack(images), torch.tensor(folder.targets), tuple(folder.classes)
+    images = np.stack([np.asarray(folder.loader(path)) for path, _ in tqdm(folder.samples, desc=f"decode {root.name}", disable=None)])
+    return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.tensor(folder.targets), tuple(folder.classes)
 
 
 def load_cifar10(split: str, settings: Settings) -> ImageSet:
@@ -84,13 +85,17 @@ def load_cifar10(split: str, settings: Settings) -> ImageSet:
             stored = {"images": images, "labels": labels, "classes": list(classes)}
             atomic.torch_save(stored, cached)
         return ImageSet(stored["images"], stored["labels"], tuple(stored["classes"]), "image folder (lossy JPEG copy)")
+    missing = MissingDataError(
+        f"CIFAR-10 not found under {settings.data_dir}"
+        + (" (HW3_OFFLINE is set, so no download was tried)" if settings.offline else " and could not be downloaded")
+        + f".\nSet HW3_DATA_DIR to a folder with one of these layouts:\n{CIFAR10_LAYOUT}"
+    )
+    if settings.offline:
+        raise missing
     try:
         torchvision.datasets.CIFAR10(str(settings.data_dir), train=True, download=True)
     except Exception as error:  # offline: any network failure means the data is simply missing
-        raise MissingDataError(
-            f"CIFAR-10 not found under {settings.data_dir} and could not be downloaded ({error.__class__.__name__}).\n"
-            f"Set HW3_DATA_DIR to a folder with one of these layouts:\n{CIFAR10_LAYOUT}"
-        ) from error
+        raise missing from error
     return load_cifar10(split, settings)
 
 

@@ -24,6 +24,7 @@ class Settings:
     data_dir: Path
     cache_dir: Path
     device: torch.device
+    offline: bool = False
 
     def require(self, path: Path, what: str, layout: str) -> Path:
         """Return `path` if it exists, else fail with one actionable message."""
@@ -41,9 +42,10 @@ def _default_device() -> torch.device:
 
 
 def get_settings() -> Settings:
-    """Read the settings from the environment (HW3_DATA_DIR, HW3_CACHE_DIR, HW3_DEVICE)."""
+    """Read the settings from the environment (HW3_DATA_DIR, HW3_CACHE_DIR, HW3_DEVICE, HW3_OFFLINE)."""
     data_dir = Path(os.environ.get("HW3_DATA_DIR", PROJECT_ROOT / "data")).expanduser()
     cache_dir = Path(os.environ.get("HW3_CACHE_DIR", PROJECT_ROOT / ".hw3" / "cache")).expanduser()
     device_name = os.environ.get("HW3_DEVICE")
     device = torch.device(device_name) if device_name else _default_device()
-    return Settings(data_dir=data_dir.resolve(), cache_dir=cache_dir.resolve(), device=device)
+    offline = os.environ.get("HW3_OFFLINE", "") not in ("", "0")
+    return Settings(data_dir=data_dir.resolve(), cache_dir=cache_dir.resolve(), device=device, offline=offline)

@@ -1,0 +1,143 @@
+"""The `hw3` command: render the book, train experiments ahead of time, list the cache.
+
+    hw3 render [--profile P] [--chapters report/x.qmd ...] [--to html,pdf]
+    hw3 train NAME|all [--profile P]
+    hw3 list [--profile P]
+    hw3 notebooks [--profile P] [--quarto]
+    hw3 submission [--profile P]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+from . import experiments
+from .profiles import PROFILES, active_profile, check_profile
+from .settings import PROJECT_ROOT
+
+
+def _profile(args: argparse.Namespace) -> str:
+    profile = check_profile(args.profile or active_profile())
+    os.environ["HW3_PROFILE"] = profile
+    return profile
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .render import render_book
+
+    profile = _profile(args)
+    started = time.perf_counter()
+    result = render_book(args.root, profile, args.chapters, tuple(args.to.split(",")), args.out)
+    for chapter, seconds in result.seconds.items():
+        print(f"  {seconds:7.1f} s  {chapter}")
+    print(f"rendered [{profile}] in {time.perf_counter() - started:.1f} s:")
+    for path in [*result.html[:1], result.pdf, *result.notebooks]:
+        if path is not None:
+            print(f"  {path}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    profile = _profile(args)
+    names = sorted(experiments.all_experiments()) if args.name == "all" else [args.name]
+    for name in names:
+        started = time.perf_counter()
+        artifacts = experiments.result(name, profile)
+        print(f"{name} [{profile}]: {artifacts.metrics} ({time.perf_counter() - started:.1f} s) -> {artifacts.directory}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    profile = _profile(args)
+    for name, experiment in sorted(experiments.all_experiments().items()):
+        print(f"{name:24s} {experiments.status(name, profile):10s} {experiment.chapter:6s} {experiment.summary}")
+    return 0
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    """Execute the practical chapters into notebooks (Quarto's post-render step calls this)."""
+    from .render import execute_chapter, export_notebooks
+    from .render.config import load_book
+
+    profile = _profile(args)
+    book = load_book(args.root, profile, args.out)
+    out = Path(os.environ["QUARTO_PROJECT_OUTPUT_DIR"]) if args.quarto else book.output_dir
+    notebooks = {source: execute_chapter(book, source) for source in book.practical}
+    for path in export_notebooks(book, notebooks, out):
+        print(f"  {path}")
+    return 0
+
+
+def cmd_submission(args: argparse.Namespace) -> int:
+    """Zip the PDF, the three notebooks and the HTML site as HW3-<Name>-<StudentNumber>.zip.
+
+    The zip is written beside the output folder (the project root for `_book/`).
+    """
+    from .render.config import load_book
+
+    book = load_book(args.root, _profile(args), args.out)
+    out = book.output_dir
+    pdf = out / f"{book.book.get('output-file', 'book')}.pdf"
+    notebooks = [out / "notebooks" / f"{source.stem}.ipynb" for source in book.practical]
+    missing = [str(p) for p in [pdf, *notebooks, out / "index.html"] if not p.exists()]
+    if missing:
+        print(f"hw3: build the book first (make report); missing: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    name = f"HW3-{book.extras.get('student-name', 'Name')}-{book.extras.get('student-number', 'StudentNumber')}.zip"
+    target = out.parent / name
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(pdf, pdf.name)
+        for notebook in notebooks:
+            archive.write(notebook, f"notebooks/{notebook.name}")
+        for path in sorted(out.rglob("*")):
+            if path.is_file() and path.suffix not in {".pdf", ".typ", ".ipynb"}:
+                archive.write(path, f"html/{path.relative_to(out)}")
+    print(target)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="hw3", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    main.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project root (where _quarto.yml is)")
+    main.add_argument("--out", type=Path, help="output folder instead of _quarto.yml's (default _book/)")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--profile", choices=PROFILES, help="default: QUARTO_PROFILE / HW3_PROFILE / full")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    render = command("render", cmd_render, "render the book to _book/ without the Quarto CLI")
+    render.add_argument("--chapters", nargs="+", type=Path, help="only these chapters (paths as in _quarto.yml)")
+    render.add_argument("--to", default="html,pdf", help="comma-separated: html, pdf")
+    command("train", cmd_train, "train (or load) an experiment, or all").add_argument("name")
+    command("list", cmd_list, "list experiments and their cache status")
+    command("notebooks", cmd_notebooks, "write the executed practical notebooks").add_argument(
+        "--quarto", action="store_true", help="called by Quarto's post-render (writes to QUARTO_PROJECT_OUTPUT_DIR)"
+    )
+    command("submission", cmd_submission, "zip the PDF, notebooks and HTML for submission")
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("hw3: %(message)s"))
+    logging.getLogger("hw3").addHandler(handler)
+    logging.getLogger("hw3").setLevel(logging.INFO)
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ValueError, KeyError, FileNotFoundError) as error:
+        print(f"hw3: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""`hw3 render`: the book without the Quarto CLI, from the same sources and engines.
+
+Chapter order and metadata from `_quarto.yml`; each chapter executed in a Jupyter
+kernel (nbclient) with QUARTO_PROFILE set; Pandoc to HTML and to Typst; Typst to one
+PDF; the practical chapters' executed notebooks saved beside them. Output goes where
+Quarto's would: `_book/`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .config import BookConfig, load_book
+from .convert import Target, collect_targets
+from .execute import ChapterError, execute
+from .pdf import write_pdf
+from .qmd import parse, resolve_inline, to_notebook
+from .site import copy_assets, write_page
+
+__all__ = ["ChapterError", "RenderResult", "render_book", "execute_chapter", "export_notebooks"]
+log = logging.getLogger("hw3.render")
+
+
+@dataclass
+class RenderResult:
+    html: list[Path] = field(default_factory=list)
+    pdf: Path | None = None
+    notebooks: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def execute_chapter(book: BookConfig, source: Path) -> nbformat.NotebookNode:
+    """Parse, execute and resolve the inline values of one chapter."""
+    notebook = to_notebook(parse((book.root / source).read_text(encoding="utf-8")))
+    return resolve_inline(execute(notebook, source, book.root, book.profile))
+
+
+def export_notebooks(book: BookConfig, notebooks: dict[Path, nbformat.NotebookNode], out: Path) -> list[Path]:
+    written = []
+    for source in book.practical:
+        if source in notebooks:
+            path = out / "notebooks" / f"{source.stem}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebooks[source], path)
+            written.append(path)
+    return written
+
+
+def render_book(
+    root: Path,
+    profile: str,
+    only: list[Path] | None = None,
+    formats: tuple[str, ...] = ("html", "pdf"),
+    output_dir: Path | None = None,
+) -> RenderResult:
+    """Render the book (or the chapters in `only`) under `profile` into `_book/` (or `output_dir`)."""
+    book = load_book(root, profile, output_dir)
+    known = {chapter.source for chapter in book.chapters}
+    selected = [c for c in book.chapters if only is None or c.source in {Path(p) for p in only}]
+    unknown = [str(p) for p in (only or []) if Path(p) not in known]
+    if unknown:
+        raise ValueError(f"not chapters of _quarto.yml: {', '.join(unknown)}")
+    result = RenderResult()
+    notebooks: dict[Path, nbformat.NotebookNode] = {}
+    targets: dict[str, Target] = {}
+    for chapter in selected:
+        started = time.perf_counter()
+        log.info("executing %s [%s]", chapter.source, profile)
+        notebooks[chapter.source] = execute_chapter(book, chapter.source)
+        targets.update(collect_targets(chapter.source, chapter.number, notebooks[chapter.source]))
+        result.seconds[str(chapter.source)] = time.perf_counter() - started
+    book.output_dir.mkdir(parents=True, exist_ok=True)
+    if "html" in formats:
+        copy_assets(book)
+        result.html = [write_page(book, chapter, notebooks[chapter.source], targets, only is None) for chapter in selected]
+    if "pdf" in formats:
+        log.info("typesetting the PDF")
+        result.pdf = write_pdf(book, notebooks, targets, only is None)
+    result.notebooks = export_notebooks(book, notebooks, book.output_dir)
+    return result

@@ -1,0 +1,32 @@
+-- Quarto-style callouts (::: {.callout-note} with an optional "## title" first line)
+-- for the CLI-free renderer: a titled box in HTML, a call of hw3-callout in Typst.
+local default_titles = {
+  note = "توجه", warning = "هشدار", important = "مهم", tip = "نکته", caution = "احتیاط",
+}
+
+function Div(el)
+  for _, class in ipairs(el.classes) do
+    local kind = class:match("^callout%-(%a+)$")
+    if kind then
+      local content = el.content
+      local title = pandoc.Inlines(default_titles[kind] or kind)
+      if #content > 0 and content[1].t == "Header" then
+        title = content[1].content
+        content:remove(1)
+      elseif el.attributes["title"] then
+        title = pandoc.Inlines(el.attributes["title"])
+      end
+      if FORMAT:match("typst") then
+        local blocks = pandoc.Blocks({ pandoc.RawBlock("typst", '#hw3-callout(kind: "' .. kind .. '")[') })
+        blocks:insert(pandoc.Para({ pandoc.Strong(title) }))
+        blocks:extend(content)
+        blocks:insert(pandoc.RawBlock("typst", "]"))
+        return blocks
+      end
+      return pandoc.Div({
+        pandoc.Div({ pandoc.Plain(title) }, { class = "callout-title" }),
+        pandoc.Div(content, { class = "callout-body" }),
+      }, { class = "callout callout-" .. kind })
+    end
+  end
+end

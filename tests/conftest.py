@@ -1,0 +1,35 @@
+"""Shared fixtures: an isolated cache per test, and one smoke render per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hw3core.settings import PROJECT_ROOT
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own cache, no data folder, no downloads, and the smoke profile."""
+    monkeypatch.setenv("HW3_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HW3_DATA_DIR", str(tmp_path / "no-data"))
+    monkeypatch.setenv("HW3_OFFLINE", "1")
+    monkeypatch.setenv("HW3_PROFILE", "smoke")
+    monkeypatch.delenv("QUARTO_PROFILE", raising=False)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def smoke_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole book rendered once under the smoke profile; returns its output folder."""
+    from hw3core.render import render_book
+
+    base = tmp_path_factory.mktemp("smoke-book")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HW3_CACHE_DIR", str(base / "cache"))
+        patch.setenv("HW3_DATA_DIR", str(base / "no-data"))
+        patch.setenv("HW3_OFFLINE", "1")
+        patch.delenv("QUARTO_PROFILE", raising=False)
+        render_book(PROJECT_ROOT, "smoke", output_dir=base / "_book")
+    return base / "_book"

@@ -1,0 +1,88 @@
+"""The tensor data path: splits, sampler, batch augmentation, CIFAR-10 sources."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader
+
+from hw3core import data
+from hw3core.settings import MissingDataError, get_settings
+
+
+def test_stratified_split_is_seeded_disjoint_and_proportional():
+    labels = torch.arange(10).repeat_interleave(50)
+    train, val = data.stratified_split(labels, 0.2, seed=1)
+    again, _ = data.stratified_split(labels, 0.2, seed=1)
+    assert np.array_equal(train, again)
+    assert set(train).isdisjoint(val) and len(train) + len(val) == 500
+    assert np.bincount(labels[val].numpy()).tolist() == [10] * 10
+
+
+def test_sampler_covers_every_index_once_per_epoch_and_reshuffles():
+    sampler = data.BatchIndexSampler(103, 10, shuffle=True, seed=5)
+    first = [i for batch in sampler for i in batch]
+    sampler.set_epoch(1)
+    second = [i for batch in sampler for i in batch]
+    assert sorted(first) == sorted(second) == list(range(103))
+    assert first != second and len(sampler) == 11
+    sampler.set_epoch(0)
+    assert [i for batch in sampler for i in batch] == first
+
+
+def test_augment_batch_is_a_crop_of_the_padded_image_maybe_flipped():
+    x = torch.rand(6, 3, 8, 8)
+    out = data.augment_batch(x, torch.Generator().manual_seed(0), pad=2)
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2), mode="reflect")
+    for i in range(len(x)):
+        crops = [padded[i, :, dy : dy + 8, dx : dx + 8] for dy in range(5) for dx in range(5)]
+        assert any(torch.equal(out[i], c) or torch.equal(out[i], c.flip(2)) for c in crops)
+
+
+def test_tensor_loader_is_a_dataloader_of_normalised_batches():
+    images = data.synthetic_images(6, data.CIFAR10_CLASSES, seed=0)
+    mean, std = data.channel_stats(images.images)
+    dataset = data.TensorImages(images, mean, std, torch.device("cpu"))
+    loader = data.tensor_loader(dataset, 16, shuffle=False)
+    assert isinstance(loader, DataLoader)
+    batches = list(loader)
+    assert [len(y) for _, y in batches] == [16, 16, 16, 12]
+    x = torch.cat([b[0] for b in batches])
+    assert x.mean(dim=(0, 2, 3)).abs().max() < 1e-4
+    assert x.std(dim=(0, 2, 3)).sub(1).abs().max() < 1e-2
+
+
+def test_only_classes_relabels_in_the_given_order():
+    images = data.synthetic_images(3, data.CIFAR10_CLASSES, seed=0)
+    pair = images.only_classes(("automobile", "airplane"))
+    assert pair.classes == ("automobile", "airplane") and len(pair) == 6
+    assert torch.equal(pair.labels.sort().values, torch.tensor([0, 0, 0, 1, 1, 1]))
+    assert torch.equal(pair.images[pair.labels == 1], images.images[images.labels == 0])
+
+
+def _fake_cifar_folder(root: Path) -> None:
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for name in ("airplane", "automobile"):
+            folder = root / "cifar10" / split / name
+            folder.mkdir(parents=True)
+            for k in range(3):
+                Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(folder / f"{k:04d}.png")
+
+
+def test_image_folder_copy_loads_in_official_class_order(tmp_path: Path, monkeypatch):
+    _fake_cifar_folder(tmp_path / "data")
+    monkeypatch.setenv("HW3_DATA_DIR", str(tmp_path / "data"))
+    loaded = data.load_cifar10("train", get_settings())
+    assert loaded.images.shape == (6, 3, 32, 32) and loaded.images.dtype == torch.uint8
+    assert loaded.classes == ("airplane", "automobile") and loaded.labels.tolist() == [0, 0, 0, 1, 1, 1]
+    assert "image folder" in loaded.source
+    again = data.load_cifar10("train", get_settings())
+    assert torch.equal(again.images, loaded.images), "the decoded tensor is cached"
+
+
+def test_missing_cifar_names_the_setting_and_the_layout():
+    with pytest.raises(MissingDataError, match="HW3_DATA_DIR(.|\n)*cifar10/train/<class>"):
+        data.load_cifar10("train", get_settings())

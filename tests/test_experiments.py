@@ -1,0 +1,126 @@
+"""The experiment cache: load instead of retrain, reject corrupt or stale entries, resume."""
+
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from hw3core import atomic, experiments
+from hw3core.cache import config_key
+from hw3core.experiments import Experiment, register
+
+RUNS: list[dict] = []
+
+
+def _run(config, ctx):
+    RUNS.append(config)
+    (ctx.workdir / "weights.pt").write_bytes(b"")
+    atomic.torch_save({"w": torch.full((3,), float(config["value"]))}, ctx.workdir / "best.pt")
+    return {"value": config["value"]}
+
+
+SETTING = {"value": 1}
+register(Experiment("test-counter", "tests", "counts its runs", lambda profile: dict(SETTING), _run))
+
+
+@pytest.fixture(autouse=True)
+def reset():
+    RUNS.clear()
+    SETTING["value"] = 1
+
+
+def test_second_call_loads_instead_of_training():
+    first = experiments.result("test-counter")
+    second = experiments.result("test-counter")
+    assert len(RUNS) == 1
+    assert first.directory == second.directory
+    assert torch.equal(second.state_dict()["w"], torch.ones(3))
+    assert experiments.status("test-counter") == "cached"
+
+
+def test_changed_config_retrains_in_a_new_entry():
+    first = experiments.result("test-counter")
+    SETTING["value"] = 2
+    second = experiments.result("test-counter")
+    assert len(RUNS) == 2 and first.directory != second.directory
+    assert second.metrics["value"] == 2
+
+
+def test_profile_is_part_of_the_key():
+    assert config_key("x", "smoke", {"a": 1}) != config_key("x", "quick", {"a": 1})
+    experiments.result("test-counter", "smoke")
+    experiments.result("test-counter", "quick")
+    assert len(RUNS) == 2
+
+
+def test_corrupt_entry_is_reported_moved_aside_and_recomputed(caplog):
+    entry = experiments.result("test-counter").directory
+    (entry / "best.pt").write_bytes(b"garbage")
+    assert experiments.status("test-counter") == "corrupt"
+    with caplog.at_level("WARNING", logger="hw3"):
+        again = experiments.result("test-counter")
+    assert len(RUNS) == 2
+    assert "contents differ from the manifest" in caplog.text
+    assert list(entry.parent.glob(f"{entry.name}.corrupt-*")), "the bad entry is kept for inspection"
+    assert torch.equal(again.state_dict()["w"], torch.ones(3))
+
+
+def test_stale_config_is_rejected():
+    entry = experiments.result("test-counter").directory
+    stored = json.loads((entry / "config.json").read_text())
+    stored["config"]["value"] = 99
+    (entry / "config.json").write_text(json.dumps(stored))
+    experiments.result("test-counter")
+    assert len(RUNS) == 2
+
+
+def test_unknown_experiment_lists_the_known_ones():
+    with pytest.raises(KeyError, match="test-counter"):
+        experiments.result("nope")
+
+
+class NotATensor:
+    pass
+
+
+def test_checkpoints_load_with_weights_only(tmp_path: Path):
+    torch.save({"obj": NotATensor()}, tmp_path / "evil.pt")
+    with pytest.raises(Exception, match="weights_only|Unsupported global"):
+        atomic.torch_load(tmp_path / "evil.pt")
+
+
+def test_toy_experiment_trains_caches_and_reports():
+    artifacts = experiments.result("toy")
+    history = artifacts.history()
+    assert list(history["epoch"]) == [1, 2, 3, 4, 5]
+    assert artifacts.metrics["best_val_acc"] == pytest.approx(history["val_acc"].max())
+    assert artifacts.metrics["best_val_acc"] > 0.8, "two well-separated blobs are easy"
+    assert "toy" in experiments.all_experiments()
+
+
+def _slow_run(config, ctx):
+    with open(config["log"], "a") as log:
+        log.write("run\n")
+    time.sleep(1.0)
+    return {"ok": 1}
+
+
+def _worker(log: str, queue) -> None:
+    register(Experiment("test-slow", "tests", "slow", lambda profile: {"log": log}, _slow_run))
+    queue.put(str(experiments.result("test-slow").directory))
+
+
+def test_two_renders_at_once_train_once(tmp_path: Path):
+    log = tmp_path / "runs.log"
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    workers = [context.Process(target=_worker, args=(str(log), queue)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert log.read_text().count("run") == 1
+    assert queue.get() == queue.get()

@@ -1,0 +1,65 @@
+"""The shared trainer: history, best checkpoint, and exact resumption after a kill."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from hw3core import atomic
+from hw3core.toy import blobs
+from hw3core.data import tensor_loader
+from hw3core.training import fit, predict
+
+
+class Killed(RuntimeError):
+    pass
+
+
+def _train(workdir: Path, kill_after: int | None = None):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+
+    def maybe_kill(epoch: int, _model: nn.Module) -> None:
+        if kill_after is not None and epoch == kill_after:
+            raise Killed
+
+    history = fit(
+        model,
+        tensor_loader(blobs(256, 0), 32, shuffle=True, seed=3),
+        tensor_loader(blobs(64, 1), 64, shuffle=False),
+        epochs=5,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        workdir=workdir,
+        device=torch.device("cpu"),
+        seed=3,
+        on_epoch_end=maybe_kill,
+    )
+    return model, history
+
+
+def test_history_and_best_checkpoint(tmp_path: Path):
+    model, history = _train(tmp_path)
+    assert list(history.columns[:5]) == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc"]
+    assert len(history) == 5 and (tmp_path / "history.csv").exists()
+    assert list(history["lr"]) == pytest.approx([0.05, 0.05, 0.025, 0.025, 0.0125])
+    best = atomic.torch_load(tmp_path / "best.pt")
+    model.load_state_dict(best)
+    labels, predicted = predict(model, tensor_loader(blobs(64, 1), 64, shuffle=False), torch.device("cpu"))
+    assert (labels == predicted).mean() == pytest.approx(history["val_acc"].max())
+    assert not (tmp_path / "last-history.pt").exists(), "the resume state is removed once training ends"
+
+
+def test_killed_run_resumes_to_the_same_result(tmp_path: Path):
+    reference_model, reference = _train(tmp_path / "uninterrupted")
+    with pytest.raises(Killed):
+        _train(tmp_path / "killed", kill_after=2)
+    assert (tmp_path / "killed" / "last-history.pt").exists()
+    resumed_model, resumed = _train(tmp_path / "killed")
+    columns = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"]
+    assert resumed[columns].equals(reference[columns])
+    for a, b in zip(reference_model.state_dict().values(), resumed_model.state_dict().values()):
+        assert torch.equal(a, b)
