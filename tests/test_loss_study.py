@@ -8,6 +8,16 @@ import torch
 from hw3core import experiments, loss_study
 from hw3core.experiments import RunContext
 from hw3core.settings import get_settings
+from hw3core.training import seed_everything
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: on a small, shared CPU, thread hand-offs cost more than the arithmetic."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture
@@ -54,11 +64,13 @@ def test_frozen_extractor_does_not_change_while_the_head_trains(smoke):
     cfg, data, ctx = smoke_setup(smoke)
     extractor = loss_study.Extractor(cfg["widths"], cfg["convs_per_stage"])
     before = {k: v.clone() for k, v in extractor.state_dict().items()}  # BatchNorm statistics included
+    seed_everything(cfg["seed"])  # train_linear_head draws its head the same way
+    initial_head = loss_study.Classifier(extractor, 2, frozen=True).head.weight.detach().clone()
     model = loss_study.train_linear_head(extractor, cfg, data, ctx)
     after = model.extractor.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert not any(p.requires_grad for p in model.extractor.parameters())
-    assert not torch.equal(model.head.weight, loss_study.Classifier(extractor, 2).head.weight)
+    assert not torch.equal(model.head.weight, initial_head)
     assert len(pd.read_csv(ctx.workdir / "history-linear.csv")) == cfg["linear_epochs"]
     model.train()
     assert model.head.training and not model.extractor.training

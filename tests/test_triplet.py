@@ -18,6 +18,15 @@ from hw3core.triplet import (
 CLASSES = ("airplane", "automobile")
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: on a small, shared CPU, thread hand-offs cost more than the arithmetic."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def images(n_per_class: int = 20, seed: int = 0, augment: bool = False) -> TensorImages:
     data = synthetic_images(n_per_class, CLASSES, seed=seed)
     return TensorImages(data, [0.5] * 3, [0.25] * 3, torch.device("cpu"), augment=augment, seed=seed)

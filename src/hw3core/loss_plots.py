@@ -147,10 +147,13 @@ def convergence_curves(runs: dict[str, Artifacts]) -> Figure:
 
 
 def triplet_examples(images: torch.Tensor, labels: torch.Tensor, positives: torch.Tensor, negatives: torch.Tensor, anchors: list[int]) -> Figure:
-    """Rows of (anchor, positive, negative) images as a `TripletImages` epoch drew them."""
-    fig, axes = plt.subplots(len(anchors), 3, figsize=(3.6, 1.25 * len(anchors) + 0.3), layout="constrained", squeeze=False)
-    for row, i in enumerate(anchors):
-        for col, (role, j) in enumerate((("anchor", i), ("positive", int(positives[i])), ("negative", int(negatives[i])))):
+    """(anchor, positive, negative) images as a `TripletImages` epoch drew them: one triplet per column."""
+    roles = ("anchor", "positive", "negative")
+    fig, axes = plt.subplots(3, len(anchors), figsize=(1.3 * len(anchors), 4.3), layout="constrained", squeeze=False)
+    for col, i in enumerate(anchors):
+        for row, j in enumerate((i, int(positives[i]), int(negatives[i]))):
             _show(axes[row, col], images[j].permute(1, 2, 0).numpy())
-            axes[row, col].set_title(f"{role}: {CLASSES[int(labels[j])]}", fontsize=7)
+            axes[row, col].set_title(CLASSES[int(labels[j])], fontsize=7)
+            if col == 0:
+                axes[row, col].set_ylabel(roles[row], fontsize=8)
     return fig

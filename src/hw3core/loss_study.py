@@ -114,9 +114,9 @@ def config(regime: str) -> Callable[[Profile], dict[str, Any]]:
             "regime": regime,
             "data": per_profile(profile, full="cifar10", quick="cifar10", smoke="synthetic"),
             # of the 10,000 training images of the two classes: validation, then (quick) a subset
-            "val_size": per_profile(profile, full=1000, quick=400, smoke=40),
+            "val_size": per_profile(profile, full=1000, quick=400, smoke=20),
             "train_per_class": per_profile(profile, full=None, quick=1000, smoke=None),
-            "synthetic_per_class": per_profile(profile, full=None, quick=None, smoke=100),
+            "synthetic_per_class": per_profile(profile, full=None, quick=None, smoke=60),
             "widths": per_profile(profile, full=[64, 128, 256], quick=[16, 32, 64], smoke=[4, 8, 8]),
             "convs_per_stage": per_profile(profile, full=2, quick=1, smoke=1),
             "epochs": per_profile(profile, full=30, quick=8, smoke=4),
@@ -127,7 +127,7 @@ def config(regime: str) -> Callable[[Profile], dict[str, Any]]:
             "weight_decay": 5e-4,
             "margin": 0.2,
             "feature_map_images": 4,
-            "reference_size": per_profile(profile, full=2000, quick=600, smoke=100),
+            "reference_size": per_profile(profile, full=2000, quick=600, smoke=60),
             "target_acc": per_profile(profile, full=0.95, quick=0.85, smoke=0.6),
             "seed": 0,
         }
