@@ -122,3 +122,12 @@ def test_fixed_images_alternate_the_classes_and_are_seeded():
     picks = loss_study.fixed_indices(labels, 4, seed=5)
     assert labels[picks].tolist() == [0, 1, 0, 1]
     assert picks.tolist() == loss_study.fixed_indices(labels, 4, seed=5).tolist()
+
+
+def test_triplet_regime_classifies_with_the_extractor_stage_one_left(smoke):
+    artifacts = experiments.result("p2-triplet")
+    stage_one = artifacts.load("extractor.pt")
+    classifier = artifacts.state_dict("best-linear.pt")
+    assert all(torch.equal(classifier[f"extractor.{k}"], v) for k, v in stage_one.items())
+    assert len(artifacts.history()) == artifacts.config["epochs"]
+    assert len(artifacts.history("history-linear.csv")) == artifacts.config["linear_epochs"]

@@ -22,6 +22,7 @@ score and a linear probe of every stage.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -277,7 +278,7 @@ def train_regime(cfg: dict[str, Any], data: StudyData, ctx: RunContext) -> Class
     if regime not in REGIMES:
         raise ValueError(f"unknown regime {regime!r}; choose one of {', '.join(REGIMES)}")
     seed_everything(seed)
-    tensors = lambda part, augment=False: TensorImages(part, data.mean, data.std, device, augment=augment, seed=seed)  # noqa: E731
+    tensors = partial(TensorImages, mean=data.mean, std=data.std, device=device, seed=seed)
     chosen = fixed_indices(data.train.labels, cfg["feature_map_images"], seed)
     atomic.torch_save({"images": data.train.images[chosen], "labels": data.train.labels[chosen]}, ctx.workdir / "feature-maps" / "inputs.pt")
     reference = data.train.subset(stratified_subset(data.train.labels, cfg["reference_size"] // len(CLASSES), seed))
@@ -302,8 +303,13 @@ def train_regime(cfg: dict[str, Any], data: StudyData, ctx: RunContext) -> Class
         fit(model, train, val, step=step, **_schedule(model, cfg["lr"], cfg, len(train)), **common)
         model.load_state_dict(atomic.torch_load(ctx.workdir / "best.pt"))
         return model
-    step = step_with_margin(triplet_step, cfg["margin"])
-    fit(extractor, train, val, step=step, **_schedule(extractor, cfg["lr"], cfg, len(train)), **common)
+    stage_one = ctx.workdir / "extractor.pt"  # a run killed in stage 2 resumes there, not from scratch
+    if stage_one.exists():
+        extractor.load_state_dict(atomic.torch_load(stage_one))
+    else:
+        step = step_with_margin(triplet_step, cfg["margin"])
+        fit(extractor, train, val, step=step, **_schedule(extractor, cfg["lr"], cfg, len(train)), **common)
+        atomic.torch_save(extractor.state_dict(), stage_one)
     return train_linear_head(extractor, cfg, data, ctx)
 
 
@@ -358,7 +364,7 @@ def project_2d(points: np.ndarray, seed: int) -> dict[str, np.ndarray]:
 def evaluate(model: Classifier, cfg: dict[str, Any], data: StudyData, ctx: RunContext) -> dict[str, Any]:
     """Test accuracy and loss, test embeddings in 2-D, silhouette, and a linear probe of each stage."""
     device, seed = ctx.device, cfg["seed"]
-    tensors = lambda part: TensorImages(part, data.mean, data.std, device)  # noqa: E731
+    tensors = partial(TensorImages, mean=data.mean, std=data.std, device=device)
     test = tensors(data.test)
     test_loss, test_acc = run_epoch(model, tensor_loader(test, 500, shuffle=False), classification_step, device)
     points = embeddings(model.extractor, test, device).numpy()
