@@ -1,5 +1,6 @@
 """P2's network, recorders and experiments: hooks catch the right maps, the frozen extractor
-stays frozen, the artifacts are where the chapter looks, and a smoke run caches and reloads."""
+stays frozen, the artifacts are where the chapter looks, and a smoke run caches and reloads.
+(conftest gives every test the smoke profile and its own cache.)"""
 
 import pandas as pd
 import pytest
@@ -20,14 +21,6 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-@pytest.fixture
-def smoke(monkeypatch, tmp_path):
-    monkeypatch.setenv("HW3_PROFILE", "smoke")
-    monkeypatch.setenv("HW3_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("HW3_DEVICE", "cpu")
-    return tmp_path
-
-
 def smoke_setup(tmp_path, regime: str = "triplet"):
     cfg = loss_study.config(regime)("smoke")
     settings = get_settings()
@@ -36,8 +29,8 @@ def smoke_setup(tmp_path, regime: str = "triplet"):
     return cfg, loss_study.study_data(cfg, settings), ctx
 
 
-def test_split_is_seeded_stratified_and_disjoint(smoke):
-    cfg, data, _ = smoke_setup(smoke)
+def test_split_is_seeded_stratified_and_disjoint(tmp_path):
+    cfg, data, _ = smoke_setup(tmp_path)
     again = loss_study.study_data(cfg, get_settings())
     assert torch.equal(data.train.images, again.train.images) and torch.equal(data.val.images, again.val.images)
     assert len(data.val) == cfg["val_size"]
@@ -60,8 +53,8 @@ def test_hooks_catch_the_stage_outputs():
     assert torch.allclose(s3.mean(dim=(2, 3)), extractor(x))
 
 
-def test_frozen_extractor_does_not_change_while_the_head_trains(smoke):
-    cfg, data, ctx = smoke_setup(smoke)
+def test_frozen_extractor_does_not_change_while_the_head_trains(tmp_path):
+    cfg, data, ctx = smoke_setup(tmp_path)
     extractor = loss_study.Extractor(cfg["widths"], cfg["convs_per_stage"])
     before = {k: v.clone() for k, v in extractor.state_dict().items()}  # BatchNorm statistics included
     seed_everything(cfg["seed"])  # train_linear_head draws its head the same way
@@ -83,7 +76,7 @@ def test_nearest_centroid_accuracy():
     assert loss_study.nearest_centroid_accuracy(reference, labels, query, torch.tensor([0, 1, 1])) == pytest.approx(2 / 3)
 
 
-def test_smoke_experiment_records_feature_maps_then_reloads_from_cache(smoke, capsys):
+def test_smoke_experiment_records_feature_maps_then_reloads_from_cache(monkeypatch):
     artifacts = experiments.result("p2-cross-entropy")
     cfg = artifacts.config
     images = cfg["feature_map_images"]
@@ -98,9 +91,12 @@ def test_smoke_experiment_records_feature_maps_then_reloads_from_cache(smoke, ca
     assert embedded["tsne"].shape == embedded["pca"].shape == (artifacts.metrics["sizes"]["test"], 2)
     assert len(artifacts.history("embedding-history.csv")) == cfg["epochs"]
     assert 0 <= artifacts.metrics["test_acc"] <= 1
-    capsys.readouterr()
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("a cached experiment was trained again")
+
+    monkeypatch.setattr(loss_study, "train_regime", must_not_train)
     again = experiments.result("p2-cross-entropy")
-    assert "running" not in capsys.readouterr().err
     assert again.directory == artifacts.directory and again.metrics == artifacts.metrics
 
 
@@ -124,7 +120,7 @@ def test_fixed_images_alternate_the_classes_and_are_seeded():
     assert picks.tolist() == loss_study.fixed_indices(labels, 4, seed=5).tolist()
 
 
-def test_triplet_regime_classifies_with_the_extractor_stage_one_left(smoke):
+def test_triplet_regime_classifies_with_the_extractor_stage_one_left(tmp_path):
     artifacts = experiments.result("p2-triplet")
     stage_one = artifacts.load("extractor.pt")
     classifier = artifacts.state_dict("best-linear.pt")
