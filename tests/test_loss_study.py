@@ -127,3 +127,9 @@ def test_triplet_regime_classifies_with_the_extractor_stage_one_left(tmp_path):
     assert all(torch.equal(classifier[f"extractor.{k}"], v) for k, v in stage_one.items())
     assert len(artifacts.history()) == artifacts.config["epochs"]
     assert len(artifacts.history("history-linear.csv")) == artifacts.config["linear_epochs"]
+
+
+def test_fastest_ignores_regimes_that_never_reached_the_target():
+    conv = {"cross-entropy": {"s": 9.0}, "triplet": {"s": None}, "combined": {"s": 4.0}}
+    assert loss_study.fastest(conv, "s") == loss_study.NAMES["combined"]
+    assert loss_study.fastest({"triplet": {"s": None}}, "s") == "هیچ رژیمی"

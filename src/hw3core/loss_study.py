@@ -59,6 +59,7 @@ from .triplet import TripletImages, combined_step, embed, step_with_margin, trip
 CLASSES = ("airplane", "automobile")
 REGIMES = ("cross-entropy", "triplet", "combined")
 LAYERS = ("stage1", "stage2", "stage3")
+MOMENTUM = 0.9
 
 
 # ---------------------------------------------------------------- the network
@@ -260,7 +261,7 @@ def _schedule(model: nn.Module, lr: float, cfg: dict[str, Any], steps: int, epoc
     """SGD with Nesterov momentum and a one-cycle schedule stepped per batch, over the trainable
     parameters: the same recipe for every regime and stage (fit's optimizer/scheduler arguments)."""
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(trainable, lr=lr, momentum=0.9, nesterov=True, weight_decay=cfg["weight_decay"])
+    optimizer = torch.optim.SGD(trainable, lr=lr, momentum=MOMENTUM, nesterov=True, weight_decay=cfg["weight_decay"])
     total = (epochs or cfg["epochs"]) * steps
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total)
     return {"optimizer": optimizer, "scheduler": scheduler, "scheduler_per_batch": True}
@@ -539,6 +540,12 @@ def winner(values: dict[str, float], highest: bool = True) -> str:
     """The Persian name of the regime with the highest (or lowest) value."""
     pick = max(values, key=values.get) if highest else min(values, key=values.get)
     return NAMES[pick]
+
+
+def fastest(convergence_of: dict[str, dict[str, Any]], key: str) -> str:
+    """The Persian name of the regime that reached the target in the fewest seconds (`key`), if any did."""
+    reached = {regime: c[key] for regime, c in convergence_of.items() if c[key] is not None}
+    return winner(reached, highest=False) if reached else "هیچ رژیمی"
 
 
 def compare(a: float, b: float, tolerance: float = 0.0, more: str = "بیشتر", less: str = "کمتر", same: str = "هم‌اندازه") -> str:
