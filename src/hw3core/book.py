@@ -25,6 +25,33 @@ SMOKE_BANNER = """::: {.callout-warning}
 """
 
 
+def _close_figures() -> None:
+    from matplotlib import pyplot
+
+    pyplot.close("all")
+
+
+def _show_each_figure_once() -> None:
+    """A cell whose value is a Figure shows it once, not twice.
+
+    The inline backend displays every pyplot figure a cell opened when the cell ends, and
+    the cell's value displays the returned Figure again: two copies, the second without
+    caption. Dropping that end-of-cell display (closing the figures instead) leaves the
+    returned Figure and explicit `plt.show()` calls, which is what chapters use.
+    """
+    from IPython import get_ipython
+    from matplotlib_inline.backend_inline import flush_figures
+
+    shell = get_ipython()
+    if shell is None:
+        return
+    callbacks = shell.events.callbacks["post_execute"]
+    if flush_figures in callbacks:
+        shell.events.unregister("post_execute", flush_figures)
+    if _close_figures not in callbacks:
+        shell.events.register("post_execute", _close_figures)
+
+
 def chapter_setup() -> Markdown | None:
     """Call once at the top of every chapter: figure defaults, and the smoke banner if any."""
     from matplotlib import font_manager
@@ -33,6 +60,7 @@ def chapter_setup() -> Markdown | None:
     for font in sorted(Path(FONT_DIR).glob("*.ttf")):
         font_manager.fontManager.addfont(str(font))
     set_matplotlib_formats("png")
+    _show_each_figure_once()
     matplotlib.rcParams.update(
         {
             "figure.dpi": 110,
