@@ -1,7 +1,7 @@
 """The smoke site in a real browser (Debian's Chromium, driven by Playwright), offline.
 
 On every chapter page: right-to-left text with left-to-right code and tables, the book's
-contents on the right, Vazirmatn loaded, math rendered, every image loaded, no request
+contents on the right, Vazirmatn loaded, math rendered in its math font, every image loaded, no request
 leaving the machine and no console error. A screenshot of one page is kept for a person.
 """
 
@@ -35,6 +35,7 @@ pytestmark = [
 FACTS = """async () => {
   await document.fonts.ready;
   const direction = (el) => getComputedStyle(el).direction;
+  const loaded = (family) => [...document.fonts].filter((f) => f.family.replaceAll('"', "") === family && f.status === "loaded").length;
   const box = (selector) => { const el = document.querySelector(selector); if (!el) return null; const r = el.getBoundingClientRect(); return {left: r.left, right: r.right}; };
   const article = document.querySelector("article");
   const prose = article.cloneNode(true);
@@ -48,7 +49,8 @@ FACTS = """async () => {
     math: [...article.querySelectorAll("math")].map((m) => m.getBoundingClientRect().width),
     images: [...document.images].map((img) => ({src: img.getAttribute("src"), width: img.naturalWidth, complete: img.complete})),
     prose: prose.innerText,
-    vazirmatn: [...document.fonts].filter((f) => f.family.replaceAll('"', "") === "Vazirmatn" && f.status === "loaded").length,
+    vazirmatn: loaded("Vazirmatn"),
+    mathFont: loaded("DejaVu Math TeX Gyre"),
     sidebar: box("nav.sidebar"), content: box("main.content"),
     prev: box(".page-nav .prev"), next: box(".page-nav .next"),
   };
@@ -105,6 +107,7 @@ def test_every_chapter_page_reads_right_to_left_offline(browser, smoke_book: Pat
             "previous chapter not right of the next": bool(facts["prev"] and facts["next"]) and facts["prev"]["left"] < facts["next"]["right"],
             "math in the source but none rendered": has_math(PROJECT_ROOT / chapter.source) and not facts["math"],
             "a math element with no width": any(width <= 0 for width in facts["math"]),
+            "math without its math font": bool(facts["math"]) and facts["mathFont"] == 0,
             f"raw TeX in the text: {RAW_TEX.findall(facts['prose'])[:3]}": bool(RAW_TEX.search(facts["prose"])),
             f"images not loaded: {[i['src'] for i in facts['images'] if not (i['complete'] and i['width'] > 0)]}": any(
                 not (i["complete"] and i["width"] > 0) for i in facts["images"]
