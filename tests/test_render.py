@@ -161,3 +161,17 @@ def test_practical_notebooks_executed_without_errors(smoke_book: Path):
         assert code and all(c.execution_count for c in code)
         assert not [o for c in code for o in c.outputs if o.output_type == "error"]
         assert not any("{python}" in c.source for c in notebook.cells if c.cell_type == "markdown")
+
+
+def test_a_returned_pyplot_figure_is_shown_once(tmp_path: Path):
+    from hw3core.render.execute import execute
+
+    source = tmp_path / "chapter.qmd"
+    source.write_text(
+        "```{python}\nfrom hw3core import book\nbook.chapter_setup()\n```\n\n"
+        "```{python}\nimport matplotlib.pyplot as plt\n"
+        "def draw():\n    fig, ax = plt.subplots()\n    ax.plot([1, 2])\n    return fig\ndraw()\n```\n"
+    )
+    executed = execute(qmd.to_notebook(qmd.parse(source.read_text())), Path("chapter.qmd"), tmp_path, "smoke")
+    images = [o for o in executed.cells[-1].outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1

@@ -25,42 +25,20 @@ SMOKE_BANNER = """::: {.callout-warning}
 """
 
 
-def _close_figures() -> None:
-    from matplotlib import pyplot
-
-    pyplot.close("all")
-
-
-def _show_each_figure_once() -> None:
-    """A cell whose value is a Figure shows it once, not twice.
-
-    The inline backend displays every pyplot figure a cell opened when the cell ends, and
-    the cell's value displays the returned Figure again: two copies, the second without
-    caption. Dropping that end-of-cell display (closing the figures instead) leaves the
-    returned Figure and explicit `plt.show()` calls, which is what chapters use.
-    """
-    from IPython import get_ipython
-    from matplotlib_inline.backend_inline import flush_figures
-
-    shell = get_ipython()
-    if shell is None:
-        return
-    callbacks = shell.events.callbacks["post_execute"]
-    if flush_figures in callbacks:
-        shell.events.unregister("post_execute", flush_figures)
-    if _close_figures not in callbacks:
-        shell.events.register("post_execute", _close_figures)
-
-
 def chapter_setup() -> Markdown | None:
-    """Call once at the top of every chapter: figure defaults, and the smoke banner if any."""
-    from matplotlib import font_manager
+    """Call once at the top of every chapter: figure defaults, and the smoke banner if any.
+
+    Pyplot's interactive mode is switched off so that a figure is shown only when a cell
+    returns it (or calls `plt.show()`); otherwise the inline backend would also show every
+    pyplot figure created during the cell, and a returned figure would appear twice.
+    """
+    from matplotlib import font_manager, pyplot
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
     for font in sorted(Path(FONT_DIR).glob("*.ttf")):
         font_manager.fontManager.addfont(str(font))
     set_matplotlib_formats("png")
-    _show_each_figure_once()
+    pyplot.ioff()
     matplotlib.rcParams.update(
         {
             "figure.dpi": 110,
@@ -75,8 +53,12 @@ def chapter_setup() -> Markdown | None:
 
 
 def table(frame: pd.DataFrame, digits: int = 3, index: bool = False) -> Markdown:
-    """A DataFrame as a Pandoc pipe table: thousands separators, fixed decimals."""
-    return Markdown(frame.to_markdown(index=index, floatfmt=f",.{digits}f", intfmt=","))
+    """A DataFrame as a Pandoc pipe table: thousands separators, fixed decimals.
+
+    Cast to object first: an all-numeric frame would otherwise reach tabulate as one float
+    array, and its integer columns would be printed with decimals.
+    """
+    return Markdown(frame.astype(object).to_markdown(index=index, floatfmt=f",.{digits}f", intfmt=","))
 
 
 def number(value: float, digits: int = 0) -> str:

@@ -33,13 +33,13 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     profile = _profile(args)
     started = time.perf_counter()
-    result = render_book(args.root, profile, args.chapters, tuple(args.to.split(",")))
+    result = render_book(args.root, profile, args.chapters, tuple(args.to.split(",")), args.out)
     for chapter, seconds in result.seconds.items():
         print(f"  {seconds:7.1f} s  {chapter}")
     print(f"rendered [{profile}] in {time.perf_counter() - started:.1f} s:")
     for path in [*result.html[:1], result.pdf, *result.notebooks]:
         if path is not None:
-            print(f"  {path.relative_to(args.root)}")
+            print(f"  {path}")
     return 0
 
 
@@ -65,11 +65,9 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     from .render import execute_chapter, export_notebooks
     from .render.config import load_book
 
-    if args.quarto and os.environ.get("QUARTO_PROFILE"):
-        os.environ["HW3_PROFILE"] = active_profile()
     profile = _profile(args)
-    book = load_book(args.root, profile)
-    out = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR", book.output_dir))
+    book = load_book(args.root, profile, args.out)
+    out = Path(os.environ["QUARTO_PROJECT_OUTPUT_DIR"]) if args.quarto else book.output_dir
     notebooks = {source: execute_chapter(book, source) for source in book.practical}
     for path in export_notebooks(book, notebooks, out):
         print(f"  {path}")
@@ -77,10 +75,13 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 
 
 def cmd_submission(args: argparse.Namespace) -> int:
-    """Zip the PDF, the three notebooks and the HTML site as HW3-<Name>-<StudentNumber>.zip."""
+    """Zip the PDF, the three notebooks and the HTML site as HW3-<Name>-<StudentNumber>.zip.
+
+    The zip is written beside the output folder (the project root for `_book/`).
+    """
     from .render.config import load_book
 
-    book = load_book(args.root, _profile(args))
+    book = load_book(args.root, _profile(args), args.out)
     out = book.output_dir
     pdf = out / f"{book.book.get('output-file', 'book')}.pdf"
     notebooks = [out / "notebooks" / f"{source.stem}.ipynb" for source in book.practical]
@@ -89,7 +90,7 @@ def cmd_submission(args: argparse.Namespace) -> int:
         print(f"hw3: build the book first (make report); missing: {', '.join(missing)}", file=sys.stderr)
         return 2
     name = f"HW3-{book.extras.get('student-name', 'Name')}-{book.extras.get('student-number', 'StudentNumber')}.zip"
-    target = args.root / name
+    target = out.parent / name
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.write(pdf, pdf.name)
         for notebook in notebooks:
@@ -104,6 +105,7 @@ def cmd_submission(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="hw3", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     main.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project root (where _quarto.yml is)")
+    main.add_argument("--out", type=Path, help="output folder instead of _quarto.yml's (default _book/)")
     commands = main.add_subparsers(dest="command", required=True)
 
     def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:

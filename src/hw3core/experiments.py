@@ -26,7 +26,7 @@ from .settings import Settings, get_settings
 log = logging.getLogger("hw3.experiments")
 
 # Modules that register experiments when imported; each chapter's module adds itself.
-EXPERIMENT_MODULES = ("hw3core.toy",)
+EXPERIMENT_MODULES = ("hw3core.toy", "hw3core.transfer")
 
 
 @dataclass(frozen=True)
@@ -71,51 +71,68 @@ def get(name: str) -> Experiment:
     return experiments[name]
 
 
-def _cache(settings: Settings) -> ExperimentCache:
-    return ExperimentCache(settings.cache_dir)
+@dataclass(frozen=True)
+class _Entry:
+    """Where one (experiment, profile, config) lives in the cache."""
+
+    experiment: Experiment
+    profile: Profile
+    config: dict[str, Any]
+    key: str
+    cache: ExperimentCache
+    settings: Settings
+
+    @property
+    def final(self) -> Path:
+        return self.cache.entry(self.experiment.name, self.key)
+
+    @property
+    def partial(self) -> Path:
+        return self.cache.partial(self.experiment.name, self.key)
+
+    def verify(self) -> Artifacts:
+        return verify(self.final, self.experiment.name, self.profile, self.config)
+
+
+def _entry(name: str, profile: str | None, settings: Settings | None) -> _Entry:
+    settings = settings or get_settings()
+    profile = check_profile(profile or active_profile())
+    experiment = get(name)
+    config = experiment.config(profile)
+    return _Entry(experiment, profile, config, config_key(name, profile, config), ExperimentCache(settings.cache_dir), settings)
 
 
 def status(name: str, profile: str | None = None, settings: Settings | None = None) -> str:
     """'cached', 'resumable' (a killed run left a partial folder), 'corrupt' or 'missing'."""
-    settings = settings or get_settings()
-    profile = check_profile(profile or active_profile())
-    experiment = get(name)
-    config = experiment.config(profile)
-    key = config_key(name, profile, config)
-    cache = _cache(settings)
-    if cache.entry(name, key).exists():
+    entry = _entry(name, profile, settings)
+    if entry.final.exists():
         try:
-            verify(cache.entry(name, key), name, profile, config)
+            entry.verify()
             return "cached"
         except CorruptEntryError:
             return "corrupt"
-    return "resumable" if cache.partial(name, key).exists() else "missing"
+    return "resumable" if entry.partial.exists() else "missing"
 
 
 def result(name: str, profile: str | None = None, settings: Settings | None = None) -> Artifacts:
     """The artifacts of experiment `name` under `profile`, training only when needed."""
-    settings = settings or get_settings()
-    profile = check_profile(profile or active_profile())
-    experiment = get(name)
-    config = experiment.config(profile)
-    key = config_key(name, profile, config)
-    cache = _cache(settings)
-    final = cache.entry(name, key)
-    with cache.locked(name, key):
-        if final.exists():
+    entry = _entry(name, profile, settings)
+    with entry.cache.locked(name, entry.key):
+        if entry.final.exists():
             try:
-                return verify(final, name, profile, config)
+                return entry.verify()
             except CorruptEntryError as error:
-                moved = cache.quarantine(final)
+                moved = entry.cache.quarantine(entry.final)
                 log.warning("cache entry rejected (%s); moved to %s, recomputing", error, moved)
-        partial = cache.partial(name, key)
+        partial = entry.partial
         resuming = partial.exists()
         partial.mkdir(parents=True, exist_ok=True)
-        log.info("%s experiment %s [%s] on %s", "resuming" if resuming else "running", name, profile, settings.device)
-        atomic.write_json(partial / "config.json", {"name": name, "profile": profile, "config": config})
+        device = entry.settings.device
+        log.info("%s experiment %s [%s] on %s", "resuming" if resuming else "running", name, entry.profile, device)
+        atomic.write_json(partial / "config.json", {"name": name, "profile": entry.profile, "config": entry.config})
         started = time.perf_counter()
-        metrics = experiment.run(config, RunContext(partial, settings.device, profile, settings))
-        metrics = {**metrics, "device": str(settings.device), "run_seconds": time.perf_counter() - started}
+        metrics = entry.experiment.run(entry.config, RunContext(partial, device, entry.profile, entry.settings))
+        metrics = {**metrics, "device": str(device), "run_seconds": time.perf_counter() - started}
         atomic.write_json(partial / "metrics.json", metrics)
-        cache.publish(partial, final)
-        return verify(final, name, profile, config)
+        entry.cache.publish(partial, entry.final)
+        return entry.verify()
