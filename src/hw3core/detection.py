@@ -1,0 +1,304 @@
+"""Box arithmetic behind YOLO (chapter T4): IoU, non-maximum suppression, anchor clustering,
+the YOLOv2 box parametrisation, and softmax against independent sigmoids.
+
+Everything is written from scratch in a few lines of tensor code so the chapter can show
+it; the tests hold it against torchvision.ops (box_iou, nms, batched_nms).
+Boxes are (x1, y1, x2, y2) unless the name says (w, h).
+
+Figures are built as matplotlib.figure.Figure, not through pyplot: a chapter cell that
+returns one then shows it exactly once (pyplot's inline backend would show it again)
+and no figure piles up in pyplot's registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from matplotlib import colormaps
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+# --- IoU and non-maximum suppression --------------------------------------------------------
+
+
+def box_area(boxes: torch.Tensor) -> torch.Tensor:
+    return (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
+
+
+def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Intersection over union of every box in a (N×4) with every box in b (M×4): N×M."""
+    top_left = torch.maximum(a[:, None, :2], b[None, :, :2])
+    bottom_right = torch.minimum(a[:, None, 2:], b[None, :, 2:])
+    intersection = (bottom_right - top_left).clamp(min=0).prod(dim=2)
+    return intersection / (box_area(a)[:, None] + box_area(b)[None, :] - intersection)
+
+
+def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
+    """Greedy non-maximum suppression: keep the best-scoring box, drop every remaining box
+    that overlaps it by IoU > threshold, repeat. Returns kept indices, best first."""
+    order = torch.argsort(scores, descending=True, stable=True)
+    keep = []
+    while order.numel() > 0:
+        best, rest = order[0], order[1:]
+        keep.append(best)
+        overlap = box_iou(boxes[best].unsqueeze(0), boxes[rest])[0]
+        order = rest[overlap <= iou_threshold]
+    return torch.stack(keep) if keep else torch.empty(0, dtype=torch.long)
+
+
+def batched_nms(
+    boxes: torch.Tensor, scores: torch.Tensor, classes: torch.Tensor, iou_threshold: float
+) -> torch.Tensor:
+    """NMS separately within each class (a person never suppresses a car), merged best first."""
+    kept = [torch.empty(0, dtype=torch.long)]
+    for c in torch.unique(classes):
+        members = torch.nonzero(classes == c).flatten()
+        kept.append(members[nms(boxes[members], scores[members], iou_threshold)])
+    keep = torch.cat(kept)
+    return keep[torch.argsort(scores[keep], descending=True, stable=True)]
+
+
+@dataclass
+class Scene:
+    """A synthetic image: true objects, and many overlapping scored detections of them."""
+
+    size: int
+    class_names: tuple[str, ...]
+    truth: torch.Tensor
+    truth_classes: torch.Tensor
+    boxes: torch.Tensor
+    scores: torch.Tensor
+    classes: torch.Tensor
+
+
+def synthetic_scene(seed: int = 0, per_object: int = 6, size: int = 100) -> Scene:
+    """Two people side by side (overlapping a little), a car partly behind one of them and
+    a dog; each is 'detected' per_object times with jittered boxes and random scores, the
+    way a detector's neighbouring cells and anchors fire on one object."""
+    generator = torch.Generator().manual_seed(seed)
+    truth = torch.tensor(
+        [[12.0, 20, 32, 80], [27, 18, 47, 78], [40, 45, 90, 80], [62, 10, 88, 36]]
+    )
+    truth_classes = torch.tensor([0, 0, 1, 2])
+    wh = (truth[:, 2:] - truth[:, :2]).repeat_interleave(per_object, 0)
+    jitter = torch.randn(len(truth) * per_object, 4, generator=generator) * 0.08 * wh.repeat(1, 2)
+    boxes = truth.repeat_interleave(per_object, 0) + jitter
+    scores = 0.35 + 0.6 * torch.rand(len(boxes), generator=generator)
+    return Scene(size, ("person", "car", "dog"), truth, truth_classes, boxes, scores,
+                 truth_classes.repeat_interleave(per_object))
+
+
+def nms_figure(scene: Scene, iou_threshold: float = 0.5) -> Figure:
+    """All detections (left) and what per-class NMS keeps (right)."""
+    keep = batched_nms(scene.boxes, scene.scores, scene.classes, iou_threshold)
+    colors = colormaps["tab10"].colors
+    fig = Figure(figsize=(7.6, 3.9), layout="constrained")
+    axes = fig.subplots(1, 2)
+    panels = [(axes[0], torch.arange(len(scene.boxes)), f"before NMS: {len(scene.boxes)} boxes"),
+              (axes[1], keep, f"after per-class NMS (IoU > {iou_threshold}): {len(keep)} boxes")]
+    for ax, indices, title in panels:
+        for i in indices.tolist():
+            x1, y1, x2, y2 = scene.boxes[i].tolist()
+            color = colors[int(scene.classes[i])]
+            ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, lw=1.2,
+                                   edgecolor=color, alpha=float(scene.scores[i])))
+            if len(indices) < len(scene.boxes):
+                ax.text(x1 + 1, y1 + 4, f"{scene.class_names[int(scene.classes[i])]} {scene.scores[i]:.2f}",
+                        fontsize=6.5, color=color)
+        ax.set_xlim(0, scene.size)
+        ax.set_ylim(scene.size, 0)
+        ax.set_aspect("equal")
+        ax.set_title(title, fontsize=8.5)
+        ax.grid(False)
+    return fig
+
+
+# --- one object, two labels: softmax against independent sigmoids --------------------------
+
+
+def multilabel_demo(
+    classes: tuple[str, ...] = ("Person", "Woman", "Car", "Dog"),
+    positives: tuple[str, ...] = ("Person", "Woman"),
+    steps: int = 200,
+    lr: float = 1.0,
+) -> pd.DataFrame:
+    """Fit one output vector to an object labelled both Person and Woman, with a softmax
+    and cross-entropy (target split evenly over the true labels) or with one sigmoid and
+    binary cross-entropy per class, by plain gradient descent from zero logits."""
+    target = torch.tensor([float(c in positives) for c in classes])
+    losses = {
+        "softmax + CE": lambda z: torch.nn.functional.cross_entropy(z[None], (target / target.sum())[None]),
+        "sigmoid + BCE": lambda z: torch.nn.functional.binary_cross_entropy_with_logits(z, target),
+    }
+    results = {}
+    for head, loss in losses.items():
+        logits = torch.zeros(len(classes), requires_grad=True)
+        for _ in range(steps):
+            (gradient,) = torch.autograd.grad(loss(logits), logits)
+            logits = (logits - lr * gradient).detach().requires_grad_()
+        with torch.no_grad():
+            results[head] = (logits.softmax(0) if head == "softmax + CE" else logits.sigmoid()).numpy()
+    return pd.DataFrame({"class": classes, "label": target.int().numpy(), **results})
+
+
+# --- anchor boxes: dimension clusters -------------------------------------------------------
+
+# (width, height) modes as fractions of the image side, and their share of the boxes.
+BOX_MODES = {
+    "small things": ((0.06, 0.07), 0.30),
+    "people": ((0.12, 0.32), 0.25),
+    "cars": ((0.30, 0.16), 0.20),
+    "mid-size": ((0.30, 0.40), 0.15),
+    "close-ups": ((0.70, 0.75), 0.10),
+}
+
+
+def synthetic_box_sizes(n: int = 2000, seed: int = 0, spread: float = 0.3) -> np.ndarray:
+    """n ground-truth (w, h) pairs, log-normal around the BOX_MODES, clipped to (0, 1].
+
+    A stand-in for the (w, h) of a real detection training set: no labelled detection
+    data are available offline, and only the shape of the distribution matters here.
+    """
+    rng = np.random.default_rng(seed)
+    centres = np.array([wh for wh, _ in BOX_MODES.values()])
+    shares = np.array([share for _, share in BOX_MODES.values()])
+    mode = rng.choice(len(centres), size=n, p=shares / shares.sum())
+    return np.clip(centres[mode] * np.exp(rng.normal(0, spread, size=(n, 2))), 0.005, 1.0)
+
+
+def wh_iou(wh: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    """IoU of boxes and anchors given only (w, h), i.e. with their centres aligned: N×K."""
+    intersection = np.minimum(wh[:, None, 0], anchors[None, :, 0]) * np.minimum(wh[:, None, 1], anchors[None, :, 1])
+    union = wh[:, 0:1] * wh[:, 1:2] + (anchors[:, 0] * anchors[:, 1])[None, :] - intersection
+    return intersection / union
+
+
+Metric = Literal["iou", "euclidean"]
+
+
+def kmeans_anchors(
+    wh: np.ndarray, k: int, metric: Metric = "iou", seed: int = 0, restarts: int = 5, iterations: int = 200
+) -> np.ndarray:
+    """k anchor (w, h) by k-means; 'iou' uses the YOLOv2 distance d = 1 − IoU(box, centroid),
+    'euclidean' the usual squared distance. Best of `restarts` seeded runs by the run's own
+    objective; anchors returned sorted by area."""
+    rng = np.random.default_rng(seed)
+    best, best_cost = None, np.inf
+    for _ in range(restarts):
+        centroids = wh[rng.choice(len(wh), size=k, replace=False)]
+        assignment = None
+        for _ in range(iterations):
+            distance = _distance(wh, centroids, metric)
+            new_assignment = distance.argmin(axis=1)
+            if assignment is not None and np.array_equal(new_assignment, assignment):
+                break
+            assignment = new_assignment
+            centroids = np.array(
+                [wh[assignment == j].mean(axis=0) if np.any(assignment == j) else centroids[j] for j in range(k)]
+            )
+        cost = _distance(wh, centroids, metric).min(axis=1).mean()
+        if cost < best_cost:
+            best, best_cost = centroids, cost
+    return best[np.argsort(best.prod(axis=1))]
+
+
+def _distance(wh: np.ndarray, centroids: np.ndarray, metric: Metric) -> np.ndarray:
+    if metric == "iou":
+        return 1 - wh_iou(wh, centroids)
+    return ((wh[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+
+
+def mean_best_iou(wh: np.ndarray, anchors: np.ndarray) -> float:
+    """Average over boxes of the IoU with the closest anchor: the paper's 'Avg IOU'."""
+    return float(wh_iou(wh, anchors).max(axis=1).mean())
+
+
+def hand_picked_anchors(scales: tuple[float, ...] = (0.1, 0.25, 0.5),
+                        ratios: tuple[float, ...] = (0.5, 1.0, 2.0)) -> np.ndarray:
+    """Faster R-CNN-style priors: every scale (sqrt of area, image = 1) at every h/w ratio."""
+    return np.array([(s / np.sqrt(r), s * np.sqrt(r)) for s in scales for r in ratios])
+
+
+def anchor_curve(wh: np.ndarray, ks: range = range(1, 10), seed: int = 0) -> pd.DataFrame:
+    """Average IoU of the k centroids found with each distance, for every k."""
+    return pd.DataFrame(
+        {
+            "k": list(ks),
+            "IoU k-means": [mean_best_iou(wh, kmeans_anchors(wh, k, "iou", seed)) for k in ks],
+            "Euclidean k-means": [mean_best_iou(wh, kmeans_anchors(wh, k, "euclidean", seed)) for k in ks],
+        }
+    )
+
+
+def anchor_figure(wh: np.ndarray, curve: pd.DataFrame, k: int = 5, seed: int = 0) -> Figure:
+    """The boxes with k centroids from each distance, and average IoU against k."""
+    fig = Figure(figsize=(10.5, 3.4), layout="constrained")
+    axes = fig.subplots(1, 3)
+    for ax, metric, title in [(axes[0], "iou", "d = 1 − IoU"), (axes[1], "euclidean", "Euclidean")]:
+        anchors = kmeans_anchors(wh, k, metric, seed)
+        assignment = _distance(wh, anchors, metric).argmin(axis=1)
+        ax.scatter(wh[:, 0], wh[:, 1], c=assignment, cmap="tab10", s=3, alpha=0.5)
+        ax.scatter(anchors[:, 0], anchors[:, 1], c="black", marker="x", s=50)
+        for w, h in anchors:
+            ax.add_patch(Rectangle((0, 0), w, h, fill=False, lw=0.8, edgecolor="black", alpha=0.6))
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="box width", ylabel="box height", aspect="equal",
+               title=f"k = {k}, {title}: avg IoU {mean_best_iou(wh, anchors):.3f}")
+        ax.title.set_fontsize(8.5)
+    axes[2].plot(curve["k"], curve["IoU k-means"], "o-", label="k-means, 1 − IoU")
+    axes[2].plot(curve["k"], curve["Euclidean k-means"], "s--", label="k-means, Euclidean")
+    hand = hand_picked_anchors()
+    axes[2].plot([len(hand)], [mean_best_iou(wh, hand)], "r^", label="hand-picked (3 scales × 3 ratios)")
+    axes[2].set(xlabel="number of anchors k", ylabel="average IoU")
+    axes[2].legend(fontsize=7)
+    return fig
+
+
+# --- where a predicted box centre can land ---------------------------------------------------
+
+
+def decode_direct(t: torch.Tensor, cell: tuple[int, int], prior: tuple[float, float]) -> torch.Tensor:
+    """YOLOv2/v3: b_x = σ(t_x) + c_x, b_y = σ(t_y) + c_y, b_w = p_w e^{t_w}, b_h = p_h e^{t_h}
+    (grid units); the centre cannot leave the cell that predicts it."""
+    centre = torch.sigmoid(t[:, :2]) + torch.tensor(cell, dtype=t.dtype)
+    size = torch.tensor(prior, dtype=t.dtype) * torch.exp(t[:, 2:])
+    return torch.cat([centre, size], 1)
+
+
+def decode_offset(t: torch.Tensor, cell: tuple[int, int], prior: tuple[float, float]) -> torch.Tensor:
+    """Region-proposal style (what YOLOv2 first tried): x = x_a + t_x·w_a, unbounded, so an
+    anchor in one cell can put its box centre anywhere in the image."""
+    anchor_centre = torch.tensor(cell, dtype=t.dtype) + 0.5
+    prior_t = torch.tensor(prior, dtype=t.dtype)
+    return torch.cat([anchor_centre + t[:, :2] * prior_t, prior_t * torch.exp(t[:, 2:])], 1)
+
+
+def centre_spread(n: int = 2000, seed: int = 0, cell: tuple[int, int] = (6, 6),
+                  prior: tuple[float, float] = (3.0, 4.0)) -> dict[str, torch.Tensor]:
+    """Box centres from n random raw outputs t ~ N(0, 1) (a net early in training), both ways."""
+    t = torch.randn(n, 4, generator=torch.Generator().manual_seed(seed))
+    return {"direct": decode_direct(t, cell, prior), "offset": decode_offset(t, cell, prior)}
+
+
+def outside_cell(centres: torch.Tensor, cell: tuple[int, int]) -> float:
+    """Fraction of box centres that fall outside the responsible cell."""
+    inside = (centres[:, 0].floor() == cell[0]) & (centres[:, 1].floor() == cell[1])
+    return float(1 - inside.float().mean())
+
+
+def centre_figure(spread: dict[str, torch.Tensor], cell: tuple[int, int] = (6, 6), grid: int = 13) -> Figure:
+    fig = Figure(figsize=(7.2, 3.6), layout="constrained")
+    axes = fig.subplots(1, 2)
+    titles = {"offset": "unconstrained offsets x = x_a + t_x w_a", "direct": "direct: b_x = σ(t_x) + c_x"}
+    for ax, name in zip(axes, ("offset", "direct")):
+        centres = spread[name]
+        ax.scatter(centres[:, 0], centres[:, 1], s=2, alpha=0.4)
+        ax.add_patch(Rectangle(cell, 1, 1, fill=False, edgecolor="red", lw=1.5))
+        ax.set(xlim=(0, grid), ylim=(grid, 0), aspect="equal", xticks=range(0, grid + 1, 1),
+               yticks=range(0, grid + 1, 1), xticklabels=[], yticklabels=[])
+        ax.grid(True, alpha=0.5)
+        ax.set_title(f"{titles[name]}\noutside the cell: {100 * outside_cell(centres, cell):.0f}%", fontsize=8.5)
+    return fig
