@@ -54,12 +54,17 @@ def to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
     return x
 
 
-def classification_step(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> StepResult:
-    """Cross-entropy on (images, labels), counting top-1 hits."""
+def classification_step(
+    model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor], label_smoothing: float = 0.0
+) -> StepResult:
+    """Cross-entropy on (images, labels), counting top-1 hits.
+
+    `label_smoothing` (bind it with functools.partial) is nn.CrossEntropyLoss's option.
+    """
     device = next(model.parameters()).device
     x, y = to_device(batch[0], device), batch[1].to(device, non_blocking=True)
     logits = model(x)
-    loss = nn.functional.cross_entropy(logits.float(), y)
+    loss = nn.functional.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
     return StepResult(loss, int((logits.argmax(1) == y).sum()), len(y))
 
 
