@@ -102,6 +102,13 @@ def cmd_submission(args: argparse.Namespace) -> int:
     return 0
 
 
+class _StderrHandler(logging.Handler):
+    """Writes to whatever sys.stderr is at the time, so a replaced stream is never stale."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr)
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="hw3", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     main.add_argument("--root", type=Path, default=PROJECT_ROOT, help="project root (where _quarto.yml is)")
@@ -127,10 +134,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("hw3: %(message)s"))
-    logging.getLogger("hw3").addHandler(handler)
-    logging.getLogger("hw3").setLevel(logging.INFO)
+    logger = logging.getLogger("hw3")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("hw3: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     args = parser().parse_args(argv)
     try:
         return args.handler(args)

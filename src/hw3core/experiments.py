@@ -26,7 +26,7 @@ from .settings import Settings, get_settings
 log = logging.getLogger("hw3.experiments")
 
 # Modules that register experiments when imported; each chapter's module adds itself.
-EXPERIMENT_MODULES = ("hw3core.toy", "hw3core.cifar_study", "hw3core.transfer")
+EXPERIMENT_MODULES = ("hw3core.toy", "hw3core.cifar_study", "hw3core.loss_study", "hw3core.transfer")
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,18 @@ class BookConfig:
     def practical(self) -> list[Path]:
         return [Path(p) for p in self.extras.get("practical-notebooks", [])]
 
+    def format_option(self, fmt: str, key: str) -> list[Path]:
+        """A path option of `format.<fmt>` (css, include-before-body, font-paths) as a list."""
+        value = (self.raw.get("format", {}).get(fmt) or {}).get(key, [])
+        return [Path(p) for p in ([value] if isinstance(value, str) else value)]
+
+    @property
+    def resources(self) -> list[Path]:
+        """Files `project.resources` copies into the output folder (its globs expanded)."""
+        globs = self.raw.get("project", {}).get("resources", [])
+        found = {p for g in ([globs] if isinstance(globs, str) else globs) for p in self.root.glob(g)}
+        return sorted(p.relative_to(self.root) for p in found if p.is_file())
+
 
 def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)

@@ -53,16 +53,18 @@ def collect_targets(chapter: Path, number: int | None, notebook: nbformat.Notebo
     stem = f"{number}." if number is not None else ""
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            for level, _, ident, unnumbered in _headings(cell.source):
+            for level, title, ident, unnumbered in _headings(cell.source):
                 if level == 1:
                     label = f"{number}" if number is not None else ""
-                else:
+                elif not unnumbered:  # Pandoc numbers only the numbered headings
                     sections[level - 1] += 1
                     sections[level:] = [0] * (len(sections) - level)
                     label = stem + ".".join(str(n) for n in sections[1:level])
                 if ident.startswith("sec-"):
                     word = "فصل" if level == 1 else PREFIX["sec"]
-                    targets[ident] = Target(chapter, f"{word} {label}".strip() if not unnumbered else word)
+                    # A section without a number (or in an unnumbered chapter) is called by its title.
+                    named = unnumbered or number is None
+                    targets[ident] = Target(chapter, title if named else f"{word} {label}")
         elif cell.cell_type == "code":
             label = str(cell.metadata.get("hw3-options", {}).get("label", ""))
             kind = label.split("-", 1)[0]

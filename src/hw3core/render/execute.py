@@ -15,7 +15,12 @@ class ChapterError(RuntimeError):
 
 
 def execute(notebook: nbformat.NotebookNode, source: Path, root: Path, profile: str, timeout: int = 3600) -> nbformat.NotebookNode:
-    """Execute in the chapter's folder with QUARTO_PROFILE and Quarto's document variables set."""
+    """Execute in the chapter's folder with QUARTO_PROFILE and Quarto's document variables set.
+
+    A chapter without code cells (the references page) needs no kernel and starts none.
+    """
+    if not any(cell.cell_type == "code" for cell in notebook.cells):
+        return notebook
     env = {
         **os.environ,
         "QUARTO_PROFILE": profile,

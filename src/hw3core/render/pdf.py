@@ -10,7 +10,7 @@ import typst
 
 from .config import BookConfig
 from .convert import ChapterWriter, Target, resolve_references
-from .site import TEMPLATES, _pandoc_args
+from .site import CITE_ALL, TEMPLATES, _pandoc_args
 
 
 def write_pdf(book: BookConfig, notebooks: dict[Path, nbformat.NotebookNode], targets: dict[str, Target], strict: bool = True) -> Path:
@@ -24,7 +24,7 @@ def write_pdf(book: BookConfig, notebooks: dict[Path, nbformat.NotebookNode], ta
         figures = chapter.source.parent / f"{chapter.stem}_files" / "figure-html"
         writer = ChapterWriter(out / figures, figures.as_posix(), targets, chapter.number is not None)
         parts.append(resolve_references(writer.chapter(notebooks[chapter.source]), lambda label: f"#{label}", targets, strict))
-    markdown = "\n\n".join(parts)
+    markdown = CITE_ALL + "\n\n".join(parts)
     name = book.book.get("output-file", "book")
     typ_path = out / f"{name}.typ"
     variables = {
@@ -34,13 +34,11 @@ def write_pdf(book: BookConfig, notebooks: dict[Path, nbformat.NotebookNode], ta
         "studentnumber": book.extras.get("student-number", ""),
         "profilenote": book.extras.get("profile-note", ""),
     }
-    args = _pandoc_args(book) + [
-        "--standalone",
-        "--template", str(TEMPLATES / "book.typ"),
-        "--include-before-body", str(book.root / "report" / "_typst" / "hw3-style.typ"),
-        "-M", "nocite=@*",
-    ] + [arg for key, value in variables.items() for arg in ("-V", f"{key}={value}")]
+    args = _pandoc_args(book) + ["--standalone", "--template", str(TEMPLATES / "book.typ")]
+    args += [arg for path in book.format_option("typst", "include-before-body") for arg in ("--include-before-body", str(book.root / path))]
+    args += [arg for key, value in variables.items() for arg in ("-V", f"{key}={value}")]
     pypandoc.convert_text(markdown, "typst", format="markdown", extra_args=args, outputfile=str(typ_path))
     pdf_path = out / f"{name}.pdf"
-    typst.compile(str(typ_path), output=str(pdf_path), root=str(out), font_paths=[str(book.root / "fonts")])
+    fonts = [str(book.root / path) for path in book.format_option("typst", "font-paths")]
+    typst.compile(str(typ_path), output=str(pdf_path), root=str(out), font_paths=fonts)
     return pdf_path

@@ -41,19 +41,26 @@ def _sidebar(book: BookConfig, current: Chapter) -> str:
     return "<ul>\n" + "\n".join(items) + "\n</ul>"
 
 
+# Every entry of the bibliography in the list, cited or not. This has to be Markdown
+# metadata: `-M nocite=@*` gives Pandoc a plain string, which citeproc ignores.
+CITE_ALL = "---\nnocite: |\n  @*\n---\n\n"
+
+
 def _pandoc_args(book: BookConfig) -> list[str]:
-    args = ["--citeproc", "--lua-filter", str(TEMPLATES / "callouts.lua")]
+    # --columns: tables keep their natural column widths; Pandoc would otherwise give a
+    # table with a line longer than 72 characters fixed relative widths that wrap numbers.
+    args = ["--citeproc", "--columns=1000", "--lua-filter", str(TEMPLATES / "blocks.lua")]
     for bib in book.bibliography:
         args += ["--bibliography", str(bib)]
     return args
 
 
 def copy_assets(book: BookConfig) -> None:
-    libs = book.output_dir / "site_libs"
-    (libs / "fonts").mkdir(parents=True, exist_ok=True)
-    shutil.copy(book.root / "report" / "_html" / "hw3.css", libs / "hw3.css")
-    for font in (book.root / "fonts").glob("*.woff2"):
-        shutil.copy(font, libs / "fonts" / font.name)
+    """Put the stylesheets and `project.resources` where Quarto puts them: at their own paths."""
+    for path in [*book.format_option("html", "css"), *book.resources]:
+        target = book.output_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(book.root / path, target)
 
 
 def write_page(
@@ -87,10 +94,14 @@ def write_page(
             variables[f"{prefix}href"] = _relative(other.html_path, chapter.html_path)
             variables[f"{prefix}title"] = chapter_title(other, book.root)
     args = _pandoc_args(book) + ["--standalone", "--template", str(TEMPLATES / "page.html"), "--mathml", "--toc", "--toc-depth=3"]
+    args += [arg for css in book.format_option("html", "css") for arg in ("--css", variables["siteroot"] + css.as_posix())]
     if chapter.number is not None:
         args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
-    metadata = ["-M", "nocite=@*"] if "{#refs}" in markdown else ["-M", "suppress-bibliography=true"]
-    args += metadata + [arg for key, value in variables.items() for arg in ("-V", f"{key}={value}")]
+    if "{#refs}" in markdown:
+        markdown = CITE_ALL + markdown
+    else:
+        args += ["-M", "suppress-bibliography=true"]
+    args += [arg for key, value in variables.items() for arg in ("-V", f"{key}={value}")]
     page.parent.mkdir(parents=True, exist_ok=True)
     pypandoc.convert_text(markdown, "html5", format="markdown", extra_args=args, outputfile=str(page))
     return page

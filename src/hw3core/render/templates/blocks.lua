@@ -1,5 +1,7 @@
--- Quarto-style callouts (::: {.callout-note} with an optional "## title" first line)
--- for the CLI-free renderer: a titled box in HTML, a call of hw3-callout in Typst.
+-- Block-level touches for the CLI-free renderer. Callouts as Quarto writes them
+-- (::: {.callout-note} with an optional "## title" first line) become a titled box in
+-- HTML and a call of hw3-callout in Typst; HTML tables get a wrapper that scrolls
+-- sideways on a narrow screen instead of widening the page.
 local default_titles = {
   note = "توجه", warning = "هشدار", important = "مهم", tip = "نکته", caution = "احتیاط",
 }
@@ -28,5 +30,11 @@ function Div(el)
         pandoc.Div(content, { class = "callout-body" }),
       }, { class = "callout callout-" .. kind })
     end
+  end
+end
+
+function Table(el)
+  if FORMAT:match("html") then
+    return pandoc.Div({ el }, { class = "table-wrap" })
   end
 end
