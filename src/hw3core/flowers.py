@@ -19,12 +19,12 @@ import torch
 import torchvision
 from PIL import Image
 from torch.nn import functional as F
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
 from . import atomic
-from .data import ImageSet, stratified_subset, synthetic_images
+from .data import ImageSet, TensorImages, stratified_subset, synthetic_images
 from .settings import MissingDataError, Settings
 
 SPLITS = ("train", "val", "test")
@@ -157,11 +157,12 @@ def random_resized_views(
     return F.grid_sample(images.float() / 255, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
-class FlowerViews(Dataset):
+class FlowerViews(TensorImages):
     """A split held on `device`; `dataset[list_of_indices]` returns a normalised batch of views.
 
     With `augment` the views are random resized crops with flips, reseeded per epoch
-    (so a resumed run sees the same crops); without, the centre crop.
+    (so a resumed run sees the same crops); without, the centre crop. Storage, epoch
+    seeding and length come from `TensorImages`; only the views differ.
     """
 
     def __init__(
@@ -174,17 +175,10 @@ class FlowerViews(Dataset):
         augment: bool = False,
         seed: int = 0,
     ) -> None:
-        self.images, self.labels = data.images.to(device), data.labels.to(device)
-        self.size, self.augment, self.seed = size, augment, seed
-        self.mean = torch.tensor(mean, device=device).view(1, -1, 1, 1)
-        self.std = torch.tensor(std, device=device).view(1, -1, 1, 1)
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def set_epoch(self, epoch: int) -> None:
-        self.generator.manual_seed(self.seed * 1000 + epoch)
+        super().__init__(data, mean, std, device, augment, seed)
+        self.size = size
+        # the views are floats in [0, 1], so the statistics stay in [0, 1] units
+        self.mean, self.std = self.mean / 255, self.std / 255
 
     def __getitem__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         index = torch.as_tensor(indices, device=self.images.device)
