@@ -86,3 +86,26 @@ def test_image_folder_copy_loads_in_official_class_order(tmp_path: Path, monkeyp
 def test_missing_cifar_names_the_setting_and_the_layout():
     with pytest.raises(MissingDataError, match="HW3_DATA_DIR(.|\n)*cifar10/train/<class>"):
         data.load_cifar10("train", get_settings())
+
+
+def test_a_failed_download_is_reported_as_missing_data(monkeypatch):
+    """Online but unreachable: the network error is chained under the one actionable message."""
+    monkeypatch.delenv("HW3_OFFLINE", raising=False)
+
+    def unreachable():
+        raise ConnectionError("no route to host")
+
+    with pytest.raises(MissingDataError, match="could not be downloaded(.|\n)*HW3_DATA_DIR(.|\n)*LAYOUT") as error:
+        get_settings().download("A data set", "  LAYOUT", unreachable)
+    assert isinstance(error.value.__cause__, ConnectionError)
+    assert get_settings().download("A data set", "  LAYOUT", lambda: "fetched") == "fetched"
+
+
+def test_offline_never_tries_to_download(monkeypatch):
+    monkeypatch.setenv("HW3_OFFLINE", "1")
+
+    def fetch():
+        raise AssertionError("a download was attempted although HW3_OFFLINE is set")
+
+    with pytest.raises(MissingDataError, match="HW3_OFFLINE is set"):
+        get_settings().download("A data set", "  LAYOUT", fetch)

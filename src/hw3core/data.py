@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
 from . import atomic
-from .settings import MissingDataError, Settings
+from .settings import Settings
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 CIFAR10_LAYOUT = (
@@ -85,17 +86,8 @@ def load_cifar10(split: str, settings: Settings) -> ImageSet:
             stored = {"images": images, "labels": labels, "classes": list(classes)}
             atomic.torch_save(stored, cached)
         return ImageSet(stored["images"], stored["labels"], tuple(stored["classes"]), "image folder (lossy JPEG copy)")
-    missing = MissingDataError(
-        f"CIFAR-10 not found under {settings.data_dir}"
-        + (" (HW3_OFFLINE is set, so no download was tried)" if settings.offline else " and could not be downloaded")
-        + f".\nSet HW3_DATA_DIR to a folder with one of these layouts:\n{CIFAR10_LAYOUT}"
-    )
-    if settings.offline:
-        raise missing
-    try:
-        torchvision.datasets.CIFAR10(str(settings.data_dir), train=True, download=True)
-    except Exception as error:  # offline: any network failure means the data is simply missing
-        raise missing from error
+    download = partial(torchvision.datasets.CIFAR10, str(settings.data_dir), train=True, download=True)
+    settings.download("CIFAR-10", CIFAR10_LAYOUT, download)
     return load_cifar10(split, settings)
 
 

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from . import atomic
 from .data import ImageSet, TensorImages, stratified_subset, synthetic_images
-from .settings import MissingDataError, Settings
+from .settings import Settings
 
 SPLITS = ("train", "val", "test")
 # The official split (Nilsback & Zisserman, 2008; torchvision's setid.mat): 10 images per
@@ -55,17 +55,8 @@ def _official_split(split: str, settings: Settings, size: int) -> torchvision.da
         return torchvision.datasets.Flowers102(str(settings.data_dir), download=False, **options)
     except RuntimeError:
         pass
-    missing = MissingDataError(
-        f"Oxford 102 Flowers not found under {settings.data_dir}"
-        + (" (HW3_OFFLINE is set, so no download was tried)" if settings.offline else " and could not be downloaded")
-        + f".\nSet HW3_DATA_DIR to the folder that contains flowers-102/:\n{FLOWERS_LAYOUT}"
-    )
-    if settings.offline:
-        raise missing
-    try:
-        return torchvision.datasets.Flowers102(str(settings.data_dir), download=True, **options)
-    except Exception as error:  # offline: any network failure means the data is simply missing
-        raise missing from error
+    download = partial(torchvision.datasets.Flowers102, str(settings.data_dir), download=True, **options)
+    return settings.download("Oxford 102 Flowers", FLOWERS_LAYOUT, download)
 
 
 def _decode(dataset: torchvision.datasets.Flowers102, desc: str) -> tuple[torch.Tensor, torch.Tensor]:

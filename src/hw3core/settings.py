@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import torch
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 
 class MissingDataError(FileNotFoundError):
@@ -26,15 +28,24 @@ class Settings:
     device: torch.device
     offline: bool = False
 
-    def require(self, path: Path, what: str, layout: str) -> Path:
-        """Return `path` if it exists, else fail with one actionable message."""
-        if path.exists():
-            return path
-        raise MissingDataError(
-            f"{what} not found at {path}.\n"
-            f"Set HW3_DATA_DIR to the folder that holds it (now: {self.data_dir}); expected layout:\n"
-            f"{layout}"
+    def download(self, what: str, layout: str, fetch: Callable[[], T]) -> T:
+        """Run `fetch` (a torchvision download into `data_dir`) unless offline.
+
+        Whatever stops it (HW3_OFFLINE, no network, a refused server) ends in the same
+        MissingDataError, which names the setting and the layout a local copy needs:
+        to someone offline the download failing is just the data being missing.
+        """
+        missing = MissingDataError(
+            f"{what} not found under {self.data_dir}"
+            + (" (HW3_OFFLINE is set, so no download was tried)" if self.offline else " and could not be downloaded")
+            + f".\nSet HW3_DATA_DIR to a folder laid out like this:\n{layout}"
         )
+        if self.offline:
+            raise missing
+        try:
+            return fetch()
+        except Exception as error:  # noqa: BLE001 - any failure to download means the data is missing
+            raise missing from error
 
 
 def _default_device() -> torch.device:
