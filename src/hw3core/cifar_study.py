@@ -322,14 +322,6 @@ def run_summary(artifacts) -> dict[str, float]:
     }
 
 
-def most_confused(matrix: pd.DataFrame) -> tuple[str, str, int]:
-    """The largest off-diagonal cell: (true class, predicted class, count)."""
-    values = matrix.to_numpy().copy()
-    np.fill_diagonal(values, -1)
-    i, j = np.unravel_index(values.argmax(), values.shape)
-    return matrix.index[i], matrix.columns[j], int(values[i, j])
-
-
 def recipe_table(profile: Profile) -> pd.DataFrame:
     """The training settings of every part, straight from the configs."""
     rows = []
@@ -349,47 +341,6 @@ def recipe_table(profile: Profile) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def direction(before: float, after: float, up: str = "بالا رفت", down: str = "پایین آمد", same: str = "تغییری نکرد") -> str:
-    """The Persian verb for how a measured value moved, so the prose follows the numbers."""
-    if abs(after - before) < 1e-9:
-        return same
-    return up if after > before else down
-
-
-def source_note(source: str) -> str:
-    """A callout (Markdown) saying which copy of CIFAR-10 the numbers were measured on."""
-    if "lossy" in source:
-        body = (
-            "اعداد این فصل روی نسخهٔ image-folder از CIFAR-10 اندازه‌گیری شده‌اند که تصاویرش فشرده‌سازیِ "
-            "JPEG (با اتلاف) از پیکسل‌های اصلی است، نه فایل‌های اصلیِ `torchvision.datasets.CIFAR10`؛ "
-            "دقت‌ها روی این نسخه ممکن است کمی پایین‌تر از دادهٔ اصلی باشند."
-        )
-    elif "synthetic" in source:
-        body = "داده‌های این اجرا مصنوعی‌اند (پروفایل smoke) و هیچ ربطی به تصاویر CIFAR-10 ندارند."
-    else:
-        body = "داده‌ها فایل‌های اصلیِ CIFAR-10 از `torchvision.datasets.CIFAR10` هستند."
-    return f"::: {{.callout-note}}\n## منبع داده: {source}\n{body}\n:::\n"
-
-
-# The assignment's targets for the full profile: baseline >= 63 %, best model >= 90 % test accuracy.
-TARGETS = {"baseline": 63.0, "best": 90.0}
-
-
-def targets_note(profile: Profile, baseline_test: float, best_test: float) -> str:
-    """Whether this build met the full-profile targets, or why it cannot be judged by them."""
-    if profile != "full":
-        return (
-            f"هدف‌های پروفایل full (دست‌کم {TARGETS['baseline']:.0f}٪ برای baseline و {TARGETS['best']:.0f}٪ برای بهترین مدل روی "
-            f"دادهٔ آزمون) برای آموزش کامل روی GPU تعریف شده‌اند؛ این ساخت با پروفایل `{profile}` و داده و مدل کوچک‌شده "
-            "اجرا شده است و اعدادش با آن هدف‌ها سنجیدنی نیستند."
-        )
-    verdict = lambda value, target: "رسید" if value >= target else "نرسید"  # noqa: E731
-    return (
-        f"در این اجرای کامل، baseline با {baseline_test:.2f}٪ به هدف {TARGETS['baseline']:.0f}٪ {verdict(baseline_test, TARGETS['baseline'])} "
-        f"و بهترین مدل با {best_test:.2f}٪ به هدف {TARGETS['best']:.0f}٪ {verdict(best_test, TARGETS['best'])}."
-    )
 
 
 def first_epoch_reaching(artifacts, accuracy: float) -> int | None:
