@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from hw3core.settings import PROJECT_ROOT
 
@@ -18,6 +19,16 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HW3_PROFILE", "smoke")
     monkeypatch.delenv("QUARTO_PROFILE", raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def one_thread():
+    """Torch on one thread for modules of tiny tensors: on a small, shared CPU, thread
+    hand-offs cost more than the arithmetic."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

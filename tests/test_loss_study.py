@@ -12,13 +12,7 @@ from hw3core.settings import get_settings
 from hw3core.training import seed_everything
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: on a small, shared CPU, thread hand-offs cost more than the arithmetic."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 
 
 def smoke_setup(tmp_path, regime: str = "triplet"):

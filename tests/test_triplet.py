@@ -18,13 +18,7 @@ from hw3core.triplet import (
 CLASSES = ("airplane", "automobile")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: on a small, shared CPU, thread hand-offs cost more than the arithmetic."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 
 
 def images(n_per_class: int = 20, seed: int = 0, augment: bool = False) -> TensorImages:
