@@ -15,6 +15,16 @@ def test_train_then_list_reports_cached(capsys):
     assert "cached" in line
 
 
+def test_train_takes_chapters_and_names(capsys):
+    from hw3core import cifar_study, experiments
+
+    assert experiments.select(["p1"]) == sorted(cifar_study.EXPERIMENTS)
+    assert experiments.select(["toy", "p1-bn", "p1", "toy"]) == ["toy", "p1-bn", *sorted(set(cifar_study.EXPERIMENTS) - {"p1-bn"})]
+    assert experiments.select(["all"]) == sorted(experiments.all_experiments())
+    assert main(["train", "index", "--profile", "smoke"]) == 0  # the chapter whose one experiment is toy
+    assert capsys.readouterr().out.startswith("toy [smoke]")
+
+
 def test_unknown_experiment_is_a_clear_error(capsys):
     assert main(["train", "no-such", "--profile", "smoke"]) == 2
     assert "unknown experiment 'no-such'" in capsys.readouterr().err

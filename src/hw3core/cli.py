@@ -1,7 +1,7 @@
 """The `hw3` command: render the book, train experiments ahead of time, list the cache.
 
     hw3 render [--profile P] [--chapters report/x.qmd ...] [--to html,pdf]
-    hw3 train NAME|all [--profile P]
+    hw3 train NAME|CHAPTER|all ... [--profile P]
     hw3 list [--profile P]
     hw3 notebooks [--profile P] [--quarto]
     hw3 submission [--profile P]
@@ -45,8 +45,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     profile = _profile(args)
-    names = sorted(experiments.all_experiments()) if args.name == "all" else [args.name]
-    for name in names:
+    for name in experiments.select(args.names):
         started = time.perf_counter()
         artifacts = experiments.result(name, profile)
         print(f"{name} [{profile}]: {artifacts.metrics} ({time.perf_counter() - started:.1f} s) -> {artifacts.directory}")
@@ -124,7 +123,9 @@ def parser() -> argparse.ArgumentParser:
     render = command("render", cmd_render, "render the book to _book/ without the Quarto CLI")
     render.add_argument("--chapters", nargs="+", type=Path, help="only these chapters (paths as in _quarto.yml)")
     render.add_argument("--to", default="html,pdf", help="comma-separated: html, pdf")
-    command("train", cmd_train, "train (or load) an experiment, or all").add_argument("name")
+    command("train", cmd_train, "train (or load) experiments: names, chapters (p1, p2, p3) or all").add_argument(
+        "names", nargs="+", metavar="NAME|CHAPTER|all"
+    )
     command("list", cmd_list, "list experiments and their cache status")
     command("notebooks", cmd_notebooks, "write the executed practical notebooks").add_argument(
         "--quarto", action="store_true", help="called by Quarto's post-render (writes to QUARTO_PROJECT_OUTPUT_DIR)"

@@ -71,6 +71,23 @@ def get(name: str) -> Experiment:
     return experiments[name]
 
 
+def select(words: list[str]) -> list[str]:
+    """Experiment names for what a user typed: `all`, a chapter (`p1`, `p2`, ...), or names.
+
+    A chapter stands for all of its experiments, so a GPU box can fill the cache of one
+    question with one command; the order is kept and repeats are dropped.
+    """
+    known = all_experiments()
+    chosen: list[str] = []
+    for word in words:
+        if word == "all":
+            matches = sorted(known)
+        else:
+            matches = sorted(name for name, e in known.items() if e.chapter == word) or [get(word).name]
+        chosen += [name for name in matches if name not in chosen]
+    return chosen
+
+
 @dataclass(frozen=True)
 class _Entry:
     """Where one (experiment, profile, config) lives in the cache."""
