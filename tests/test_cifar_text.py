@@ -49,6 +49,12 @@ def test_bn_reach_names_the_epochs_or_says_never():
     assert "نرسید" in text.bn_reach(None, summary())
 
 
+def test_bn_effect_follows_the_test_accuracy():
+    helped = text.bn_effect(summary(test=68.0), summary(test=73.0))
+    did_not = text.bn_effect(summary(test=68.0), summary(test=67.0))
+    assert helped != did_not and "چنین نشد" in did_not and "چنین نشد" not in helped
+
+
 def test_dropout_effect_follows_the_validation_accuracy():
     d = summary(best_val=72.0, gap_last=4.0)
     kept = text.dropout_effect(d, summary(best_val=72.5))

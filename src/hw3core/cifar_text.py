@@ -63,6 +63,16 @@ def bn_reach(reach: int | None, c: Summary) -> str:
     return f"دقت اعتبارسنجی شبکهٔ (د) در epoch {reach} به بهترین دقت شبکهٔ (ج) رسید، که (ج) در epoch {c['best_epoch']} به آن رسیده بود."
 
 
+def bn_effect(c: Summary, d: Summary) -> str:
+    """Whether BatchNorm (with the higher rate it allows) did what it is expected to do."""
+    if d["test"] > c["test"]:
+        return "BatchNorm با پایدارکردن بهینه‌سازی و ممکن‌کردن نرخ یادگیری بالاتر همان کاری را کرد که از آن انتظار می‌رود."
+    return (
+        "از BatchNorm انتظار می‌رود با پایدارکردن بهینه‌سازی و ممکن‌کردن نرخ یادگیری بالاتر دقت را بهتر کند، "
+        "اما در این اجرا چنین نشد."
+    )
+
+
 def dropout_effect(d: Summary, e: Summary) -> str:
     """What Dropout did to the best validation accuracy of (d), and the likely reason."""
     if e["best_val"] >= d["best_val"]:
