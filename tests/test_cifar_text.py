@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hw3core import cifar_text as text
+from hw3core import cifar_text as text, stats
 from hw3core.data import CIFAR10_CLASSES
 
 
@@ -65,8 +65,8 @@ def test_dropout_effect_follows_the_validation_accuracy():
 
 
 def test_standard_error_and_noise_verdict():
-    assert text.standard_error(90, 5000) == pytest.approx(100 * math.sqrt(0.9 * 0.1 / 5000))
-    se = text.standard_error(70, 10000)
+    assert stats.standard_error(0.9, 5000) == pytest.approx(100 * math.sqrt(0.9 * 0.1 / 5000))
+    se = stats.standard_error(0.7, 10000)
     assert "کمتر" in text.against_noise(1.5 * se, se) and "کمتر" in text.against_noise(-2 * se, se)
     assert "بیشتر" in text.against_noise(-2.5 * se, se)
 

@@ -9,7 +9,6 @@ profile or data built it. They are plain functions of numbers, tested branch by 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -96,12 +95,6 @@ def depth_effect(b: Summary, c: Summary) -> str:
             "یعنی آموزشش با این تعداد تصویر و epoch هنوز تمام نشده بود؛ شبکهٔ چندلایه بدون نرمال‌سازی کندتر از مدل تک‌لایه همگرا می‌شود."
         )
     return "در این ساخت اما ظرفیت بیشتر به دقت بالاتر تبدیل نشد، با آن‌که آموزش شبکهٔ (ج) پیش از epoch آخر به بهترین دقتش رسیده بود."
-
-
-def standard_error(accuracy: float, n: int) -> float:
-    """Standard error (percentage points) of an accuracy in percent measured on `n` images."""
-    p = accuracy / 100
-    return 100 * math.sqrt(p * (1 - p) / n)
 
 
 def against_noise(difference: float, standard_error: float) -> str:

@@ -53,6 +53,7 @@ from .cache import Artifacts
 from .experiments import Experiment, RunContext, register, result
 from .profiles import Profile, active_profile, per_profile
 from .settings import Settings
+from .stats import standard_error
 from .training import autocast, classification_step, fit, run_epoch, seed_everything, to_device
 from .triplet import TripletImages, combined_step, embed, step_with_margin, triplet_step
 
@@ -507,11 +508,6 @@ def layer_probe_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
     for regime, artifacts in runs.items():
         frame[NAMES[regime]] = [100 * artifacts.metrics["layer_probe"][layer] for layer in LAYERS]
     return frame
-
-
-def standard_error(accuracy: float, n: int) -> float:
-    """One standard error (in percentage points) of an accuracy measured on `n` images."""
-    return 100 * float(np.sqrt(accuracy * (1 - accuracy) / n))
 
 
 def facts(runs: dict[str, Artifacts]) -> dict[str, Any]:
