@@ -35,7 +35,7 @@ import torchvision.transforms as T
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from hw3core import cifar_study
+from hw3core.p1 import study as cifar_study
 from hw3core.data import CIFAR10_CLASSES, ImageSet, TensorImages, channel_stats, load_cifar10, synthetic_images, tensor_loader
 from hw3core.settings import MissingDataError, get_settings
 from hw3core.training import classification_step, run_epoch

@@ -16,7 +16,8 @@ def test_train_then_list_reports_cached(capsys):
 
 
 def test_train_takes_chapters_and_names(capsys):
-    from hw3core import cifar_study, experiments
+    from hw3core import experiments
+    from hw3core.p1 import study as cifar_study
 
     assert experiments.select(["p1"]) == sorted(cifar_study.EXPERIMENTS)
     assert experiments.select(["toy", "p1-bn", "p1", "toy"]) == ["toy", "p1-bn", *sorted(set(cifar_study.EXPERIMENTS) - {"p1-bn"})]

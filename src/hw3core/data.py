@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
 from . import atomic
+from .seeding import epoch_seed
 from .settings import Settings
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -164,7 +165,7 @@ class TensorImages(Dataset):
         return len(self.labels)
 
     def set_epoch(self, epoch: int) -> None:
-        self.generator.manual_seed(self.seed * 1000 + epoch)
+        self.generator.manual_seed(epoch_seed(self.seed, epoch))
 
     def __getitem__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         index = torch.as_tensor(indices, device=self.images.device)
@@ -186,7 +187,7 @@ class BatchIndexSampler(Sampler[list[int]]):
 
     def __iter__(self):
         order = (
-            torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed * 1000 + self.epoch))
+            torch.randperm(self.n, generator=torch.Generator().manual_seed(epoch_seed(self.seed, self.epoch)))
             if self.shuffle
             else torch.arange(self.n)
         )

@@ -25,8 +25,8 @@ from .settings import Settings, get_settings
 
 log = logging.getLogger("hw3.experiments")
 
-# Modules that register experiments when imported; each chapter's module adds itself.
-EXPERIMENT_MODULES = ("hw3core.toy", "hw3core.cifar_study", "hw3core.loss_study", "hw3core.transfer")
+# The study modules; each ends with `EXPERIMENTS = register(Experiment(...), ...)`.
+EXPERIMENT_MODULES = ("hw3core.toy", "hw3core.p1.study", "hw3core.p2.study", "hw3core.p3.study")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,14 @@ class RunContext:
 
 @dataclass(frozen=True)
 class Experiment:
+    """One trained model of the book.
+
+    `config(profile)` returns one plain JSON dict, the same shape in every study:
+    `{"seed": int, "data": {...}, "model": {...}, "train": {...}}`, with one more section
+    per extra stage of a multi-stage run (P2's triplet stage, P3's feature extraction),
+    named for it. The cache key hashes exactly this dict (with the profile and the name).
+    """
+
     name: str
     chapter: str
     summary: str
@@ -51,11 +59,16 @@ class Experiment:
 _REGISTRY: dict[str, Experiment] = {}
 
 
-def register(experiment: Experiment) -> Experiment:
-    if experiment.name in _REGISTRY and _REGISTRY[experiment.name] is not experiment:
-        raise ValueError(f"experiment {experiment.name!r} is registered twice")
-    _REGISTRY[experiment.name] = experiment
-    return experiment
+def register(*experiments: Experiment) -> dict[str, Experiment]:
+    """Add a study's experiments to the registry; returns them by name, in order.
+
+    Every study registers once, at its end: `EXPERIMENTS = register(...)`.
+    """
+    for experiment in experiments:
+        if experiment.name in _REGISTRY and _REGISTRY[experiment.name] is not experiment:
+            raise ValueError(f"experiment {experiment.name!r} is registered twice")
+        _REGISTRY[experiment.name] = experiment
+    return {experiment.name: experiment for experiment in experiments}
 
 
 def all_experiments() -> dict[str, Experiment]:

@@ -15,7 +15,8 @@ from torch.utils.data import TensorDataset
 from .data import tensor_loader
 from .experiments import Experiment, RunContext, register
 from .profiles import Profile, per_profile
-from .training import fit, seed_everything
+from .seeding import seed_everything
+from .training import fit
 
 
 class _Indexable(TensorDataset):
@@ -34,26 +35,32 @@ def blobs(n: int, seed: int) -> _Indexable:
 
 
 def config(profile: Profile) -> dict[str, Any]:
-    return {"n": per_profile(profile, full=2000, quick=2000, smoke=400), "epochs": 5, "lr": 0.1, "seed": 0}
+    return {
+        "seed": 0,
+        "data": {"n": per_profile(profile, full=2000, quick=2000, smoke=400)},  # training points; validation gets n/4
+        "model": {"hidden": 16},
+        "train": {"epochs": 5, "lr": 0.1, "momentum": 0.9, "batch_size": 64},
+    }
 
 
 def run(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
-    seed_everything(cfg["seed"])
-    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
-    train = tensor_loader(blobs(cfg["n"], cfg["seed"]), 64, shuffle=True, seed=cfg["seed"])
-    val = tensor_loader(blobs(cfg["n"] // 4, cfg["seed"] + 1), 256, shuffle=False)
+    seed, n, recipe = cfg["seed"], cfg["data"]["n"], cfg["train"]
+    seed_everything(seed)
+    model = nn.Sequential(nn.Linear(2, cfg["model"]["hidden"]), nn.ReLU(), nn.Linear(cfg["model"]["hidden"], 2))
+    train = tensor_loader(blobs(n, seed), recipe["batch_size"], shuffle=True, seed=seed)
+    val = tensor_loader(blobs(n // 4, seed + 1), 256, shuffle=False)
     history = fit(
         model,
         train,
         val,
-        epochs=cfg["epochs"],
-        optimizer=torch.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=0.9),
+        epochs=recipe["epochs"],
+        optimizer=torch.optim.SGD(model.parameters(), lr=recipe["lr"], momentum=recipe["momentum"]),
         workdir=ctx.workdir,
         device=ctx.device,
-        seed=cfg["seed"],
+        seed=seed,
         desc="toy",
     )
     return {"best_val_acc": float(history["val_acc"].max()), "epochs": len(history)}
 
 
-TOY = register(Experiment("toy", "index", "two Gaussian blobs, a 2-layer MLP (pipeline check)", config, run))
+EXPERIMENTS = register(Experiment("toy", "index", "two Gaussian blobs, a 2-layer MLP (pipeline check)", config, run))

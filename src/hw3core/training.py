@@ -11,7 +11,6 @@ uninterrupted one. On CUDA it trains in bf16 autocast with channels-last tensors
 from __future__ import annotations
 
 import contextlib
-import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,14 +23,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import atomic
+from .seeding import epoch_seed, seed_everything
 
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
+def parameter_count(model: nn.Module, trainable: bool = False) -> int:
+    """Number of parameters of `model` (only those with requires_grad when `trainable`)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable)
 
 
 @dataclass
@@ -150,7 +149,7 @@ def fit(
         rows, best_acc, start = state["history"], state["best_acc"], state["epoch"]
     bar = tqdm(range(start, epochs), desc=desc, initial=start, total=epochs, disable=None, leave=False)
     for epoch in bar:
-        seed_everything(seed * 1000 + epoch)
+        seed_everything(epoch_seed(seed, epoch))
         _set_epoch(train_loader, epoch)
         started = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
@@ -189,6 +188,17 @@ def fit(
         bar.set_postfix(train_acc=f"{train_acc:.3f}", val_acc=f"{val_acc:.3f}")
     state_path.unlink(missing_ok=True)
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+def fit_best(model: nn.Module, train_loader: Iterable, val_loader: Iterable, **options: Any) -> pd.DataFrame:
+    """`fit`, then load the state with the best validation accuracy back into `model`.
+
+    Every study evaluates its best epoch, not its last, on the test set; this is the one
+    place that does the reload. Takes `fit`'s keyword options and returns its history.
+    """
+    history = fit(model, train_loader, val_loader, **options)
+    model.load_state_dict(atomic.torch_load(options["workdir"] / options.get("best_name", "best.pt")))
+    return history
 
 
 @torch.no_grad()

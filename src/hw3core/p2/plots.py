@@ -1,0 +1,159 @@
+"""P2's figures: training curves per stage, feature maps across epochs and regimes,
+2-D views of the test embeddings, and convergence against time.
+
+Labels are English: matplotlib does not shape right-to-left Persian text.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from ..cache import Artifacts
+from .study import CLASSES, LAYERS, REGIMES, feature_map_path, map_epochs
+
+LABELS = {"cross-entropy": "cross-entropy", "triplet": "triplet (+ linear head)", "combined": "triplet + CE"}
+
+
+def training_curves(history: pd.DataFrame, accuracy: str, centroid: pd.DataFrame | None = None, title: str = "") -> Figure:
+    """Loss and an accuracy per epoch, train and validation, from a `fit` history.
+
+    `accuracy` names what the history's accuracy counts; `centroid` adds the validation
+    nearest-centroid accuracy of the embeddings recorded after every epoch.
+    """
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(8.0, 3.2), layout="constrained")
+    for split, style, label in (("train", "-o", "train"), ("val", "-s", "validation")):
+        loss_ax.plot(history["epoch"], history[f"{split}_loss"], style, markersize=3, label=label)
+        acc_ax.plot(history["epoch"], 100 * history[f"{split}_acc"], style, markersize=3, label=f"{label}: {accuracy}")
+    if centroid is not None:
+        acc_ax.plot(centroid["epoch"], 100 * centroid["centroid_val_acc"], "-^", markersize=3, label="validation: nearest centroid")
+    loss_ax.set(xlabel="epoch", ylabel="loss", title="loss")
+    acc_ax.set(xlabel="epoch", ylabel="%", title="accuracy")
+    for ax in (loss_ax, acc_ax):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    loss_ax.legend(fontsize=8)
+    acc_ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _inputs(artifacts: Artifacts) -> dict[str, torch.Tensor]:
+    return artifacts.load("feature-maps/inputs.pt")
+
+
+def _maps(artifacts: Artifacts, epoch: int) -> dict[str, torch.Tensor]:
+    return artifacts.load(str(feature_map_path(artifacts.directory, epoch).relative_to(artifacts.directory)))
+
+
+def _show(ax: plt.Axes, image: np.ndarray, cmap: str = "viridis") -> None:
+    ax.imshow(image, cmap=cmap, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+
+
+def feature_maps_over_epochs(artifacts: Artifacts, image: int = 0, channels: int = 4, title: str = "") -> Figure:
+    """The same training image's maps at the recorded epochs (rows): for every stage, the
+    `channels` channels most active at the last epoch, so each column is one filter over time."""
+    epochs = map_epochs(artifacts.config["epochs"])
+    maps = {epoch: _maps(artifacts, epoch) for epoch in epochs}
+    inputs = _inputs(artifacts)
+    columns = 1 + channels * len(LAYERS)
+    fig, axes = plt.subplots(len(epochs), columns, figsize=(0.95 * columns, 1.05 * len(epochs) + 0.5), layout="constrained", squeeze=False)
+    for row, epoch in enumerate(epochs):
+        _show(axes[row, 0], inputs["images"][image].permute(1, 2, 0).numpy())
+        axes[row, 0].set_ylabel(f"epoch {epoch}", fontsize=8)
+        for k, layer in enumerate(LAYERS):
+            strongest = maps[epochs[-1]][layer][image].float().mean(dim=(1, 2)).argsort(descending=True)[:channels]
+            for j, channel in enumerate(strongest.tolist()):
+                ax = axes[row, 1 + k * channels + j]
+                _show(ax, maps[epoch][layer][image, channel].float().numpy())
+                if row == 0:
+                    ax.set_title(f"{layer} #{channel}", fontsize=7)
+    axes[0, 0].set_title(CLASSES[int(inputs["labels"][image])], fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def feature_maps_across_regimes(runs: dict[str, Artifacts], image: int = 0) -> Figure:
+    """Channel-averaged maps of one training image: rows are regimes, columns (stage, epoch).
+
+    Channels of different networks do not correspond, so the average over channels (where
+    the stage responds at all) is what can be set side by side.
+    """
+    epochs = map_epochs(next(iter(runs.values())).config["epochs"])
+    columns = 1 + len(LAYERS) * len(epochs)
+    fig, axes = plt.subplots(len(runs), columns, figsize=(0.95 * columns, 1.1 * len(runs) + 0.5), layout="constrained", squeeze=False)
+    for row, (regime, artifacts) in enumerate(runs.items()):
+        _show(axes[row, 0], _inputs(artifacts)["images"][image].permute(1, 2, 0).numpy())
+        axes[row, 0].set_ylabel(LABELS[regime], fontsize=7)
+        for j, epoch in enumerate(epochs):
+            maps = _maps(artifacts, epoch)
+            for k, layer in enumerate(LAYERS):
+                ax = axes[row, 1 + k * len(epochs) + j]
+                _show(ax, maps[layer][image].float().mean(0).numpy(), cmap="magma")
+                if row == 0:
+                    ax.set_title(f"{layer}\nepoch {epoch}", fontsize=7)
+    return fig
+
+
+def embedding_views(runs: dict[str, Artifacts]) -> Figure:
+    """The test embeddings of every regime (columns) in 2-D: PCA (top) and t-SNE (bottom)."""
+    fig, axes = plt.subplots(2, len(runs), figsize=(3.0 * len(runs), 5.6), layout="constrained", squeeze=False)
+    for col, (regime, artifacts) in enumerate(runs.items()):
+        views = artifacts.load("test-embeddings.pt")
+        labels = views["labels"].numpy()
+        for row, method in enumerate(("pca", "tsne")):
+            ax = axes[row, col]
+            for c, name in enumerate(CLASSES):
+                points = views[method][labels == c].numpy()
+                ax.scatter(points[:, 0], points[:, 1], s=3, alpha=0.5, label=name)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{LABELS[regime]}: {'PCA' if method == 'pca' else 't-SNE'}", fontsize=8)
+    axes[0, 0].legend(fontsize=7, markerscale=3)
+    return fig
+
+
+def convergence_curves(runs: dict[str, Artifacts]) -> Figure:
+    """Validation accuracy against cumulative training seconds: the embedding's nearest-centroid
+    accuracy (solid) and the classifier's (dashed; for triplet, stage 2 after stage 1)."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.4), layout="constrained")
+    for regime in REGIMES:
+        if regime not in runs:
+            continue
+        artifacts = runs[regime]
+        history = artifacts.history()
+        seconds = history["seconds"].cumsum()
+        centroid = artifacts.history("embedding-history.csv")["centroid_val_acc"]
+        (line,) = ax.plot(seconds, 100 * centroid, "-o", markersize=3, label=f"{LABELS[regime]}: nearest centroid")
+        if artifacts.path("history-linear.csv").exists():
+            linear = artifacts.history("history-linear.csv")
+            x, y = seconds.iloc[-1] + linear["seconds"].cumsum(), linear["val_acc"]
+        else:
+            x, y = seconds, history["val_acc"]
+        ax.plot(x, 100 * y, "--s", markersize=3, color=line.get_color(), label=f"{LABELS[regime]}: classifier")
+    target = 100 * next(iter(runs.values())).config["target_acc"]
+    ax.axhline(target, color="grey", linestyle=":", linewidth=1, label=f"target {target:.0f}%")
+    ax.set(xlabel="training seconds", ylabel="validation accuracy (%)")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def triplet_examples(images: torch.Tensor, labels: torch.Tensor, positives: torch.Tensor, negatives: torch.Tensor, anchors: list[int]) -> Figure:
+    """(anchor, positive, negative) images as a `TripletImages` epoch drew them: one triplet per column."""
+    roles = ("anchor", "positive", "negative")
+    fig, axes = plt.subplots(3, len(anchors), figsize=(1.3 * len(anchors), 4.3), layout="constrained", squeeze=False)
+    for col, i in enumerate(anchors):
+        for row, j in enumerate((i, int(positives[i]), int(negatives[i]))):
+            _show(axes[row, col], images[j].permute(1, 2, 0).numpy())
+            axes[row, col].set_title(CLASSES[int(labels[j])], fontsize=7)
+            if col == 0:
+                axes[row, col].set_ylabel(roles[row], fontsize=8)
+    return fig

@@ -1,0 +1,179 @@
+"""Oxford 102 Flowers as uint8 tensors: official splits, a decode cache, and batch views.
+
+`torchvision.datasets.Flowers102` reads the official train/val/test split (1,020 /
+1,020 / 6,149 images). Each image is decoded once, its shorter side resized to `size`
+and its centre square kept, and the split is cached as one uint8 tensor, so a re-render
+loads it in a second instead of decoding 8,189 JPEGs again. From that tensor, views for
+the networks are cut on whole batches (a centre crop, or a random resized crop with a
+flip), in the spirit of airbench: no per-image Python in the training loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from functools import partial
+
+import torch
+import torchvision
+from PIL import Image
+from torch.nn import functional as F
+from torch.utils.data import DataLoader
+from torchvision.transforms.v2 import functional as TF
+from tqdm.auto import tqdm
+
+from .. import atomic
+from ..data import ImageSet, TensorImages, stratified_subset, synthetic_images
+from ..settings import Settings
+
+SPLITS = ("train", "val", "test")
+# The official split (Nilsback & Zisserman, 2008; torchvision's setid.mat): 10 images per
+# class for training and for validation, the remaining 6,149 for testing.
+OFFICIAL_SPLIT_SIZES = {"train": 1020, "val": 1020, "test": 6149}
+# Random resized crops: fraction of the image area kept, and aspect-ratio range.
+CROP_SCALE = (0.25, 1.0)
+CROP_RATIO = (3 / 4, 4 / 3)
+FLOWERS_CLASSES: tuple[str, ...] = tuple(torchvision.datasets.Flowers102.classes)
+FLOWERS_LAYOUT = (
+    "  <HW3_DATA_DIR>/flowers-102/jpg/image_00001.jpg ... image_08189.jpg\n"
+    "  <HW3_DATA_DIR>/flowers-102/imagelabels.mat\n"
+    "  <HW3_DATA_DIR>/flowers-102/setid.mat          (torchvision's Flowers102 layout)"
+)
+
+
+def square_image(image: Image.Image | torch.Tensor, size: int) -> torch.Tensor:
+    """Shorter side resized to `size` (antialiased), then the centre `size`×`size` square, uint8 CHW."""
+    square = TF.center_crop(TF.resize(TF.to_image(image), size, antialias=True), [size, size])
+    return square.as_subclass(torch.Tensor)
+
+
+def _official_split(split: str, settings: Settings, size: int) -> torchvision.datasets.Flowers102:
+    """The split through torchvision, from the local copy or (when online) downloaded."""
+    options = dict(split=split, transform=partial(square_image, size=size))
+    try:
+        return torchvision.datasets.Flowers102(str(settings.data_dir), download=False, **options)
+    except RuntimeError:
+        pass
+    download = partial(torchvision.datasets.Flowers102, str(settings.data_dir), download=True, **options)
+    return settings.download("Oxford 102 Flowers", FLOWERS_LAYOUT, download)
+
+
+def _decode(dataset: torchvision.datasets.Flowers102, desc: str) -> tuple[torch.Tensor, torch.Tensor]:
+    workers = min(8, os.cpu_count() or 1)
+    loader = DataLoader(dataset, batch_size=64, num_workers=workers if workers > 1 else 0)
+    images, labels = [], []
+    for batch, target in tqdm(loader, desc=desc, disable=None, leave=False):
+        images.append(batch)
+        labels.append(target)
+    return torch.cat(images), torch.cat(labels)
+
+
+def load_flowers(split: str, settings: Settings, size: int) -> ImageSet:
+    """One official split as uint8 [N, 3, size, size] images and 0-based labels.
+
+    The decoded tensor is cached under the cache folder, keyed by the data folder and
+    the size, so only the first call pays for the JPEG decoding.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    tag = hashlib.sha256(str(settings.data_dir).encode()).hexdigest()[:10]
+    cached = settings.cache_dir / "datasets" / f"flowers102-{split}-{size}-{tag}.pt"
+    if cached.exists():
+        stored = atomic.torch_load(cached)
+    else:
+        images, labels = _decode(_official_split(split, settings, size), desc=f"decode flowers {split}")
+        stored = {"images": images, "labels": labels}
+        atomic.torch_save(stored, cached)
+    return ImageSet(stored["images"], stored["labels"], FLOWERS_CLASSES, "torchvision Flowers102 (official split)")
+
+
+def synthetic_flowers(split: str, classes: int, per_class: dict[str, int], size: int) -> ImageSet:
+    """Flowers-like stand-in for the smoke profile: `classes` learnable colour classes.
+
+    All splits are cut from one synthetic set, so a class looks the same in each of them.
+    """
+    total = sum(per_class[name] for name in SPLITS)
+    everything = synthetic_images(total, FLOWERS_CLASSES[:classes], seed=0, size=size)
+    start = sum(per_class[name] for name in SPLITS[: SPLITS.index(split)])
+    within = torch.arange(len(everything)) % total
+    keep = (within >= start) & (within < start + per_class[split])
+    return everything.subset(torch.nonzero(keep).flatten())
+
+
+def flowers_split(split: str, data: dict, settings: Settings) -> ImageSet:
+    """A split as the data config says: real or synthetic, whole or a stratified subset.
+
+    `data` holds `source` ("flowers102" or "synthetic"), `store` (stored square side),
+    and optionally `per_class` ({split: images per class}, for reduced profiles).
+    """
+    if data["source"] == "synthetic":
+        return synthetic_flowers(split, data["classes"], data["per_class"], data["store"])
+    per_class = (data.get("per_class") or {}).get(split)
+    images = load_flowers(split, settings, data["store"])
+    if per_class is None:
+        return images
+    return images.subset(stratified_subset(images.labels, per_class, seed=SPLITS.index(split)))
+
+
+def center_views(images: torch.Tensor, size: int) -> torch.Tensor:
+    """The centre `size`×`size` crop of stored squares, as floats in [0, 1]."""
+    offset = (images.shape[-1] - size) // 2
+    return images[..., offset : offset + size, offset : offset + size].float() / 255
+
+
+def random_resized_views(
+    images: torch.Tensor,
+    size: int,
+    generator: torch.Generator,
+    scale: tuple[float, float] = CROP_SCALE,
+    ratio: tuple[float, float] = CROP_RATIO,
+) -> torch.Tensor:
+    """Random resized crops (area fraction in `scale`, aspect in `ratio`) with random flips.
+
+    One affine sampling grid per image, all sampled at once by `grid_sample`: the crop,
+    the rescale to `size` and the flip are a single batched bilinear resampling.
+    """
+    n = len(images)
+    area = torch.empty(n).uniform_(*scale, generator=generator)
+    aspect = torch.empty(n).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=generator).exp()
+    width, height = (area * aspect).sqrt().clamp(max=1), (area / aspect).sqrt().clamp(max=1)
+    shift_x = (torch.rand(n, generator=generator) * 2 - 1) * (1 - width)
+    shift_y = (torch.rand(n, generator=generator) * 2 - 1) * (1 - height)
+    flip = torch.where(torch.rand(n, generator=generator) < 0.5, -1.0, 1.0)
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0], theta[:, 0, 2] = width * flip, shift_x
+    theta[:, 1, 1], theta[:, 1, 2] = height, shift_y
+    grid = F.affine_grid(theta.to(images.device), [n, images.shape[1], size, size], align_corners=False)
+    return F.grid_sample(images.float() / 255, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+
+class FlowerViews(TensorImages):
+    """A split held on `device`; `dataset[list_of_indices]` returns a normalised batch of views.
+
+    With `augment` the views are random resized crops with flips, reseeded per epoch
+    (so a resumed run sees the same crops); without, the centre crop. Storage, epoch
+    seeding and length come from `TensorImages`; only the views differ.
+    """
+
+    def __init__(
+        self,
+        data: ImageSet,
+        size: int,
+        mean: list[float],
+        std: list[float],
+        device: torch.device,
+        augment: bool = False,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(data, mean, std, device, augment, seed)
+        self.size = size
+        # the views are floats in [0, 1], so the statistics stay in [0, 1] units
+        self.mean, self.std = self.mean / 255, self.std / 255
+
+    def __getitem__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.as_tensor(indices, device=self.images.device)
+        images = self.images[index]
+        views = random_resized_views(images, self.size, self.generator) if self.augment else center_views(images, self.size)
+        return (views - self.mean) / self.std, self.labels[index]
+

@@ -1,0 +1,76 @@
+"""P1's networks: the baseline is the given spec, the improved family respects the limits,
+and BatchNorm / Dropout sit exactly where parts (d) and (e) put them."""
+
+import pytest
+import torch
+from torch import nn
+
+from hw3core.p1 import study as cifar_study
+from hw3core.p1.models import BaselineModel, ConvNet, architecture_table, check_limits, count_layers, parameter_count
+
+PROFILES = ("full", "quick", "smoke")
+
+
+def test_baseline_matches_the_given_spec():
+    model = BaselineModel()
+    # conv: 3 in, 32 out, 5x5 kernel, one bias per filter; a 5x5 valid conv maps 32 -> 28, pooling -> 14
+    side = (32 - 5 + 1) // 2
+    conv = 3 * 32 * 5 * 5 + 32
+    fc = 32 * side * side * 10 + 10
+    assert side == 14
+    assert parameter_count(model) == conv + fc
+    assert (model.conv1.in_channels, model.conv1.out_channels, model.conv1.kernel_size) == (3, 32, (5, 5))
+    assert (model.fc.in_features, model.fc.out_features) == (32 * 14 * 14, 10)
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_architecture_table_reads_the_module():
+    model = ConvNet((8, 16, 16, 32), hidden=24, batchnorm=True, dropout=0.5)
+    table = architecture_table(model)
+    leaves = table[table["layer"] != "total"]
+    assert leaves["parameters"].sum() == parameter_count(model) == table["parameters"].iloc[-1]
+    by_layer = leaves.set_index("layer")
+    assert by_layer.loc["conv2", "parameters"] == 8 * 16 * 9 + 16
+    assert by_layer.loc["pool2", "output"] == "16 x 16 x 16"
+    assert by_layer.loc["global_pool", "output"] == "32 x 1 x 1"
+    assert by_layer.loc["fc2", "output"] == "10"
+    assert model.training  # the table's eval-mode pass leaves the mode as it was
+    base = architecture_table(BaselineModel()).set_index("layer")
+    assert base.loc["conv1", "output"] == "32 x 28 x 28" and base.loc["flatten", "output"] == "6272"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("name", cifar_study.EXPERIMENTS)
+def test_every_p1_model_respects_the_limits(name, profile):
+    model = cifar_study.build_model(cifar_study.config(name, profile)["model"])
+    counts = count_layers(model)
+    assert counts["conv"] <= 4 and counts["fc"] <= 3
+    check_limits(model)
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_limits_are_enforced():
+    too_deep = nn.Sequential(*[nn.Conv2d(3, 3, 3) for _ in range(5)])
+    with pytest.raises(ValueError, match="5 conv"):
+        check_limits(too_deep)
+    with pytest.raises(ValueError, match="exactly 4 conv"):
+        ConvNet((8, 8, 8))
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_batchnorm_and_dropout_only_where_each_part_adds_them(profile):
+    models = {name: cifar_study.build_model(cifar_study.config(name, profile)["model"]) for name in cifar_study.EXPERIMENTS}
+    counts = {name: count_layers(m) for name, m in models.items()}
+    assert [counts[n]["batchnorm"] for n in cifar_study.EXPERIMENTS] == [0, 0, 4, 4]
+    assert [counts[n]["dropout"] for n in cifar_study.EXPERIMENTS] == [0, 0, 0, 1]
+    # (d) = (c) + BN and (e) = (d) + Dropout: the conv and FC layers are the same shapes
+    shapes = {n: [tuple(p.shape) for m in models[n].modules() if isinstance(m, (nn.Conv2d, nn.Linear)) for p in m.parameters()] for n in models}
+    assert shapes["p1-improved"] == shapes["p1-bn"] == shapes["p1-dropout"]
+    for name in ("p1-bn", "p1-dropout"):
+        names = [n for n, _ in models[name].named_children()]
+        kinds = [type(m) for _, m in models[name].named_children()]
+        for i, kind in enumerate(kinds):
+            if kind is nn.BatchNorm2d:  # right after a conv layer (or its pooling), inside the conv stack
+                assert kinds[i - 1] in (nn.Conv2d, nn.MaxPool2d) and i < names.index("global_pool")
+            if kind is nn.Dropout:  # between the two FC layers
+                assert names.index("fc1") < i < names.index("fc2")

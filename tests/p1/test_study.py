@@ -1,0 +1,134 @@
+"""P1's experiments under the smoke profile: they train, cache, reload, resume exactly,
+and evaluate into a confusion matrix that accounts for every test image."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from hw3core import data, experiments
+from hw3core.p1 import study as cifar_study
+from hw3core.experiments import RunContext
+from hw3core.settings import get_settings
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """A fresh experiment cache (conftest already points HW3_CACHE_DIR at tmp_path), on the CPU."""
+    monkeypatch.setenv("HW3_CACHE_DIR", str(tmp_path / "p1-cache"))
+    monkeypatch.setenv("HW3_DEVICE", "cpu")
+    return tmp_path / "p1-cache"
+
+
+def test_p1_experiments_are_registered():
+    assert set(cifar_study.EXPERIMENTS) <= set(experiments.all_experiments())
+
+
+def test_smoke_experiment_trains_caches_and_reloads(cache, monkeypatch):
+    first = experiments.result("p1-bn", "smoke")
+    assert (first.directory / "best.pt").exists() and (first.directory / "confusion.csv").exists()
+    assert len(first.history()) == first.config["train"]["epochs"] == first.metrics["epochs"]
+    model = cifar_study.build_model(first.config["model"])
+    model.load_state_dict(first.state_dict())  # the saved best model is a loadable state dict
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cached experiment was trained again")
+
+    monkeypatch.setattr(cifar_study, "fit", no_training)
+    second = experiments.result("p1-bn", "smoke")
+    assert second.directory == first.directory and second.metrics == first.metrics
+
+
+def test_evaluation_confusion_matrix_counts_every_test_image(cache):
+    art = experiments.result("p1-baseline", "smoke")
+    matrix = cifar_study.confusion(art)
+    test_size = art.metrics["sizes"]["test"]
+    assert matrix.shape == (10, 10) and list(matrix.index) == list(data.CIFAR10_CLASSES)
+    assert matrix.to_numpy().sum() == test_size == 10 * art.config["data"]["test_per_class"]
+    assert np.isclose(np.trace(matrix.to_numpy()) / test_size, art.metrics["test_acc"])
+    per_class = np.diag(matrix.to_numpy()) / matrix.to_numpy().sum(axis=1)
+    assert np.allclose(per_class, list(art.metrics["per_class_acc"].values()))
+
+
+def test_evaluate_against_a_direct_forward_pass():
+    splits = cifar_study.load_splits(cifar_study.data_config("smoke"))
+    model = cifar_study.build_model(cifar_study.config("p1-improved", "smoke")["model"]).eval()
+    mean, std = data.channel_stats(splits.train.images)
+    result = cifar_study.evaluate(model, splits.test, mean, std, torch.device("cpu"))
+    x = (splits.test.images.float() / 255 - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        expected = (model(x).argmax(1) == splits.test.labels).float().mean().item()
+    assert result["accuracy"] == pytest.approx(expected)
+    assert result["confusion"].sum() == len(splits.test)
+
+
+def _history(workdir: Path) -> pd.DataFrame:
+    return pd.read_csv(workdir / "history.csv").drop(columns="seconds")
+
+
+def test_interrupted_training_resumes_to_the_same_result(tmp_path):
+    settings = get_settings()
+    cfg = cifar_study.config("p1-dropout", "smoke")
+    assert cfg["train"]["epochs"] >= 2
+
+    def context(name: str) -> RunContext:
+        (tmp_path / name).mkdir()
+        return RunContext(tmp_path / name, torch.device("cpu"), "smoke", settings)
+
+    whole = context("whole")
+    expected = cifar_study.run(cfg, whole)
+
+    class Killed(RuntimeError):
+        pass
+
+    def kill_once(epoch, model):
+        if epoch == 1 and not (tmp_path / "killed").exists():
+            (tmp_path / "killed").touch()
+            raise Killed
+
+    resumed = context("resumed")
+    with pytest.raises(Killed):
+        cifar_study.run(cfg, resumed, on_epoch_end=kill_once)
+    assert len(_history(resumed.workdir)) == 1  # the kill came after epoch 1 of 2 was checkpointed
+    got = cifar_study.run(cfg, resumed, on_epoch_end=kill_once)
+    pd.testing.assert_frame_equal(_history(resumed.workdir), _history(whole.workdir))
+    for key in ("test_acc", "best_val_acc", "best_epoch", "per_class_acc"):
+        assert got[key] == expected[key]
+    a, b = torch.load(whole.workdir / "best.pt"), torch.load(resumed.workdir / "best.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_quick_splits_are_stratified_nested_and_keep_the_test_set(monkeypatch):
+    fake = {
+        "train": data.synthetic_images(cifar_study.VAL_PER_CLASS + 40, data.CIFAR10_CLASSES, seed=3, size=8),
+        "test": data.synthetic_images(7, data.CIFAR10_CLASSES, seed=4, size=8),
+    }
+    monkeypatch.setattr(cifar_study, "load_cifar10", lambda split, settings: fake[split])
+    cfg = {**cifar_study.data_config("quick"), "train_per_class": 30}
+    quick = cifar_study.load_splits(cfg, get_settings())
+    full = cifar_study.load_splits({**cfg, "train_per_class": None, "val_per_class": cifar_study.VAL_PER_CLASS}, get_settings())
+    for part, per_class in ((quick.train, 30), (quick.val, cfg["val_per_class"]), (full.val, cifar_study.VAL_PER_CLASS), (full.train, 40)):
+        assert torch.bincount(part.labels, minlength=10).tolist() == [per_class] * 10
+    flat = lambda s: {tuple(img.flatten().tolist()) for img in s.images}  # noqa: E731
+    assert flat(quick.val) <= flat(full.val) and not flat(quick.val) & flat(full.train)
+    assert torch.equal(quick.test.images, fake["test"].images)
+    assert len(cifar_study.sample_per_class(quick.train)) == 10
+    assert sorted(quick.train.labels[cifar_study.sample_per_class(quick.train)].tolist()) == list(range(10))
+
+
+def test_chapter_tables_and_figures_come_from_the_runs(cache):
+    from hw3core.p1 import plots
+
+    runs = cifar_study.results("smoke")
+    table = cifar_study.accuracy_table(runs)
+    assert list(table["part"]) == ["b", "c", "d", "e"]
+    assert np.allclose(table["test acc (%)"], [100 * art.metrics["test_acc"] for art in runs.values()])
+    per_class = cifar_study.per_class_table(runs)
+    assert list(per_class["class"]) == list(data.CIFAR10_CLASSES) and list(per_class.columns[1:]) == ["(b)", "(c)", "(d)", "(e)"]
+    history = cifar_study.history_table(runs["p1-bn"])
+    assert len(history) == runs["p1-bn"].metrics["epochs"] and history["lr (% of peak)"].max() <= 100 + 1e-9
+    assert len(plots.plot_history(runs["p1-bn"].history(), "x").axes) == 2
+    matrices = {name: cifar_study.confusion(art).to_numpy() for name, art in runs.items()}
+    assert len(plots.plot_confusion_matrices(matrices, data.CIFAR10_CLASSES).axes) == 4
