@@ -1,0 +1,197 @@
+"""The Persian sentences of the P3 chapter that depend on what was run, measured, or missing.
+
+Whether a paragraph can state an accuracy depends on the profile (smoke networks are
+random) and on whether the pretrained weights were available; what it says depends on
+the numbers (which backbone won, whether the largest one did). Each function here
+takes those facts and returns the Markdown that fits them, or "" where the chapter
+shows nothing, so the chapter never states what its own tables contradict or a number
+it does not have. They are tested branch by branch in tests/p3/test_text.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from .. import book
+from ..cache import Artifacts
+from ..profiles import Profile
+from .flowers import CROP_RATIO, CROP_SCALE, FLOWERS_CLASSES, OFFICIAL_SPLIT_SIZES
+from .tables import feature_width, final_table
+from .weights import BACKBONES, MissingWeights
+
+Outcome = Artifacts | MissingWeights
+
+
+@dataclass(frozen=True)
+class SplitFacts:
+    """The dataset's numbers as the chapter writes them inline."""
+
+    sizes: dict[str, str]  # images of each official split
+    per_class: str  # training images per class
+    scale: list[str]  # the random crop's area, % of the image
+    ratio: list[str]  # its aspect-ratio range, as fractions
+    width: dict[str, str]  # each backbone's feature width
+
+
+def split_facts() -> SplitFacts:
+    return SplitFacts(
+        sizes={split: book.number(n) for split, n in OFFICIAL_SPLIT_SIZES.items()},
+        per_class=book.number(OFFICIAL_SPLIT_SIZES["train"] / len(FLOWERS_CLASSES)),
+        scale=[f"{100 * x:.0f}" for x in CROP_SCALE],
+        ratio=[str(Fraction(x).limit_denominator(10)) for x in CROP_RATIO],
+        width={name: book.number(feature_width(name)) for name in BACKBONES},
+    )
+
+
+def smoke_warning(profile: Profile) -> str:
+    """The callout that says the networks are random under smoke (nothing otherwise)."""
+    if profile != "smoke":
+        return ""
+    return (
+        "::: {.callout-warning}\n## شبکه‌های تصادفی در پروفایل smoke\n"
+        "در این اجرا هیچ وزنِ ازپیش‌آموزش‌دیده‌ای بارگذاری نشده است: MobileNetV2، VGG16 و ResNet50 با مقداردهی اولیهٔ"
+        " **تصادفی** ساخته شده‌اند و داده‌ها مصنوعی‌اند؛ فقط مسیرِ کد آزموده می‌شود و پیش‌بینی‌ها و دقت‌ها بی‌معنا هستند.\n:::\n"
+    )
+
+
+def missing_weights(missing: MissingWeights) -> str:
+    """The one note the chapter shows where a result would need absent weights."""
+    return (
+        "::: {.callout-important}\n## وزن‌های ازپیش‌آموزش‌دیده در دسترس نیست\n"
+        f"وزن‌های ImageNet برای {missing.title} (فایلِ `{missing.file}`) در این محیط نیست و بارگیری هم نشد"
+        f" (`{missing.reason}`)، پس نتیجهٔ این بخش اینجا نمی‌آید و هیچ عددی به جای آن ساخته نشده است؛"
+        " با گذاشتنِ فایل در `$TORCH_HOME/hub/checkpoints/` یا `HW3_DATA_DIR/weights/` و ساختنِ دوبارهٔ کتاب، نتیجه همین‌جا ظاهر می‌شود.\n:::\n"
+    )
+
+
+def missing_notes(outcomes: dict[str, Outcome], shown: tuple[str, ...] = ()) -> str:
+    """The notes of every backbone whose weights are missing, except those already `shown`."""
+    return "\n".join(missing_weights(o) for name, o in outcomes.items() if name not in shown and isinstance(o, MissingWeights))
+
+
+def prediction_summary(profile: Profile, prediction: Any, classes: int) -> str:
+    """(b): the most probable class and how much the top three hold (nothing for random networks).
+
+    `prediction` is `architecture.top_k`'s table (None without weights); `classes` is
+    how many ImageNet classes share the probability.
+    """
+    if prediction is None or profile == "smoke":
+        return ""
+    top = prediction.iloc[0]
+    return (
+        f"شبکه محتمل‌ترین کلاس را «{top['class']}» با احتمال {100 * top['probability']:.1f} درصد می‌داند و سه کلاسِ نخست"
+        f" روی‌هم {100 * prediction['probability'].head(3).sum():.1f} درصد احتمال را گرفته‌اند؛ بقیهٔ احتمال میان"
+        f" {classes - 3} کلاسِ دیگر پخش شده است. کلاس‌های نزدیک به هم در ImageNet (مثلاً چند نوع گربه) معمولاً احتمال را میان خود"
+        " تقسیم می‌کنند، چون مرزشان حتی در برچسب‌های خودِ ImageNet هم مبهم است."
+    )
+
+
+def quick_features_note(profile: Profile, cfg: dict[str, Any]) -> str:
+    """(c): what the quick profile leaves out of a frozen run (`cfg`: its config)."""
+    if profile != "quick":
+        return ""
+    return (
+        f"در پروفایل quick، برای آنکه استخراج ویژگی روی CPU ممکن بماند، فقط {cfg['features']['augmented_copies']} نسخهٔ افزوده"
+        f" ساخته می‌شود و آزمون روی {cfg['data']['per_class']['test']} تصویر از هر کلاس (زیرمجموعه‌ای ثابت از"
+        " تقسیم رسمی) انجام می‌شود؛ آموزش و اعتبارسنجی کامل‌اند."
+    )
+
+
+def frozen_final(outcome: Outcome) -> str:
+    """(c): the final losses and accuracies of frozen MobileNetV2, with their one-line introduction."""
+    if isinstance(outcome, MissingWeights):
+        return ""
+    return (
+        "هزینه و دقتِ نهاییِ MobileNetV2 منجمد (بهترین دوره از نظر اعتبارسنجی) روی آموزش (برش مرکزی، بدون داده‌افزایی)، اعتبارسنجی و آزمون:\n\n"
+        + book.table(final_table({"MobileNetV2 (frozen)": outcome}), digits=3).data
+    )
+
+
+def accuracy_analysis(profile: Profile, summaries: dict[str, dict[str, float]], totals: dict[str, int], per_class: str) -> str:
+    """(d): which frozen backbone is most accurate, whether it is the largest, and the train-test gaps.
+
+    `summaries` holds `tables.frozen_summaries` (accuracies in %, only the backbones with
+    a result); `totals` the parameters of every backbone; `per_class` the training
+    images per class, as written in the chapter.
+    """
+    if profile == "smoke":
+        return "**تحلیل دقت.** در پروفایل smoke هر سه بدنه تصادفی‌اند و داده مصنوعی است، پس مقایسهٔ دقت‌ها معنایی ندارد."
+    if len(summaries) < len(BACKBONES):
+        return (
+            "**تحلیل دقت.** مقایسهٔ دقت‌ها به وزن‌های ازپیش‌آموزش‌دیدهٔ هر سه شبکه نیاز دارد که در این اجرا همه‌شان در دسترس"
+            " نبودند؛ ستون‌های دقت و زمانِ @tbl-p3-compare برای آن‌ها خالی مانده است و عددی حدس زده نشده است."
+        )
+    test = {n: s["test"] for n, s in summaries.items()}
+    gap = {n: s["train"] - s["test"] for n, s in summaries.items()}
+    timing = {n: s["extraction_seconds"] for n, s in summaries.items()}
+    best = max(test, key=test.get)
+    largest = max(totals, key=totals.get)
+    title = {n: BACKBONES[n].title for n in summaries}
+    text = (
+        f"**تحلیل دقت.** دقت آزمون برای MobileNetV2، VGG16 و ResNet50 به ترتیب {test['mobilenet_v2']:.1f}،"
+        f" {test['vgg16']:.1f} و {test['resnet50']:.1f} درصد است و بهترین آن‌ها {title[best]} است. استخراج ویژگی‌ها"
+        f" برای همین سه به ترتیب {timing['mobilenet_v2']:.1f}، {timing['vgg16']:.1f} و {timing['resnet50']:.1f} ثانیه طول کشید. "
+    )
+    if best == largest:
+        text += f"بزرگ‌ترین شبکه ({title[largest]}) بهترین ویژگی‌ها را هم داد، ولی با هزینهٔ محاسبه و حافظهٔ بسیار بیشتر. "
+    else:
+        text += (
+            f"بزرگ‌ترین شبکه ({title[largest]}) بهترین نیست: تعداد پارامترِ بیشتر به‌خودیِ‌خود ویژگیِ بهتری نمی‌دهد؛ آنچه"
+            " اهمیت دارد کیفیت و عمومیتِ نمایشی است که شبکه روی ImageNet آموخته، و پارامترهای VGG16 بیشتر در لایه‌های"
+            " تماماً متصلی‌اند که برای کلاس‌های خودِ ImageNet تنظیم شده‌اند. "
+        )
+    return text + (
+        f"فاصلهٔ دقتِ آموزش و آزمون {gap['mobilenet_v2']:.1f}، {gap['vgg16']:.1f} و {gap['resnet50']:.1f} واحد درصد است:"
+        f" با {per_class} تصویر از هر کلاس، حتی یک سرِ خطی هم دادهٔ آموزش را بهتر از دادهٔ تازه جدا می‌کند."
+    )
+
+
+def scratch_scope(profile: Profile, cfg: dict[str, Any], full: dict[str, Any], images: dict[str, int]) -> str:
+    """(e): how this build's scratch run differs from the full one (`cfg` and `full`: their
+    configs; `images`: how many images each split had)."""
+    if profile == "full":
+        return "این نتایج با پروفایل full و تنظیمات کامل به دست آمده‌اند."
+    if profile == "smoke":
+        return "در پروفایل smoke داده مصنوعی و آموزش فقط چند گام است؛ اعداد زیر معنایی ندارند."
+    per_class = cfg["data"]["per_class"]
+    return (
+        f"**پروفایل quick (کاهش‌یافته برای CPU دوهسته‌ای):** وضوح ورودی {cfg['model']['input_size']} پیکسل به جای"
+        f" {full['model']['input_size']}"
+        f" (تصاویر با ضلع {cfg['data']['store']} ذخیره شده‌اند)، {cfg['train']['epochs']} دوره به جای {full['train']['epochs']}، همهٔ"
+        f" {images['train']:,} تصویرِ آموزش، ولی فقط {images['val']:,} تصویرِ اعتبارسنجی"
+        f" ({per_class['val']} از هر کلاس) و {images['test']:,} تصویرِ آزمون"
+        f" ({per_class['test']} از هر کلاس، زیرمجموعه‌ای ثابت و بذردار از تقسیم رسمی)."
+        " دقت‌ها بنابراین از آموزشِ کامل کمترند و فقط روند را نشان می‌دهند."
+    )
+
+
+def scratch_comparison(profile: Profile, scratch: dict[str, Any], frozen: dict[str, Any] | None, train_size: str, classes: int) -> str:
+    """(e): what training from scratch reached, against frozen MobileNetV2 when it has a result,
+    and why the gap is there. `scratch` and `frozen` are the runs' metrics (None: no weights)."""
+    if profile == "smoke":
+        return "در پروفایل smoke این مقایسه معنایی ندارد؛ فقط مسیر کد اجرا شده است."
+    s = {k: 100 * v["accuracy"] for k, v in scratch["final"].items()}
+    text = (
+        f"آموزش از صفر پس از {scratch['epochs']} دوره (بهترین دوره: {scratch['best_epoch']}) به دقتِ"
+        f" {s['train']:.1f} درصد روی آموزش، {s['val']:.1f} درصد روی اعتبارسنجی و {s['test']:.1f} درصد روی آزمون رسید"
+        f" و {scratch['train_seconds'] / 60:.1f} دقیقه آموزش طول کشید. "
+    )
+    if frozen is not None:
+        f = {k: 100 * v["accuracy"] for k, v in frozen["final"].items()}
+        text += (
+            f"همین معماری با بدنهٔ منجمدِ ازپیش‌آموزش‌دیده به {f['test']:.1f} درصد دقتِ آزمون رسید، یعنی"
+            f" {f['test'] - s['test']:.1f} واحد درصد بهتر، در حالی که فقط سرِ آن آموزش دید. "
+        )
+    else:
+        text += "نتیجهٔ MobileNetV2 منجمد برای مقایسهٔ عددی در این اجرا در دسترس نیست (وزن‌ها موجود نبودند). "
+    return text + (
+        f"دلیلِ این فاصله داده است: {train_size} تصویرِ آموزشی برای یادگرفتنِ لبه‌ها، بافت‌ها و اجزای شیء از صفر بسیار"
+        " کم است، در حالی که بدنهٔ ازپیش‌آموزش‌دیده این ویژگی‌ها را از بیش از یک میلیون تصویرِ ImageNet آموخته است و"
+        f" سرِ خطی فقط باید آن‌ها را برای {classes} گونه ترکیب کند. شبکهٔ تصادفی باید همهٔ پارامترها را از همین داده‌های"
+        " اندک بیاموزد؛ داده‌افزایی و weight decay جلوی حفظ‌کردن را می‌گیرند، اما جای داده را نمی‌گیرند، و فاصلهٔ"
+        " دقتِ آموزش و اعتبارسنجی در @fig-p3-scratch همین را نشان می‌دهد. هزینهٔ محاسباتی هم یکسان نیست: آموزش"
+        " از صفر در هر دوره کل شبکه را جلو و عقب می‌برد، ولی حالت منجمد پس از یک بار استخراج ویژگی فقط یک لایهٔ"
+        " خطی را آموزش می‌دهد."
+    )

@@ -1,0 +1,119 @@
+"""The P3 chapter's sentences follow what was run: each branch is chosen by the profile,
+by whether the weights were there, and by the measured numbers it states."""
+
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from hw3core.p3 import study, text
+from hw3core.p3.weights import MissingWeights
+
+MISSING = MissingWeights("ResNet50", "resnet50-0676ba61.pth", ("/torch/hub/checkpoints", "/data/weights"), "OSError")
+
+
+def run(train: float, val: float, test: float, **metrics) -> SimpleNamespace:
+    """Artifacts as the chapter reads them: only `.metrics` (accuracies as fractions)."""
+    final = {split: {"loss": 1.0 - acc, "accuracy": acc} for split, acc in (("train", train), ("val", val), ("test", test))}
+    return SimpleNamespace(metrics={"final": final, **metrics})
+
+
+def summaries(test: dict[str, float], train: float = 95.0) -> dict[str, dict[str, float]]:
+    return {name: {"train": train, "test": acc, "extraction_seconds": 10.0 * (i + 1)} for i, (name, acc) in enumerate(test.items())}
+
+
+TOTALS = {"mobilenet_v2": 2_354_534, "vgg16": 134_677_670, "resnet50": 23_717_030}
+
+
+def test_split_facts_are_the_official_split_as_written_inline():
+    facts = text.split_facts()
+    assert facts.sizes == {"train": "1,020", "val": "1,020", "test": "6,149"} and facts.per_class == "10"
+    assert facts.scale == ["25", "100"] and facts.ratio == ["3/4", "4/3"]
+    assert facts.width == {"mobilenet_v2": "1,280", "vgg16": "4,096", "resnet50": "2,048"}
+
+
+def test_smoke_warning_only_under_smoke():
+    assert "callout-warning" in text.smoke_warning("smoke") and "تصادفی" in text.smoke_warning("smoke")
+    assert text.smoke_warning("quick") == text.smoke_warning("full") == ""
+
+
+def test_missing_weights_note_names_the_file_the_reason_and_where_to_put_it():
+    note = text.missing_weights(MISSING)
+    assert note.startswith("::: {.callout-important}") and note.endswith(":::\n")
+    assert "ResNet50" in note and "`resnet50-0676ba61.pth`" in note and "(`OSError`)" in note
+    assert "$TORCH_HOME/hub/checkpoints/" in note and "HW3_DATA_DIR/weights/" in note
+
+
+def test_missing_notes_skip_the_backbones_with_results_and_those_already_shown():
+    vgg = MissingWeights("VGG16", "vgg16-397923af.pth", (), "OSError")
+    outcomes = {"mobilenet_v2": MISSING, "vgg16": vgg, "resnet50": run(0.9, 0.8, 0.8)}
+    notes = text.missing_notes(outcomes, shown=("mobilenet_v2",))
+    assert notes == text.missing_weights(vgg)
+    assert text.missing_notes(outcomes) == text.missing_weights(MISSING) + "\n" + text.missing_weights(vgg)
+    assert text.missing_notes({"resnet50": run(0.9, 0.8, 0.8)}) == ""
+
+
+def test_prediction_summary_states_the_top_class_and_the_mass_of_the_top_three():
+    prediction = pd.DataFrame({"rank": [1, 2, 3, 4], "class": ["tabby", "tiger cat", "Egyptian cat", "lynx"], "probability": [0.512, 0.25, 0.1, 0.05]})
+    sentence = text.prediction_summary("full", prediction, 1000)
+    assert "«tabby»" in sentence and "51.2 درصد" in sentence and f"{100 * (0.512 + 0.25 + 0.1):.1f} درصد" in sentence
+    assert "997 کلاسِ دیگر" in sentence
+    assert text.prediction_summary("smoke", prediction, 1000) == ""  # random network: nothing to say
+    assert text.prediction_summary("full", None, 1000) == ""  # no weights: the note stands instead
+
+
+def test_quick_features_note_reads_the_config():
+    cfg = study.frozen_config("quick", "mobilenet_v2")
+    note = text.quick_features_note("quick", cfg)
+    assert f"فقط {cfg['features']['augmented_copies']} نسخهٔ افزوده" in note and f"روی {cfg['data']['per_class']['test']} تصویر" in note
+    assert text.quick_features_note("full", study.frozen_config("full", "mobilenet_v2")) == ""
+    assert text.quick_features_note("smoke", study.frozen_config("smoke", "mobilenet_v2")) == ""
+
+
+def test_frozen_final_is_a_table_of_the_run_or_nothing_without_weights():
+    shown = text.frozen_final(run(0.97, 0.88, 0.86))
+    assert "MobileNetV2 (frozen)" in shown and "86.000" in shown and shown.count("\n|") >= 4
+    assert text.frozen_final(MISSING) == ""
+
+
+def test_accuracy_analysis_under_smoke_and_with_missing_weights_states_no_number():
+    smoke = text.accuracy_analysis("smoke", summaries({"mobilenet_v2": 30.0, "vgg16": 20.0, "resnet50": 25.0}), TOTALS, "10")
+    missing = text.accuracy_analysis("quick", summaries({"mobilenet_v2": 80.0}), TOTALS, "10")
+    assert "smoke" in smoke and "@tbl-p3-compare" in missing
+    assert not any(ch.isdigit() for ch in smoke.replace("@tbl-p3-compare", "")) and "80.0" not in missing
+
+
+def test_accuracy_analysis_names_the_best_and_whether_it_is_the_largest():
+    vgg_best = text.accuracy_analysis("full", summaries({"mobilenet_v2": 80.0, "vgg16": 85.5, "resnet50": 84.0}), TOTALS, "10")
+    resnet_best = text.accuracy_analysis("full", summaries({"mobilenet_v2": 80.0, "vgg16": 78.0, "resnet50": 86.0}, train=99.0), TOTALS, "10")
+    assert "بهترین آن‌ها VGG16 است" in vgg_best and "بهترین ویژگی‌ها را هم داد" in vgg_best
+    assert "بهترین آن‌ها ResNet50 است" in resnet_best and "(VGG16) بهترین نیست" in resnet_best
+    assert "80.0، 78.0 و 86.0 درصد" in resnet_best and "10.0، 20.0 و 30.0 ثانیه" in resnet_best
+    assert f"{99.0 - 80.0:.1f}، {99.0 - 78.0:.1f} و {99.0 - 86.0:.1f} واحد درصد" in resnet_best and "با 10 تصویر" in resnet_best
+
+
+@pytest.mark.parametrize("profile", ["full", "smoke"])
+def test_scratch_scope_of_full_and_smoke_is_one_fixed_sentence(profile):
+    scope = text.scratch_scope(profile, study.scratch_config(profile), study.scratch_config("full"), {"train": 1, "val": 1, "test": 1})
+    assert profile in scope and "quick" not in scope
+
+
+def test_scratch_scope_of_quick_states_what_was_reduced():
+    cfg, full = study.scratch_config("quick"), study.scratch_config("full")
+    scope = text.scratch_scope("quick", cfg, full, {"train": 1020, "val": 510, "test": 1020})
+    assert f"وضوح ورودی {cfg['model']['input_size']} پیکسل به جای {full['model']['input_size']}" in scope
+    assert f"{cfg['train']['epochs']} دوره به جای {full['train']['epochs']}" in scope
+    assert "1,020 تصویرِ آموزش" in scope and "510 تصویرِ اعتبارسنجی" in scope and f"({cfg['data']['per_class']['val']} از هر کلاس)" in scope
+
+
+def test_scratch_comparison_states_the_gain_of_pretraining_only_when_measured():
+    scratch = run(0.9, 0.40, 0.35, epochs=30, best_epoch=27, train_seconds=600.0).metrics
+    frozen = run(0.97, 0.88, 0.86).metrics
+    compared = text.scratch_comparison("quick", scratch, frozen, "1,020", 102)
+    alone = text.scratch_comparison("quick", scratch, None, "1,020", 102)
+    assert "پس از 30 دوره (بهترین دوره: 27)" in compared and "10.0 دقیقه" in compared
+    assert f"{86.0 - 35.0:.1f} واحد درصد بهتر" in compared and "در دسترس نیست" not in compared
+    assert "در دسترس نیست" in alone and "واحد درصد بهتر" not in alone and "35.0 درصد روی آزمون" in alone
+    assert "1,020 تصویرِ آموزشی" in alone and "برای 102 گونه" in alone
+    assert "smoke" in text.scratch_comparison("smoke", scratch, frozen, "1,020", 102)
+
