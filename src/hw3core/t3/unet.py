@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..t1.convmath import conv_output_size
+from ..t1.layers import conv_output_size
 from .transposed import output_size as transposed_output_size
 
 
