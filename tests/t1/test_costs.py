@@ -63,3 +63,13 @@ def test_head_table_totals_are_the_whole_models_and_the_fc_share_is_consistent()
 
 def test_heads_figure_is_a_figure():
     assert isinstance(costs.plot_heads(costs.head_table()), Figure)
+
+
+def test_compare_backbones_ratios_are_one_over_n_plus_one_over_k_squared_per_separable_layer():
+    compare = costs.compare_backbones().set_index("layer")
+    assert compare.loc["conv1", "params (c)/(b)"] == compare.loc["conv1", "mults (c)/(b)"] == 1
+    for name, layer in zip(["conv2", "conv3"], networks.standard_convs()[1:]):
+        assert compare.loc[name, "mults (c)/(b)"] == pytest.approx(1 / layer.out_channels + 1 / layer.kernel**2)
+    standard = costs.layer_table(networks.standard_convs()).set_index("layer")
+    assert compare.loc["total", "params (b)"] == standard.loc["total", "params (PyTorch)"]
+    np.testing.assert_allclose(compare["mults (c)/(b)"], compare["mults (c)"] / compare["mults (b)"])

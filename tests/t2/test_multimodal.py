@@ -37,3 +37,12 @@ def test_multimodal_shapes_and_drawing():
     fig = multimodal.multimodal_figure()
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert f"{image[0] + text[0]}×7×7" in texts
+
+
+def test_multimodal_parameters_are_the_parts_of_a_real_model():
+    table = multimodal.multimodal_parameters(num_classes=5, vocab_size=300).set_index("part")
+    parts = table.drop(index="total")["parameters"]
+    assert parts.sum() == table.loc["total", "parameters"]
+    real = multimodal.ImageTextDenseNet(num_classes=5, vocab_size=300)
+    assert table.loc["total", "parameters"] == sum(p.numel() for p in real.parameters())
+    assert table.loc["embed", "parameters"] == 300 * real.embed.embedding_dim
