@@ -1,4 +1,4 @@
-"""The elastic deformation augmentation of U-Net, as the paper describes it.
+"""The elastic deformation augmentation of U-Net, as the paper describes it: T3 (b).
 
 Ronneberger et al. (2015), section 3.1: random displacement vectors on a coarse 3 x 3
 grid, drawn from a Gaussian with 10 px standard deviation, turned into per-pixel

@@ -1,4 +1,4 @@
-"""Transposed convolution from scratch: the scatter definition and the zero-insertion view.
+"""Transposed convolution from scratch, T3 (c): the scatter definition and the zero-insertion view.
 
 Scatter: every input element multiplies the whole kernel and adds it into the output at
 (i*s, j*s); the output is the sum of these partial maps, with `padding` rows/columns then

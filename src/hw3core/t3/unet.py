@@ -1,4 +1,4 @@
-"""The U-Net of Ronneberger et al. (2015), as drawn in the paper's figure 1.
+"""The U-Net of Ronneberger et al. (2015), as drawn in the paper's figure 1: T3 (a), its skips.
 
 Unpadded ("valid") 3x3 convolutions, 2x2 max pooling, 2x2 up-convolutions (transposed
 convolutions, stride 2) that halve the channels, and skip connections that concatenate
@@ -14,7 +14,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..t1.convmath import conv_output_size
+from ..t1.layers import conv_output_size
+from ..training import parameter_count
 from .transposed import output_size as transposed_output_size
 
 
@@ -123,7 +124,7 @@ def paper_unet_facts(input_size: int = 572) -> dict[str, int]:
     convs = sum(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in model.modules())
     return {
         "conv layers": convs,
-        "parameters": sum(p.numel() for p in model.parameters()),
+        "parameters": parameter_count(model),
         "output size": out.shape[-1],
         "input size": input_size,
     }

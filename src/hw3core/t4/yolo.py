@@ -1,4 +1,5 @@
-"""YOLO v1, v2 and v3 as PyTorch modules (chapter T4), to read their numbers off them.
+"""YOLO v1, v2 and v3 as PyTorch modules, to read their numbers off them: the output depth
+of T4 (a), the multi-scale training of (d) and the architectural differences of (f).
 
 The three networks follow the papers' layer tables (v3: the released yolov3.cfg) and are
 built on the meta device, so output shapes, layer counts and parameter counts come
@@ -14,6 +15,8 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+
+from ..training import parameter_count
 
 COCO_CLASSES = 80
 MULTISCALE_SIZES = tuple(range(320, 608 + 1, 32))
@@ -267,7 +270,7 @@ def architecture_table(classes: int = COCO_CLASSES) -> pd.DataFrame:
                 "residual": count(Residual),
                 "upsample": count(nn.Upsample),
                 "BN": "yes" if count(nn.BatchNorm2d) else "no",
-                "parameters (M)": sum(p.numel() for p in model.parameters()) / 1e6,
+                "parameters (M)": parameter_count(model) / 1e6,
             }
         )
     return pd.DataFrame(rows)

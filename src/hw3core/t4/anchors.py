@@ -1,151 +1,24 @@
-"""Box arithmetic behind YOLO (chapter T4): IoU, non-maximum suppression, anchor clustering,
-the YOLOv2 box parametrisation, and softmax against independent sigmoids.
+"""The two problems of anchor boxes in YOLOv2 and its fixes: T4 (e).
 
-Everything is written from scratch in a few lines of tensor code so the chapter can show
-it; the tests hold it against torchvision.ops (box_iou, nms, batched_nms).
-Boxes are (x1, y1, x2, y2) unless the name says (w, h).
+Problem 1, hand-picked priors: dimension clusters, k-means on box (w, h) with the
+distance 1 − IoU. Problem 2, model instability: direct location prediction, which keeps a
+predicted box centre inside the cell that predicts it. Boxes here are (w, h) as fractions
+of the image side, or grid-unit (x, y, w, h) for the decoded predictions.
 
-Figures are built as matplotlib.figure.Figure, not through pyplot: a chapter cell that
-returns one then shows it exactly once (pyplot's inline backend would show it again)
-and no figure piles up in pyplot's registry.
+Figures are `Figure()`, not pyplot: a chapter cell that returns one shows it once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
-from matplotlib import colormaps
 import numpy as np
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-# --- IoU and non-maximum suppression --------------------------------------------------------
-
-
-def box_area(boxes: torch.Tensor) -> torch.Tensor:
-    return (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
-
-
-def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Intersection over union of every box in a (N×4) with every box in b (M×4): N×M."""
-    top_left = torch.maximum(a[:, None, :2], b[None, :, :2])
-    bottom_right = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-    intersection = (bottom_right - top_left).clamp(min=0).prod(dim=2)
-    return intersection / (box_area(a)[:, None] + box_area(b)[None, :] - intersection)
-
-
-def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
-    """Greedy non-maximum suppression: keep the best-scoring box, drop every remaining box
-    that overlaps it by IoU > threshold, repeat. Returns kept indices, best first."""
-    order = torch.argsort(scores, descending=True, stable=True)
-    keep = []
-    while order.numel() > 0:
-        best, rest = order[0], order[1:]
-        keep.append(best)
-        overlap = box_iou(boxes[best].unsqueeze(0), boxes[rest])[0]
-        order = rest[overlap <= iou_threshold]
-    return torch.stack(keep) if keep else torch.empty(0, dtype=torch.long)
-
-
-def batched_nms(
-    boxes: torch.Tensor, scores: torch.Tensor, classes: torch.Tensor, iou_threshold: float
-) -> torch.Tensor:
-    """NMS separately within each class (a person never suppresses a car), merged best first."""
-    kept = [torch.empty(0, dtype=torch.long)]
-    for c in torch.unique(classes):
-        members = torch.nonzero(classes == c).flatten()
-        kept.append(members[nms(boxes[members], scores[members], iou_threshold)])
-    keep = torch.cat(kept)
-    return keep[torch.argsort(scores[keep], descending=True, stable=True)]
-
-
-@dataclass
-class Scene:
-    """A synthetic image: true objects, and many overlapping scored detections of them."""
-
-    size: int
-    class_names: tuple[str, ...]
-    truth: torch.Tensor
-    truth_classes: torch.Tensor
-    boxes: torch.Tensor
-    scores: torch.Tensor
-    classes: torch.Tensor
-
-
-def synthetic_scene(seed: int = 0, per_object: int = 6, size: int = 100) -> Scene:
-    """Two people side by side (overlapping a little), a car partly behind one of them and
-    a dog; each is 'detected' per_object times with jittered boxes and random scores, the
-    way a detector's neighbouring cells and anchors fire on one object."""
-    generator = torch.Generator().manual_seed(seed)
-    truth = torch.tensor(
-        [[12.0, 20, 32, 80], [27, 18, 47, 78], [40, 45, 90, 80], [62, 10, 88, 36]]
-    )
-    truth_classes = torch.tensor([0, 0, 1, 2])
-    wh = (truth[:, 2:] - truth[:, :2]).repeat_interleave(per_object, 0)
-    jitter = torch.randn(len(truth) * per_object, 4, generator=generator) * 0.08 * wh.repeat(1, 2)
-    boxes = truth.repeat_interleave(per_object, 0) + jitter
-    scores = 0.35 + 0.6 * torch.rand(len(boxes), generator=generator)
-    return Scene(size, ("person", "car", "dog"), truth, truth_classes, boxes, scores,
-                 truth_classes.repeat_interleave(per_object))
-
-
-def nms_figure(scene: Scene, iou_threshold: float = 0.5) -> Figure:
-    """All detections (left) and what per-class NMS keeps (right)."""
-    keep = batched_nms(scene.boxes, scene.scores, scene.classes, iou_threshold)
-    colors = colormaps["tab10"].colors
-    fig = Figure(figsize=(7.6, 3.9), layout="constrained")
-    axes = fig.subplots(1, 2)
-    panels = [(axes[0], torch.arange(len(scene.boxes)), f"before NMS: {len(scene.boxes)} boxes"),
-              (axes[1], keep, f"after per-class NMS (IoU > {iou_threshold}): {len(keep)} boxes")]
-    for ax, indices, title in panels:
-        for i in indices.tolist():
-            x1, y1, x2, y2 = scene.boxes[i].tolist()
-            color = colors[int(scene.classes[i])]
-            ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, lw=1.2,
-                                   edgecolor=color, alpha=float(scene.scores[i])))
-            if len(indices) < len(scene.boxes):
-                ax.text(x1 + 1, y1 + 4, f"{scene.class_names[int(scene.classes[i])]} {scene.scores[i]:.2f}",
-                        fontsize=6.5, color=color)
-        ax.set_xlim(0, scene.size)
-        ax.set_ylim(scene.size, 0)
-        ax.set_aspect("equal")
-        ax.set_title(title, fontsize=8.5)
-        ax.grid(False)
-    return fig
-
-
-# --- one object, two labels: softmax against independent sigmoids --------------------------
-
-
-def multilabel_demo(
-    classes: tuple[str, ...] = ("Person", "Woman", "Car", "Dog"),
-    positives: tuple[str, ...] = ("Person", "Woman"),
-    steps: int = 200,
-    lr: float = 1.0,
-) -> pd.DataFrame:
-    """Fit one output vector to an object labelled both Person and Woman, with a softmax
-    and cross-entropy (target split evenly over the true labels) or with one sigmoid and
-    binary cross-entropy per class, by plain gradient descent from zero logits."""
-    target = torch.tensor([float(c in positives) for c in classes])
-    losses = {
-        "softmax + CE": lambda z: torch.nn.functional.cross_entropy(z[None], (target / target.sum())[None]),
-        "sigmoid + BCE": lambda z: torch.nn.functional.binary_cross_entropy_with_logits(z, target),
-    }
-    results = {}
-    for head, loss in losses.items():
-        logits = torch.zeros(len(classes), requires_grad=True)
-        for _ in range(steps):
-            (gradient,) = torch.autograd.grad(loss(logits), logits)
-            logits = (logits - lr * gradient).detach().requires_grad_()
-        with torch.no_grad():
-            results[head] = (logits.softmax(0) if head == "softmax + CE" else logits.sigmoid()).numpy()
-    return pd.DataFrame({"class": classes, "label": target.int().numpy(), **results})
-
-
-# --- anchor boxes: dimension clusters -------------------------------------------------------
+# --- problem 1, hand-picked priors: dimension clusters ------------------------------------
 
 # (width, height) modes as fractions of the image side, and their share of the boxes.
 BOX_MODES = {
@@ -257,7 +130,7 @@ def anchor_figure(wh: np.ndarray, curve: pd.DataFrame, k: int = 5, seed: int = 0
     return fig
 
 
-# --- where a predicted box centre can land ---------------------------------------------------
+# --- problem 2, instability: where a predicted box centre can land ------------------------
 
 
 def decode_direct(t: torch.Tensor, cell: tuple[int, int], prior: tuple[float, float]) -> torch.Tensor:

@@ -1,0 +1,87 @@
+"""DenseNet against ResNet as whole families: parameters, multiply-adds and ImageNet top-1.
+
+T2 question 1 (parameter efficiency) and question 2 (the computational advantage). Every
+model is torchvision's own builder, built without weights on the meta device: parameter
+counts and tensor shapes are exact there and no memory or arithmetic is spent. The
+published accuracies come from the weights enums' metadata (no download).
+
+Figures are `Figure()`, not pyplot: a chapter cell that returns one shows it once and
+nothing piles up in pyplot's registry.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+from torchvision.models import get_model, get_model_weights
+
+from ..training import parameter_count
+
+DENSENETS = ("densenet121", "densenet169", "densenet201", "densenet161")
+RESNETS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+
+
+def build(name: str, device: str = "meta") -> nn.Module:
+    """A torchvision ImageNet classifier without weights, on the meta device by default, in
+    eval mode (nothing here trains; eval makes batch norm cheaper to trace)."""
+    with torch.device(device):
+        return get_model(name, weights=None).eval()
+
+
+def count_flops(model: nn.Module, size: int = 224) -> int:
+    """FLOPs of one forward pass on a size×size RGB image (one multiply-add = 2 FLOPs).
+
+    torch's counter covers convolutions and matrix products, which is where all the
+    multiplications are; normalisation, activations and pooling are not counted.
+    """
+    device = next(model.parameters()).device
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(1, 3, size, size, device=device))
+    return counter.get_total_flops()
+
+
+def published_top1(name: str) -> float:
+    """ImageNet top-1 (%) of torchvision's original-recipe weights, from the enum's metadata."""
+    return get_model_weights(name).IMAGENET1K_V1.meta["_metrics"]["ImageNet-1K"]["acc@1"]
+
+
+def family_table(names: tuple[str, ...] = DENSENETS + RESNETS, size: int = 224) -> pd.DataFrame:
+    """Parameters, multiply-adds at size×size and published top-1 for each model."""
+    rows = []
+    for name in names:
+        model = build(name)
+        rows.append(
+            {
+                "model": name,
+                "family": "DenseNet" if name.startswith("densenet") else "ResNet",
+                "parameters (M)": parameter_count(model) / 1e6,
+                "multiply-adds (G)": count_flops(model, size) / 2e9,
+                "ImageNet top-1 (%)": published_top1(name),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def family_figure(table: pd.DataFrame) -> Figure:
+    """Top-1 against parameters and against multiply-adds, one line per family."""
+    fig = Figure(figsize=(8.0, 3.4), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, column in zip(axes, ["parameters (M)", "multiply-adds (G)"]):
+        for family, rows in table.groupby("family", sort=False):
+            rows = rows.sort_values(column)
+            ax.plot(rows[column], rows["ImageNet top-1 (%)"], "o-", label=family)
+            for _, row in rows.iterrows():
+                ax.annotate(
+                    row["model"].replace("densenet", "D-").replace("resnet", "R-"),
+                    (row[column], row["ImageNet top-1 (%)"]),
+                    textcoords="offset points",
+                    xytext=(3, -9),
+                    fontsize=6.5,
+                )
+        ax.set_xlabel(column)
+    axes[0].set_ylabel("ImageNet top-1 (%)")
+    axes[0].legend()
+    return fig
