@@ -32,8 +32,14 @@ def one_thread():
 
 
 @pytest.fixture(scope="session")
-def smoke_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def smoke_book(smoke_render) -> Path:
     """The whole book rendered once under the smoke profile; returns its output folder."""
+    return smoke_render[0]
+
+
+@pytest.fixture(scope="session")
+def smoke_render(tmp_path_factory: pytest.TempPathFactory):
+    """The smoke render itself: (output folder, RenderResult with the executed chapters)."""
     from hw3core.render import render_book
 
     base = tmp_path_factory.mktemp("smoke-book")
@@ -42,5 +48,5 @@ def smoke_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
         patch.setenv("HW3_DATA_DIR", str(base / "no-data"))
         patch.setenv("HW3_OFFLINE", "1")
         patch.delenv("QUARTO_PROFILE", raising=False)
-        render_book(PROJECT_ROOT, "smoke", output_dir=base / "_book")
-    return base / "_book"
+        result = render_book(PROJECT_ROOT, "smoke", output_dir=base / "_book")
+    return base / "_book", result

@@ -25,8 +25,25 @@ SMOKE_BANNER = """::: {.callout-warning}
 """
 
 
+def text_as_markdown() -> None:
+    """Show every str value as Markdown (text/markdown), in inline expressions too.
+
+    Quarto writes a plain str inline value as its repr, unquoted and with Markdown
+    punctuation backslash-escaped (quarto-cli src/core/jupyter/jupyter-inline.ts): Persian
+    text with a ZWNJ would show a literal "\\u200c", and "0.5" inside $...$ would become
+    the broken math "0\\.5". A text/markdown representation goes in as it is, in Quarto
+    and in `hw3 render` alike, so every str the chapters compute reaches the page intact.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/markdown"].for_type(str, str)
+
+
 def chapter_setup() -> Markdown | None:
-    """Call once at the top of every chapter: figure defaults, and the smoke banner if any.
+    """Call once at the top of every chapter: figure defaults, str values as Markdown
+    (`text_as_markdown`), and the smoke banner if any.
 
     Pyplot's interactive mode is switched off so that a figure is shown only when a cell
     returns it (or calls `plt.show()`); otherwise the inline backend would also show every
@@ -38,6 +55,7 @@ def chapter_setup() -> Markdown | None:
     for font in sorted(Path(FONT_DIR).glob("*.ttf")):
         font_manager.fontManager.addfont(str(font))
     set_matplotlib_formats("png")
+    text_as_markdown()
     pyplot.ioff()
     matplotlib.rcParams.update(
         {

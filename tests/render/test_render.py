@@ -52,10 +52,12 @@ def test_unclosed_cell_is_an_error():
 def test_inline_values_are_substituted_and_helper_cells_dropped():
     notebook = qmd.to_notebook(qmd.parse("`{python} x` و `{python} y`"))
     helper = notebook.cells[0]
-    assert helper.metadata[qmd.INLINE_MARK] and "str(x)" in helper.source
-    helper.outputs = [nbformat.v4.new_output("stream", name="stdout", text=json.dumps(["۴۲", "1,024"]) + "\n")]
+    assert helper.metadata[qmd.INLINE_MARK] == ["x", "y"] and "user_expressions" in helper.source
+    answer = {"0": {"status": "ok", "data": {"text/plain": "42"}}, "1": {"status": "ok", "data": {"text/markdown": "1,024"}}}
+    helper.outputs = [nbformat.v4.new_output("stream", name="stdout", text=json.dumps(answer) + "\n")]
     resolved = qmd.resolve_inline(notebook)
-    assert len(resolved.cells) == 1 and resolved.cells[0].source == "۴۲ و 1,024"
+    assert len(resolved.cells) == 1 and resolved.cells[0].source == "42 و 1,024"
+    assert [r["expression"] for r in resolved.cells[0].metadata["user_expressions"]] == ["x", "y"]
 
 
 def _executed(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
@@ -79,7 +81,7 @@ def test_figures_tables_and_sections_are_numbered_and_referenced(tmp_path: Path)
             _code({"label": "tbl-b", "tbl-cap": "جدول نتایج", "echo": False}, [nbformat.v4.new_output("execute_result", data={"text/markdown": "| a |\n|--:|\n| 1 |"})]),
         ]
     )
-    targets = collect_targets(Path("report/c.qmd"), 3, notebook)
+    targets = collect_targets(Path("report/c.qmd"), 3, notebook, load_book(PROJECT_ROOT, "smoke").labels)
     assert targets["fig-a"].text == "شکل 3.1" and targets["tbl-b"].text == "جدول 3.1"
     assert targets["sec-part"].text == "بخش 3.1" and targets["sec-top"].text == "فصل 3"
     writer = ChapterWriter(tmp_path, "figs", targets)

@@ -32,12 +32,14 @@ class RenderResult:
     pdf: Path | None = None
     notebooks: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    # Each chapter as executed, its inline values in `metadata.user_expressions` (for tests).
+    executed: dict[Path, nbformat.NotebookNode] = field(default_factory=dict)
 
 
 def execute_chapter(book: BookConfig, source: Path) -> nbformat.NotebookNode:
     """Parse, execute and resolve the inline values of one chapter."""
     notebook = to_notebook(parse((book.root / source).read_text(encoding="utf-8")))
-    return resolve_inline(execute(notebook, source, book.root, book.profile))
+    return resolve_inline(execute(notebook, source, book.root, book.profile), str(source))
 
 
 def export_notebooks(book: BookConfig, notebooks: dict[Path, nbformat.NotebookNode], out: Path) -> list[Path]:
@@ -72,7 +74,7 @@ def render_book(
         started = time.perf_counter()
         log.info("executing %s [%s]", chapter.source, profile)
         notebooks[chapter.source] = execute_chapter(book, chapter.source)
-        targets.update(collect_targets(chapter.source, chapter.number, notebooks[chapter.source]))
+        targets.update(collect_targets(chapter.source, chapter.number, notebooks[chapter.source], book.labels))
         result.seconds[str(chapter.source)] = time.perf_counter() - started
     book.output_dir.mkdir(parents=True, exist_ok=True)
     if "html" in formats:
@@ -82,4 +84,5 @@ def render_book(
         log.info("typesetting the PDF")
         result.pdf = write_pdf(book, notebooks, targets, only is None)
     result.notebooks = export_notebooks(book, notebooks, book.output_dir)
+    result.executed = notebooks
     return result

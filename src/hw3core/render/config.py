@@ -10,9 +10,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import re
+
 import yaml
 
 from ..profiles import check_profile
+
+# The words `hw3 render` prints, with the English Quarto prints when `language:` lacks
+# them (quarto-cli src/resources/language/_language.yml; there is no Persian file there).
+QUARTO_LABELS = {
+    "crossref-fig-title": "Figure",
+    "crossref-tbl-title": "Table",
+    "crossref-ch-prefix": "Chapter",
+    "crossref-sec-prefix": "Section",
+    "callout-note-title": "Note",
+    "callout-tip-title": "Tip",
+    "callout-warning-title": "Warning",
+    "callout-important-title": "Important",
+    "callout-caution-title": "Caution",
+    "toc-title-document": "Table of contents",
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,31 @@ class BookConfig:
     def bibliography(self) -> list[Path]:
         entries = self.raw.get("bibliography", [])
         return [self.root / entry for entry in ([entries] if isinstance(entries, str) else entries)]
+
+    def label(self, key: str) -> str:
+        """A word Quarto prints (figure, chapter, callout titles), as `language:` sets it.
+
+        As in Quarto, `language:` in _quarto.yml overrides the built-in English, key by
+        key (https://quarto.org/docs/authoring/language.html).
+        """
+        return str((self.raw.get("language") or {}).get(key, QUARTO_LABELS[key]))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Every word of QUARTO_LABELS as this book prints it."""
+        return {key: self.label(key) for key in QUARTO_LABELS}
+
+    @property
+    def cited(self) -> list[str]:
+        """The bibliography keys the book's chapters cite, in the order of the .bib files.
+
+        Quarto's book lists only the works cited anywhere in the book on its references
+        page; `hw3 render` writes each HTML page on its own, so the references page is
+        told these keys (as `nocite`) to list the same works.
+        """
+        keys = [key for bib in self.bibliography for key in re.findall(r"^@\w+\{([^,\s]+),", bib.read_text(encoding="utf-8"), re.MULTILINE)]
+        sources = "\n".join((self.root / chapter.source).read_text(encoding="utf-8") for chapter in self.chapters)
+        return [key for key in dict.fromkeys(keys) if re.search(rf"(?<![\w.@])@{re.escape(key)}(?![\w-])", sources)]
 
     @property
     def extras(self) -> dict[str, Any]:

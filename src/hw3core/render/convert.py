@@ -18,7 +18,8 @@ import nbformat
 
 from .qmd import split_options
 
-PREFIX = {"fig": "شکل", "tbl": "جدول", "sec": "بخش"}
+# The `language:` key of each kind of target, as Quarto's crossref names them.
+LABEL_KEYS = {"fig": "crossref-fig-title", "tbl": "crossref-tbl-title", "sec": "crossref-sec-prefix", "ch": "crossref-ch-prefix"}
 REFERENCE = re.compile(r"(?<![\w@\[])@((?:fig|tbl|sec)-[\w-]+)")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*(\{[^}]*\})?\s*$")
 FENCE = re.compile(r"^(```+|~~~+)")
@@ -45,8 +46,14 @@ def _headings(markdown: str) -> list[tuple[int, str, str, bool]]:
     return found
 
 
-def collect_targets(chapter: Path, number: int | None, notebook: nbformat.NotebookNode) -> dict[str, Target]:
-    """Number the chapter's labelled figures, tables and sections in document order."""
+def collect_targets(
+    chapter: Path, number: int | None, notebook: nbformat.NotebookNode, labels: dict[str, str]
+) -> dict[str, Target]:
+    """Number the chapter's labelled figures, tables and sections in document order.
+
+    `labels` are the book's words (BookConfig.labels), e.g. "شکل" for crossref-fig-title.
+    """
+    word = {kind: labels[key] for kind, key in LABEL_KEYS.items()}
     targets: dict[str, Target] = {}
     counters = {"fig": 0, "tbl": 0}
     sections = [0, 0, 0, 0, 0, 0]
@@ -61,16 +68,16 @@ def collect_targets(chapter: Path, number: int | None, notebook: nbformat.Notebo
                     sections[level:] = [0] * (len(sections) - level)
                     label = stem + ".".join(str(n) for n in sections[1:level])
                 if ident.startswith("sec-"):
-                    word = "فصل" if level == 1 else PREFIX["sec"]
+                    prefix = word["ch"] if level == 1 else word["sec"]
                     # A section without a number (or in an unnumbered chapter) is called by its title.
                     named = unnumbered or number is None
-                    targets[ident] = Target(chapter, title if named else f"{word} {label}")
+                    targets[ident] = Target(chapter, title if named else f"{prefix} {label}")
         elif cell.cell_type == "code":
             label = str(cell.metadata.get("hw3-options", {}).get("label", ""))
             kind = label.split("-", 1)[0]
             if kind in counters:
                 counters[kind] += 1
-                targets[label] = Target(chapter, f"{PREFIX[kind]} {stem}{counters[kind]}")
+                targets[label] = Target(chapter, f"{word[kind]} {stem}{counters[kind]}")
     return targets
 
 

@@ -10,7 +10,7 @@ import typst
 
 from .config import BookConfig
 from .convert import ChapterWriter, Target, resolve_references
-from .site import CITE_ALL, TEMPLATES, _pandoc_args
+from .site import TEMPLATES, _pandoc_args
 
 
 def write_pdf(book: BookConfig, notebooks: dict[Path, nbformat.NotebookNode], targets: dict[str, Target], strict: bool = True) -> Path:
@@ -24,7 +24,7 @@ def write_pdf(book: BookConfig, notebooks: dict[Path, nbformat.NotebookNode], ta
         figures = chapter.source.parent / f"{chapter.stem}_files" / "figure-html"
         writer = ChapterWriter(out / figures, figures.as_posix(), targets, chapter.number is not None)
         parts.append(resolve_references(writer.chapter(notebooks[chapter.source]), lambda label: f"#{label}", targets, strict))
-    markdown = CITE_ALL + "\n\n".join(parts)
+    markdown = "\n\n".join(parts)
     name = book.book.get("output-file", "book")
     typ_path = out / f"{name}.typ"
     variables = {
@@ -33,9 +33,13 @@ def write_pdf(book: BookConfig, notebooks: dict[Path, nbformat.NotebookNode], ta
         "author": book.extras.get("student-name") or book.book.get("author", ""),
         "studentnumber": book.extras.get("student-number", ""),
         "profilenote": book.extras.get("profile-note", ""),
+        "chapterword": book.label("crossref-ch-prefix"),
+        "toctitle": book.label("toc-title-document"),
     }
-    args = _pandoc_args(book) + ["--standalone", "--template", str(TEMPLATES / "book.typ")]
-    args += [arg for path in book.format_option("typst", "include-before-body") for arg in ("--include-before-body", str(book.root / path))]
+    # Code is highlighted by Skylighting, as Quarto >= 1.9 does for Typst, so the style's
+    # rules for highlighted code are exercised here too.
+    args = _pandoc_args(book) + ["--standalone", "--template", str(TEMPLATES / "book.typ"), "--syntax-highlighting=pygments"]
+    args += [arg for path in book.format_option("typst", "include-in-header") for arg in ("--include-in-header", str(book.root / path))]
     args += [arg for key, value in variables.items() for arg in ("-V", f"{key}={value}")]
     pypandoc.convert_text(markdown, "typst", format="markdown", extra_args=args, outputfile=str(typ_path))
     pdf_path = out / f"{name}.pdf"

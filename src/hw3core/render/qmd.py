@@ -3,12 +3,16 @@
 A chapter is Markdown with fenced ```{python} cells whose first lines may be `#| key:
 value` options (YAML), as in Quarto. Inline `` `{python} expr` `` expressions are
 evaluated by a hidden cell placed just before the paragraph block that uses them, so
-they see the state of the kernel at that point of the chapter, as in Quarto.
+they see the state of the kernel at that point of the chapter, as in Quarto. The cell
+asks the kernel for each value exactly as Quarto's notebook.py does (IPython's
+`user_expressions`, i.e. every representation of the value), and the text that goes
+into the page is chosen and escaped by `quarto_inline`, Quarto's own rule.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +21,10 @@ import nbformat
 import yaml
 
 CELL_OPEN = re.compile(r"^```+\s*\{python[^}]*\}\s*$")
-INLINE = re.compile(r"`\{python\}\s+([^`]+)`")
+# Quarto's pattern (src/core/execute-inline.ts): not after a backtick, one space or tab.
+INLINE = re.compile(r"(^|[^`])`\{python\}[ \t]([^`]+)`", re.MULTILINE)
 INLINE_MARK = "hw3-inline"
+log = logging.getLogger("hw3.render")
 
 
 @dataclass
@@ -70,10 +76,74 @@ def parse(text: str) -> list[Block]:
     return blocks
 
 
+def inline_expressions(markdown: str) -> list[str]:
+    """The inline expressions of a Markdown cell, in order, as Quarto finds them."""
+    return [match.group(2).strip() for match in INLINE.finditer(markdown)]
+
+
 def inline_cell_source(expressions: list[str]) -> str:
-    """A cell that prints the str() of each expression as one JSON list."""
-    items = ", ".join(f"str({expr.strip()})" for expr in expressions)
-    return f"print(__import__('json').dumps([{items}], ensure_ascii=False))"
+    """A cell printing, as JSON, what the kernel answers Quarto for these expressions.
+
+    Quarto sends them as the `user_expressions` of an empty execute request
+    (src/resources/jupyter/notebook.py); IPython answers each with
+    `InteractiveShell.user_expressions`, which is called here directly: one mime bundle
+    (`text/plain`, and `text/markdown` etc. when the value has them) per expression.
+    """
+    named = {str(i): expr for i, expr in enumerate(expressions)}
+    return f"print(__import__('json').dumps(get_ipython().user_expressions({json.dumps(named)})))"
+
+
+def quarto_inline(data: dict[str, str], to_html: bool) -> str:
+    r"""The text Quarto puts on the page for an inline value's mime bundle ('' for none).
+
+    Follows quarto-cli src/core/jupyter/jupyter-inline.ts (`resolveUserExpressions`,
+    `asEscapedMarkdown`) and display-data.ts (`displayDataMimeType`): HTML output
+    prefers text/html, every format takes text/markdown before text/plain. text/markdown
+    goes in raw. text/plain is the value's repr: if it is quoted (a str), the quotes are
+    stripped, backslashes doubled and Markdown punctuation backslash-escaped, so a str
+    with a ZWNJ shows a literal "\\u200c" and "0.5" becomes "0\.5". The JavaScript class
+    [\\`*_{}\[\]()>#+-.!] holds the range `+-.`, so the comma is escaped too.
+    """
+    order = ["text/html", "text/markdown"] if to_html else ["text/markdown"]
+    for mime in [*order, "text/plain"]:
+        if mime not in data:
+            continue
+        value = "".join(data[mime]) if isinstance(data[mime], list) else str(data[mime])
+        if mime == "text/html":
+            return f"`{value}`{{=html}}"
+        return value if mime == "text/markdown" else _escaped_markdown(value)
+    return ""
+
+
+def _escaped_markdown(text: str) -> str:
+    """Quarto's `asEscapedMarkdown`: only a quoted repr (a str) is unquoted and escaped."""
+    if text[:1] in ("'", '"') and text.endswith(text[:1]):
+        text = text[1:-1].replace("\\", "\\\\")
+        return re.sub(r"([\\`*_{}\[\]()>#+,\-.!])", r"\\\1", text)
+    return text
+
+
+def substitute_inline(markdown: str, results: list[dict], where: str) -> str:
+    """Put each inline value into the Markdown; an empty one leaves the expression.
+
+    Quarto replaces an expression only by a truthy result (src/core/execute-inline.ts),
+    so an empty value leaves the raw `` `{python} expr` `` on the page; that is kept
+    here, with a warning naming the chapter and the expression.
+    """
+    texts = iter(results)
+
+    def replace(match: re.Match[str]) -> str:
+        result = next(texts)
+        text = quarto_inline(result["result"]["data"], to_html=False)
+        if text != quarto_inline(result["result"]["data"], to_html=True):
+            raise ValueError(f"{where}: inline `{{python}} {result['expression']}` has a text/html form, so Quarto would "
+                             "show it differently in HTML and PDF; return a str or an IPython Markdown object")
+        if not text:
+            log.warning("%s: inline `{python} %s` is empty; Quarto leaves the expression on the page", where, result["expression"])
+            return match.group(0)
+        return match.group(1) + text
+
+    return INLINE.sub(replace, markdown)
 
 
 def to_notebook(blocks: list[Block]) -> nbformat.NotebookNode:
@@ -82,10 +152,10 @@ def to_notebook(blocks: list[Block]) -> nbformat.NotebookNode:
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     for block in blocks:
         if block.kind == "markdown":
-            expressions = INLINE.findall(block.text)
+            expressions = inline_expressions(block.text)
             if expressions:
                 cell = nbformat.v4.new_code_cell(inline_cell_source(expressions))
-                cell.metadata[INLINE_MARK] = True
+                cell.metadata[INLINE_MARK] = expressions
                 notebook.cells.append(cell)
             notebook.cells.append(nbformat.v4.new_markdown_cell(block.text))
         else:
@@ -96,18 +166,34 @@ def to_notebook(blocks: list[Block]) -> nbformat.NotebookNode:
     return notebook
 
 
-def resolve_inline(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Substitute inline values into the Markdown cells and drop the helper cells."""
+def resolve_inline(notebook: nbformat.NotebookNode, where: str = "chapter") -> nbformat.NotebookNode:
+    """Substitute inline values into the Markdown cells and drop the helper cells.
+
+    Each Markdown cell keeps its expressions and their mime bundles in
+    `metadata.user_expressions`, where Quarto's notebook.py stores them too.
+    """
     resolved = nbformat.v4.new_notebook(metadata=notebook.metadata)
-    pending: list[str] | None = None
+    pending: list[dict] | None = None
     for cell in notebook.cells:
         if cell.metadata.get(INLINE_MARK):
-            text = "".join(out.get("text", "") for out in cell.outputs if out.output_type == "stream")
-            pending = json.loads(text.strip().splitlines()[-1])
+            pending = _user_expressions(cell, where)
             continue
         if cell.cell_type == "markdown" and pending is not None:
-            values = iter(pending)
-            cell = nbformat.from_dict({**cell, "source": INLINE.sub(lambda _: next(values), cell.source)})
+            cell = nbformat.from_dict({**cell, "source": substitute_inline(cell.source, pending, where)})
+            cell.metadata["user_expressions"] = pending
             pending = None
         resolved.cells.append(cell)
     return resolved
+
+
+def _user_expressions(cell: nbformat.NotebookNode, where: str) -> list[dict]:
+    """The helper cell's answer as Quarto records it: [{expression, result}] in order."""
+    text = "".join(out.get("text", "") for out in cell.outputs if out.output_type == "stream")
+    answers = json.loads(text.strip().splitlines()[-1])
+    results = []
+    for key, expression in enumerate(cell.metadata[INLINE_MARK]):
+        answer = answers[str(key)]
+        if answer["status"] != "ok":
+            raise ValueError(f"{where}: inline `{{python}} {expression}` raised {answer['ename']}: {answer['evalue']}")
+        results.append({"expression": expression, "result": answer})
+    return results

@@ -41,15 +41,13 @@ def _sidebar(book: BookConfig, current: Chapter) -> str:
     return "<ul>\n" + "\n".join(items) + "\n</ul>"
 
 
-# Every entry of the bibliography in the list, cited or not. This has to be Markdown
-# metadata: `-M nocite=@*` gives Pandoc a plain string, which citeproc ignores.
-CITE_ALL = "---\nnocite: |\n  @*\n---\n\n"
-
-
 def _pandoc_args(book: BookConfig) -> list[str]:
+    """Citeproc lists only the works cited, as Quarto's does (HTML, and Typst with
+    `citeproc: true`); blocks.lua gets the callout titles of `language:` as metadata."""
     # --columns: tables keep their natural column widths; Pandoc would otherwise give a
     # table with a line longer than 72 characters fixed relative widths that wrap numbers.
     args = ["--citeproc", "--columns=1000", "--lua-filter", str(TEMPLATES / "blocks.lua")]
+    args += [arg for key, word in book.labels.items() if key.startswith("callout-") for arg in ("-M", f"{key}={word}")]
     for bib in book.bibliography:
         args += ["--bibliography", str(bib)]
     return args
@@ -98,7 +96,8 @@ def write_page(
     if chapter.number is not None:
         args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
     if "{#refs}" in markdown:
-        markdown = CITE_ALL + markdown
+        # YAML metadata, not -M: citeproc reads `nocite` only as Markdown citations.
+        markdown = "---\nnocite: |\n  " + ", ".join(f"@{key}" for key in book.cited) + "\n---\n\n" + markdown
     else:
         args += ["-M", "suppress-bibliography=true"]
     args += [arg for key, value in variables.items() for arg in ("-V", f"{key}={value}")]

@@ -1,12 +1,18 @@
 -- Block-level touches for the CLI-free renderer. Callouts as Quarto writes them
 -- (::: {.callout-note} with an optional "## title" first line) become a titled box in
 -- HTML and a call of hw3-callout in Typst; HTML tables get a wrapper that scrolls
--- sideways on a narrow screen instead of widening the page.
-local default_titles = {
-  note = "توجه", warning = "هشدار", important = "مهم", tip = "نکته", caution = "احتیاط",
-}
+-- sideways on a narrow screen instead of widening the page. A callout without a title
+-- is titled by `language:` (callout-<kind>-title, passed as metadata), as in Quarto.
+local default_titles = {}
 
-function Div(el)
+local function read_titles(meta)
+  for _, kind in ipairs({ "note", "warning", "important", "tip", "caution" }) do
+    local title = meta["callout-" .. kind .. "-title"]
+    if title then default_titles[kind] = pandoc.utils.stringify(title) end
+  end
+end
+
+local function Div(el)
   for _, class in ipairs(el.classes) do
     local kind = class:match("^callout%-(%a+)$")
     if kind then
@@ -33,8 +39,10 @@ function Div(el)
   end
 end
 
-function Table(el)
+local function Table(el)
   if FORMAT:match("html") then
     return pandoc.Div({ el }, { class = "table-wrap" })
   end
 end
+
+return { { Meta = read_titles }, { Div = Div, Table = Table } }
