@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from hw3core.render import qmd
 from hw3core.render.config import load_book
 from hw3core.settings import PROJECT_ROOT
