@@ -10,26 +10,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from hw3core.render import qmd
 from hw3core.render.config import load_book
 from hw3core.settings import PROJECT_ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-LOCAL_SCHEMES = ("file:", "data:", "about:")
+from browsing import LOCAL_SCHEMES, MARKS, browser  # noqa: F401 (browser is a fixture)
+
 TEX_MATH = re.compile(r"\$[^$\s][^$]*\$")
 RAW_TEX = re.compile(r"\$[^$\n]+\$|\\(?:frac|sum|times|alpha|beta|theta|sigma|mathbf|mathcal|left|right|cdot|sqrt)\b")
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"),
-]
+pytestmark = MARKS
 
 # Everything the checks need from a page, read after its fonts have loaded.
 FACTS = """async () => {
@@ -62,16 +52,6 @@ def has_math(source: Path) -> bool:
     blocks = qmd.parse(source.read_text(encoding="utf-8"))
     prose = [re.sub(r"```.*?```|`[^`]*`", "", b.text, flags=re.S) for b in blocks if b.kind == "markdown"]
     return any(TEX_MATH.search(text) for text in prose)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_every_chapter_page_reads_right_to_left_offline(browser, smoke_book: Path):

@@ -20,7 +20,8 @@ from .convert import Target, collect_targets
 from .execute import ChapterError, execute
 from .pdf import write_pdf
 from .qmd import parse, resolve_inline, to_notebook
-from .site import copy_assets, write_page
+from .search import write_search_index
+from .site import chapter_title, check_site_links, copy_assets, search_enabled, write_page
 
 __all__ = ["ChapterError", "RenderResult", "render_book", "execute_chapter", "export_notebooks"]
 log = logging.getLogger("hw3.render")
@@ -85,4 +86,8 @@ def render_book(
         result.pdf = write_pdf(book, notebooks, targets, only is None)
     result.notebooks = export_notebooks(book, notebooks, book.output_dir)
     result.executed = notebooks
+    if "html" in formats:
+        if search_enabled(book):
+            write_search_index(book, {c.source: chapter_title(c, book.root) for c in book.chapters})
+        check_site_links(book, strict=only is None)
     return result

@@ -29,6 +29,14 @@ QUARTO_LABELS = {
     "callout-important-title": "Important",
     "callout-caution-title": "Caution",
     "toc-title-document": "Table of contents",
+    "search-label": "Search",
+    "search-text-placeholder": "",
+    "search-no-results-text": "No results",
+    "search-matching-documents-text": "matching documents",
+    "copy-button-tooltip": "Copy to Clipboard",
+    "copy-button-tooltip-success": "Copied!",
+    "tools-download": "Download",
+    "other-links-title": "Other Links",
 }
 
 
@@ -75,7 +83,15 @@ class BookConfig:
         As in Quarto, `language:` in _quarto.yml overrides the built-in English, key by
         key (https://quarto.org/docs/authoring/language.html).
         """
-        return str((self.raw.get("language") or {}).get(key, QUARTO_LABELS[key]))
+        return str(self.language.get(key, QUARTO_LABELS[key]))
+
+    @property
+    def language(self) -> dict[str, Any]:
+        """The `language:` of _quarto.yml: a map, or the path of a YAML file of one, as in Quarto."""
+        custom = self.raw.get("language") or {}
+        if isinstance(custom, str):
+            custom = yaml.safe_load((self.root / custom).read_text(encoding="utf-8")) or {}
+        return custom
 
     @property
     def labels(self) -> dict[str, str]:
