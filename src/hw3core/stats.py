@@ -12,3 +12,13 @@ import math
 def standard_error(accuracy: float, n: int) -> float:
     """One standard error (in percentage points) of an accuracy (a fraction) measured on `n` images."""
     return 100 * math.sqrt(accuracy * (1 - accuracy) / n)
+
+
+# Two standard errors: a difference inside this band is what chance alone gives about
+# one time in twenty, so the prose does not call it an effect.
+NOISE_STANDARD_ERRORS = 2
+
+
+def within_noise(difference: float, standard_error: float) -> bool:
+    """Whether a difference of accuracies (percentage points) is within two standard errors."""
+    return abs(difference) <= NOISE_STANDARD_ERRORS * standard_error

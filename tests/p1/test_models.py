@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 from hw3core.p1 import study as cifar_study
-from hw3core.p1.models import BaselineModel, ConvNet, architecture_table, check_limits, count_layers, parameter_count
+from hw3core.p1.models import BaselineModel, ConvNet, architecture_table, check_limits, count_layers
+from hw3core.training import parameter_count
 
 PROFILES = ("full", "quick", "smoke")
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from hw3core import data, experiments
-from hw3core.p1 import study as cifar_study
+from hw3core.p1 import analysis, study as cifar_study
 from hw3core.experiments import RunContext
 from hw3core.settings import get_settings
 
@@ -36,14 +36,14 @@ def test_smoke_experiment_trains_caches_and_reloads(cache, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("a cached experiment was trained again")
 
-    monkeypatch.setattr(cifar_study, "fit", no_training)
+    monkeypatch.setattr(cifar_study, "fit_best", no_training)
     second = experiments.result("p1-bn", "smoke")
     assert second.directory == first.directory and second.metrics == first.metrics
 
 
 def test_evaluation_confusion_matrix_counts_every_test_image(cache):
     art = experiments.result("p1-baseline", "smoke")
-    matrix = cifar_study.confusion(art)
+    matrix = analysis.confusion(art)
     test_size = art.metrics["sizes"]["test"]
     assert matrix.shape == (10, 10) and list(matrix.index) == list(data.CIFAR10_CLASSES)
     assert matrix.to_numpy().sum() == test_size == 10 * art.config["data"]["test_per_class"]
@@ -53,7 +53,7 @@ def test_evaluation_confusion_matrix_counts_every_test_image(cache):
 
 
 def test_evaluate_against_a_direct_forward_pass():
-    splits = cifar_study.load_splits(cifar_study.data_config("smoke"))
+    splits = cifar_study.splits_for("smoke")
     model = cifar_study.build_model(cifar_study.config("p1-improved", "smoke")["model"]).eval()
     mean, std = data.channel_stats(splits.train.images)
     result = cifar_study.evaluate(model, splits.test, mean, std, torch.device("cpu"))
@@ -106,7 +106,7 @@ def test_quick_splits_are_stratified_nested_and_keep_the_test_set(monkeypatch):
         "test": data.synthetic_images(7, data.CIFAR10_CLASSES, seed=4, size=8),
     }
     monkeypatch.setattr(cifar_study, "load_cifar10", lambda split, settings: fake[split])
-    cfg = {**cifar_study.data_config("quick"), "train_per_class": 30}
+    cfg = {**cifar_study.config("p1-baseline", "quick")["data"], "train_per_class": 30}
     quick = cifar_study.load_splits(cfg, get_settings())
     full = cifar_study.load_splits({**cfg, "train_per_class": None, "val_per_class": cifar_study.VAL_PER_CLASS}, get_settings())
     for part, per_class in ((quick.train, 30), (quick.val, cfg["val_per_class"]), (full.val, cifar_study.VAL_PER_CLASS), (full.train, 40)):
@@ -114,21 +114,5 @@ def test_quick_splits_are_stratified_nested_and_keep_the_test_set(monkeypatch):
     flat = lambda s: {tuple(img.flatten().tolist()) for img in s.images}  # noqa: E731
     assert flat(quick.val) <= flat(full.val) and not flat(quick.val) & flat(full.train)
     assert torch.equal(quick.test.images, fake["test"].images)
-    assert len(cifar_study.sample_per_class(quick.train)) == 10
-    assert sorted(quick.train.labels[cifar_study.sample_per_class(quick.train)].tolist()) == list(range(10))
-
-
-def test_chapter_tables_and_figures_come_from_the_runs(cache):
-    from hw3core.p1 import plots
-
-    runs = cifar_study.results("smoke")
-    table = cifar_study.accuracy_table(runs)
-    assert list(table["part"]) == ["b", "c", "d", "e"]
-    assert np.allclose(table["test acc (%)"], [100 * art.metrics["test_acc"] for art in runs.values()])
-    per_class = cifar_study.per_class_table(runs)
-    assert list(per_class["class"]) == list(data.CIFAR10_CLASSES) and list(per_class.columns[1:]) == ["(b)", "(c)", "(d)", "(e)"]
-    history = cifar_study.history_table(runs["p1-bn"])
-    assert len(history) == runs["p1-bn"].metrics["epochs"] and history["lr (% of peak)"].max() <= 100 + 1e-9
-    assert len(plots.plot_history(runs["p1-bn"].history(), "x").axes) == 2
-    matrices = {name: cifar_study.confusion(art).to_numpy() for name, art in runs.items()}
-    assert len(plots.plot_confusion_matrices(matrices, data.CIFAR10_CLASSES).axes) == 4
+    assert len(analysis.sample_per_class(quick.train)) == 10
+    assert sorted(quick.train.labels[analysis.sample_per_class(quick.train)].tolist()) == list(range(10))

@@ -2,11 +2,8 @@
 values it describes, and the derived figures (standard error, most confused cells) are
 checked against direct computation."""
 
-import math
-
 import numpy as np
 import pandas as pd
-import pytest
 
 from hw3core import stats
 from hw3core.p1 import text
@@ -23,11 +20,6 @@ def confusion(cells: dict[tuple[str, str], int], correct: int = 100) -> pd.DataF
     for (true, predicted), count in cells.items():
         matrix.loc[true, predicted] = count
     return matrix
-
-
-def test_direction_names_each_way_a_value_moved():
-    assert len({text.direction(1, 2), text.direction(2, 1), text.direction(1, 1)}) == 3
-    assert text.direction(1, 2, "up", "down", "same") == "up" and text.direction(2, 1, "up", "down", "same") == "down"
 
 
 def test_baseline_fit_tells_underfitting_from_overfitting():
@@ -65,8 +57,7 @@ def test_dropout_effect_follows_the_validation_accuracy():
     assert len({kept, slowed, hurt}) == 3
 
 
-def test_standard_error_and_noise_verdict():
-    assert stats.standard_error(0.9, 5000) == pytest.approx(100 * math.sqrt(0.9 * 0.1 / 5000))
+def test_noise_verdict_follows_two_standard_errors():
     se = stats.standard_error(0.7, 10000)
     assert "کمتر" in text.against_noise(1.5 * se, se) and "کمتر" in text.against_noise(-2 * se, se)
     assert "بیشتر" in text.against_noise(-2.5 * se, se)

@@ -17,6 +17,8 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ..training import parameter_count
+
 MAX_CONV_LAYERS = 4
 MAX_FC_LAYERS = 3
 
@@ -95,10 +97,6 @@ def check_limits(model: nn.Module) -> None:
         )
 
 
-def parameter_count(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 @torch.no_grad()
 def architecture_table(model: nn.Module, input_shape: tuple[int, ...] = (1, 3, 32, 32)) -> pd.DataFrame:
     """Layer, type, output shape and parameter count of every leaf module, read from a
@@ -112,7 +110,7 @@ def architecture_table(model: nn.Module, input_shape: tuple[int, ...] = (1, 3, 3
                     "layer": name,
                     "type": type(module).__name__,
                     "output": " x ".join(str(d) for d in output.shape[1:]),
-                    "parameters": sum(p.numel() for p in module.parameters(recurse=False)),
+                    "parameters": parameter_count(module),  # a leaf: its own parameters only
                 }
             )
 

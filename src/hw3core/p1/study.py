@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import confusion_matrix
+from sklearn.metrics import accuracy_score, confusion_matrix
 from torch import nn
 
 from .. import atomic
-from .models import BaselineModel, ConvNet, check_limits, parameter_count
 from ..data import (
     CIFAR10_CLASSES,
     ImageSet,
@@ -37,10 +35,12 @@ from ..data import (
     synthetic_images,
     tensor_loader,
 )
-from ..experiments import Experiment, RunContext, register, result
+from ..experiments import Experiment, RunContext, register
 from ..profiles import Profile, per_profile
+from ..seeding import seed_everything
 from ..settings import Settings, get_settings
-from ..training import classification_step, fit, predict, seed_everything
+from ..training import classification_step, fit_best, parameter_count, predict
+from .models import BaselineModel, ConvNet, check_limits
 
 SEED = 0
 # 500 images per class (5,000 = 10 % of the training set) for validation: the standard
@@ -50,6 +50,75 @@ VAL_PER_CLASS = 500
 EVAL_BATCH = 1000
 
 
+class Part(NamedTuple):
+    """Which part of P1 an experiment answers, and the model's name in tables and figures."""
+
+    letter: str
+    title: str
+
+
+PARTS = {
+    "p1-baseline": Part("b", "BaselineModel"),
+    "p1-improved": Part("c", "ConvNet"),
+    "p1-bn": Part("d", "ConvNet + BatchNorm"),
+    "p1-dropout": Part("e", "ConvNet + BatchNorm + Dropout"),
+}
+
+
+# ---- configs ----------------------------------------------------------------------
+
+
+def config(name: str, profile: Profile) -> dict[str, Any]:
+    """The config of experiment `name` under `profile`: the data and recipe of every part,
+    and what each part changes (the model, and the recipe's peak rate, batch and smoothing).
+
+    The plain network of (c) trains at a lower peak rate than the BN networks: without
+    normalisation a stack of ReLU layers is the more fragile one at high rates, and
+    allowing a higher rate is one of the things BatchNorm is for. In `quick` (batch 64,
+    lossy JPEG copy) the plain network's test accuracy by peak rate was 57.1 / 53.7 /
+    41.1 % at 0.05 / 0.1 / 0.2 (400 images a class, 10 epochs) and 64.7 / 67.9 % at
+    0.025 / 0.05 (1,000 a class, 12 epochs): it takes 0.05.
+    """
+    pick = functools.partial(per_profile, profile)
+    convnet = {
+        "family": "convnet",
+        "widths": pick(full=[64, 128, 256, 512], quick=[16, 32, 64, 128], smoke=[4, 8, 16, 32]),
+        "hidden": pick(full=512, quick=128, smoke=16),
+    }
+    # model, peak lr, batch size of the full profile, label smoothing
+    model, lr, full_batch, label_smoothing = {
+        "p1-baseline": ({"family": "baseline"}, 0.02, 128, 0.0),
+        "p1-improved": ({**convnet, "batchnorm": False, "dropout": 0.0}, pick(full=0.1, quick=0.05, smoke=0.1), 512, 0.2),
+        "p1-bn": ({**convnet, "batchnorm": True, "dropout": 0.0}, 0.2, 512, 0.2),
+        "p1-dropout": ({**convnet, "batchnorm": True, "dropout": 0.3}, 0.2, 512, 0.2),
+    }[name]
+    return {
+        "seed": SEED,
+        # which images each profile uses; None means all of them
+        "data": pick(
+            full={"source": "cifar10", "train_per_class": None, "val_per_class": VAL_PER_CLASS, "seed": SEED},
+            quick={"source": "cifar10", "train_per_class": 1000, "val_per_class": 100, "seed": SEED},
+            smoke={"source": "synthetic", "train_per_class": 16, "val_per_class": 6, "test_per_class": 10, "seed": SEED},
+        ),
+        "model": model,
+        # SGD with Nesterov momentum, linear warm-up then linear decay (one cycle), crop+flip
+        "train": {
+            "epochs": pick(full=30, quick=12, smoke=2),
+            "batch_size": pick(full=full_batch, quick=64, smoke=32),
+            "lr": lr,
+            "momentum": 0.9,
+            "nesterov": True,
+            "weight_decay": 5e-4,
+            "warmup": 0.2,  # fraction of the steps spent warming up to the peak rate
+            "label_smoothing": label_smoothing,
+            "augment": True,
+        },
+    }
+
+
+# ---- data --------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Splits:
     train: ImageSet
@@ -57,18 +126,8 @@ class Splits:
     test: ImageSet
 
 
-def data_config(profile: Profile) -> dict[str, Any]:
-    """Which images each profile uses; None means all of them."""
-    return per_profile(
-        profile,
-        full={"source": "cifar10", "train_per_class": None, "val_per_class": VAL_PER_CLASS, "seed": SEED},
-        quick={"source": "cifar10", "train_per_class": 1000, "val_per_class": 100, "seed": SEED},
-        smoke={"source": "synthetic", "train_per_class": 16, "val_per_class": 6, "test_per_class": 10, "seed": SEED},
-    )
-
-
 def load_splits(cfg: dict[str, Any], settings: Settings | None = None) -> Splits:
-    """Train/validation/test ImageSets for a data config.
+    """Train/validation/test ImageSets for a data config (a config's "data").
 
     The validation split (VAL_PER_CLASS per class) is cut from the training set first and
     the same way in every profile; `quick` then takes stratified subsets of both parts, so
@@ -94,23 +153,11 @@ def load_splits(cfg: dict[str, Any], settings: Settings | None = None) -> Splits
 
 
 def splits_for(profile: Profile) -> Splits:
-    return load_splits(data_config(profile))
+    """The splits every P1 experiment of `profile` uses (they share one data config)."""
+    return load_splits(config("p1-baseline", profile)["data"])
 
 
-def sample_per_class(data: ImageSet, seed: int = SEED) -> np.ndarray:
-    """Index of one randomly chosen image of every class, in class order (part a's figure)."""
-    return stratified_subset(data.labels, 1, seed)
-
-
-def split_table(splits: Splits) -> pd.DataFrame:
-    rows = []
-    for name, part in (("train", splits.train), ("validation", splits.val), ("test", splits.test)):
-        counts = torch.bincount(part.labels, minlength=len(part.classes))
-        rows.append({"split": name, "images": len(part), "per class (min)": int(counts.min()), "per class (max)": int(counts.max())})
-    return pd.DataFrame(rows)
-
-
-# ---- models and their training recipes ---------------------------------------------
+# ---- running and evaluating --------------------------------------------------------
 
 
 def build_model(cfg: dict[str, Any]) -> nn.Module:
@@ -121,58 +168,6 @@ def build_model(cfg: dict[str, Any]) -> nn.Module:
     raise ValueError(f"unknown model family {cfg['family']!r} (known: baseline, convnet)")
 
 
-def _convnet(profile: Profile, batchnorm: bool, dropout: float) -> dict[str, Any]:
-    return {
-        "family": "convnet",
-        "widths": per_profile(profile, full=[64, 128, 256, 512], quick=[16, 32, 64, 128], smoke=[4, 8, 16, 32]),
-        "hidden": per_profile(profile, full=512, quick=128, smoke=16),
-        "batchnorm": batchnorm,
-        "dropout": dropout,
-    }
-
-
-def _recipe(profile: Profile, lr: float, batch_size: int, label_smoothing: float) -> dict[str, Any]:
-    """SGD with Nesterov momentum, linear warm-up then linear decay (one cycle), crop+flip."""
-    return {
-        "epochs": per_profile(profile, full=30, quick=12, smoke=2),
-        "batch_size": per_profile(profile, full=batch_size, quick=64, smoke=32),
-        "lr": lr,
-        "momentum": 0.9,
-        "nesterov": True,
-        "weight_decay": 5e-4,
-        "warmup": 0.2,
-        "label_smoothing": label_smoothing,
-        "augment": True,
-    }
-
-
-# Part -> (letter, title, model config, training recipe). The plain network of (c) trains
-# at a lower peak rate than the BN networks: without normalisation a stack of ReLU layers
-# is the more fragile one at high rates, and allowing a higher rate is one of the things
-# BatchNorm is for. In `quick` (batch 64, lossy JPEG copy) the plain network's test
-# accuracy by peak rate was 57.1 / 53.7 / 41.1 % at 0.05 / 0.1 / 0.2 (400 images a class,
-# 10 epochs) and 64.7 / 67.9 % at 0.025 / 0.05 (1,000 a class, 12 epochs): it takes 0.05.
-def _parts(profile: Profile) -> dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]]:
-    plain_lr = per_profile(profile, full=0.1, quick=0.05, smoke=0.1)
-    return {
-        "p1-baseline": ("b", "BaselineModel", {"family": "baseline"}, _recipe(profile, 0.02, 128, 0.0)),
-        "p1-improved": ("c", "ConvNet", _convnet(profile, False, 0.0), _recipe(profile, plain_lr, 512, 0.2)),
-        "p1-bn": ("d", "ConvNet + BatchNorm", _convnet(profile, True, 0.0), _recipe(profile, 0.2, 512, 0.2)),
-        "p1-dropout": ("e", "ConvNet + BatchNorm + Dropout", _convnet(profile, True, 0.3), _recipe(profile, 0.2, 512, 0.2)),
-    }
-
-
-EXPERIMENTS = ("p1-baseline", "p1-improved", "p1-bn", "p1-dropout")
-
-
-def config(name: str, profile: Profile) -> dict[str, Any]:
-    part, title, model, train = _parts(profile)[name]
-    return {"part": part, "title": title, "data": data_config(profile), "model": model, "train": train, "seed": SEED}
-
-
-# ---- running and evaluating --------------------------------------------------------
-
-
 def evaluate(model: nn.Module, data: ImageSet, mean: list[float], std: list[float], device: torch.device) -> dict[str, Any]:
     """Accuracy, per-class accuracy and the confusion matrix (rows: true class) on `data`."""
     loader = tensor_loader(TensorImages(data, mean, std, device), EVAL_BATCH, shuffle=False)
@@ -180,7 +175,7 @@ def evaluate(model: nn.Module, data: ImageSet, mean: list[float], std: list[floa
     matrix = confusion_matrix(labels, predictions, labels=list(range(len(data.classes))))
     per_class = matrix.diagonal() / matrix.sum(axis=1).clip(min=1)
     return {
-        "accuracy": float((labels == predictions).mean()),
+        "accuracy": float(accuracy_score(labels, predictions)),
         "per_class_accuracy": dict(zip(data.classes, per_class.tolist())),
         "confusion": matrix,
     }
@@ -214,7 +209,7 @@ def run(cfg: dict[str, Any], ctx: RunContext, *, name: str = "p1", on_epoch_end=
         div_factor=25.0,
         final_div_factor=1e3,
     )
-    history = fit(
+    history = fit_best(
         model,
         train_loader,
         val_loader,
@@ -229,7 +224,6 @@ def run(cfg: dict[str, Any], ctx: RunContext, *, name: str = "p1", on_epoch_end=
         desc=name,
         on_epoch_end=on_epoch_end,
     )
-    model.load_state_dict(atomic.torch_load(ctx.workdir / "best.pt"))
     test = evaluate(model, splits.test, mean, std, ctx.device)
     matrix = pd.DataFrame(test["confusion"], columns=splits.test.classes)
     matrix.insert(0, "true class", splits.test.classes)
@@ -249,105 +243,9 @@ def run(cfg: dict[str, Any], ctx: RunContext, *, name: str = "p1", on_epoch_end=
     }
 
 
-for _name, (_part, _title, *_) in _parts("smoke").items():
-    register(Experiment(_name, "p1", f"P1({_part}): {_title} on CIFAR-10", functools.partial(config, _name), functools.partial(run, name=_name)))
-
-
-# ---- what the chapter shows --------------------------------------------------------
-
-
-def results(profile: Profile) -> dict[str, Any]:
-    """The cached (or freshly trained) artifacts of the four experiments, in part order."""
-    return {name: result(name, profile) for name in EXPERIMENTS}
-
-
-def confusion(artifacts) -> pd.DataFrame:
-    """The test confusion matrix of a run: rows are true classes, columns predictions."""
-    return pd.read_csv(artifacts.path("confusion.csv"), index_col="true class")
-
-
-def accuracy_table(runs: dict[str, Any]) -> pd.DataFrame:
-    """Part (f): one row per model, test accuracy next to what it cost."""
-    rows = []
-    for name, art in runs.items():
-        m = art.metrics
-        rows.append(
-            {
-                "part": art.config["part"],
-                "model": art.config["title"],
-                "parameters": m["parameters"],
-                "best epoch": m["best_epoch"],
-                "best val acc (%)": 100 * m["best_val_acc"],
-                "test acc (%)": 100 * m["test_acc"],
-                "train time (s)": m["train_seconds"],
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def per_class_table(runs: dict[str, Any]) -> pd.DataFrame:
-    """Test accuracy (%) per class (rows) and model (columns)."""
-    columns = {f"({art.config['part']})": art.metrics["per_class_acc"] for art in runs.values()}
-    return (pd.DataFrame(columns) * 100).rename_axis("class").reset_index()
-
-
-def history_table(artifacts) -> pd.DataFrame:
-    """The per-epoch history, accuracies in percent, as the chapter prints it."""
-    h = artifacts.history()
-    return pd.DataFrame(
-        {
-            "epoch": h["epoch"],
-            "train loss": h["train_loss"],
-            "train acc (%)": 100 * h["train_acc"],
-            "val loss": h["val_loss"],
-            "val acc (%)": 100 * h["val_acc"],
-            "lr (% of peak)": 100 * h["lr"] / artifacts.config["train"]["lr"],
-            "seconds": h["seconds"],
-        }
+EXPERIMENTS = register(
+    *(
+        Experiment(name, "p1", f"P1({part.letter}): {part.title} on CIFAR-10", functools.partial(config, name), functools.partial(run, name=name))
+        for name, part in PARTS.items()
     )
-
-
-def run_summary(artifacts) -> dict[str, float]:
-    """The numbers the chapter's prose cites for one run (accuracies in percent)."""
-    m, h = artifacts.metrics, artifacts.history()
-    last = h.iloc[-1]
-    return {
-        "test": 100 * m["test_acc"],
-        "best_val": 100 * m["best_val_acc"],
-        "best_epoch": m["best_epoch"],
-        "epochs": m["epochs"],
-        "train_last": 100 * last["train_acc"],
-        "val_last": 100 * last["val_acc"],
-        "gap_last": 100 * (last["train_acc"] - last["val_acc"]),
-        "val_loss_min_epoch": int(h.loc[h["val_loss"].idxmin(), "epoch"]),
-        "seconds": m["train_seconds"],
-        "parameters": m["parameters"],
-    }
-
-
-def recipe_table(profile: Profile) -> pd.DataFrame:
-    """The training settings of every part, straight from the configs."""
-    rows = []
-    for name in EXPERIMENTS:
-        cfg = config(name, profile)
-        t = cfg["train"]
-        rows.append(
-            {
-                "part": cfg["part"],
-                "epochs": t["epochs"],
-                "batch": t["batch_size"],
-                "peak lr": t["lr"],
-                "momentum": t["momentum"],
-                "weight decay": t["weight_decay"],
-                "label smoothing": t["label_smoothing"],
-                "dropout": cfg["model"].get("dropout", 0.0),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def first_epoch_reaching(artifacts, accuracy: float) -> int | None:
-    """The first epoch whose validation accuracy is at least `accuracy` (a fraction), if any."""
-    h = artifacts.history()
-    reached = h.loc[h["val_acc"] >= accuracy, "epoch"]
-    return int(reached.iloc[0]) if len(reached) else None
+)

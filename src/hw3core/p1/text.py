@@ -2,7 +2,7 @@
 
 A claim such as "BatchNorm raised the accuracy" or "the baseline underfits" is only true
 for some runs. Each function here reads the numbers (the summaries of
-`cifar_study.run_summary`, accuracies in percent) and returns the sentence that fits
+`p1.analysis.run_summary`, accuracies in percent) and returns the sentence that fits
 them, so the chapter never states a direction its own tables contradict, whichever
 profile or data built it. They are plain functions of numbers, tested branch by branch.
 """
@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..profiles import Profile
+from ..stats import within_noise
 
 Summary = dict[str, Any]
 
@@ -21,13 +22,6 @@ Summary = dict[str, Any]
 TARGETS = {"baseline": 63.0, "best": 90.0}
 # Class pairs that look alike at 32x32; the analysis checks whether the run confirms it.
 LOOKALIKES = (("cat", "dog"), ("automobile", "truck"))
-
-
-def direction(before: float, after: float, up: str = "بالا رفت", down: str = "پایین آمد", same: str = "تغییری نکرد") -> str:
-    """The Persian verb for how a measured value moved."""
-    if abs(after - before) < 1e-9:
-        return same
-    return up if after > before else down
 
 
 def source_note(source: str) -> str:
@@ -99,7 +93,7 @@ def depth_effect(b: Summary, c: Summary) -> str:
 
 def against_noise(difference: float, standard_error: float) -> str:
     """Whether a change in accuracy stands out from measurement noise (two standard errors)."""
-    if abs(difference) <= 2 * standard_error:
+    if within_noise(difference, standard_error):
         return "این تغییر از دو برابر خطای معیار کمتر است و نمی‌توان آن را معنادار دانست"
     return "این تغییر از دو برابر خطای معیار بیشتر است و به نوسان اندازه‌گیری نسبت‌دادنی نیست"
 

@@ -14,9 +14,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..cache import Artifacts
-from .study import CLASSES, LAYERS, REGIMES, feature_map_path, map_epochs
+from .models import LAYERS
+from .recording import feature_map_path, map_epochs
+from .study import CLASSES, REGIMES
 
 LABELS = {"cross-entropy": "cross-entropy", "triplet": "triplet (+ linear head)", "combined": "triplet + CE"}
+CHANNELS = 4  # channels of each stage shown per regime in `feature_maps_over_epochs`
 
 
 def training_curves(history: pd.DataFrame, accuracy: str, centroid: pd.DataFrame | None = None, title: str = "") -> Figure:
@@ -57,10 +60,10 @@ def _show(ax: plt.Axes, image: np.ndarray, cmap: str = "viridis") -> None:
     ax.grid(False)
 
 
-def feature_maps_over_epochs(artifacts: Artifacts, image: int = 0, channels: int = 4, title: str = "") -> Figure:
+def feature_maps_over_epochs(artifacts: Artifacts, image: int = 0, channels: int = CHANNELS, title: str = "") -> Figure:
     """The same training image's maps at the recorded epochs (rows): for every stage, the
     `channels` channels most active at the last epoch, so each column is one filter over time."""
-    epochs = map_epochs(artifacts.config["epochs"])
+    epochs = map_epochs(artifacts.config["train"]["epochs"])
     maps = {epoch: _maps(artifacts, epoch) for epoch in epochs}
     inputs = _inputs(artifacts)
     columns = 1 + channels * len(LAYERS)
@@ -87,7 +90,7 @@ def feature_maps_across_regimes(runs: dict[str, Artifacts], image: int = 0) -> F
     Channels of different networks do not correspond, so the average over channels (where
     the stage responds at all) is what can be set side by side.
     """
-    epochs = map_epochs(next(iter(runs.values())).config["epochs"])
+    epochs = map_epochs(next(iter(runs.values())).config["train"]["epochs"])
     columns = 1 + len(LAYERS) * len(epochs)
     fig, axes = plt.subplots(len(runs), columns, figsize=(0.95 * columns, 1.1 * len(runs) + 0.5), layout="constrained", squeeze=False)
     for row, (regime, artifacts) in enumerate(runs.items()):
@@ -139,7 +142,7 @@ def convergence_curves(runs: dict[str, Artifacts]) -> Figure:
         else:
             x, y = seconds, history["val_acc"]
         ax.plot(x, 100 * y, "--s", markersize=3, color=line.get_color(), label=f"{LABELS[regime]}: classifier")
-    target = 100 * next(iter(runs.values())).config["target_acc"]
+    target = 100 * next(iter(runs.values())).config["train"]["target_acc"]
     ax.axhline(target, color="grey", linestyle=":", linewidth=1, label=f"target {target:.0f}%")
     ax.set(xlabel="training seconds", ylabel="validation accuracy (%)")
     ax.legend(fontsize=7)

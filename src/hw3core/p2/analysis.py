@@ -1,0 +1,178 @@
+"""What the P2 chapter shows, read from the three regimes' runs: the tables of parts 3
+and 4 (test results, convergence, layer probes) and `facts`, every number its prose
+quotes, which `p2.text` turns into the sentences that depend on them."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from ..cache import Artifacts
+from ..experiments import result
+from ..profiles import Profile, active_profile
+from ..stats import standard_error
+from ..training import parameter_count
+from .models import LAYERS, Classifier, Extractor
+from .study import CLASSES, REGIMES
+from .text import NAMES, or_never
+
+
+def results(profile: Profile | None = None) -> dict[str, Artifacts]:
+    """The cached artifacts of the three regimes (trained first if missing)."""
+    profile = profile or active_profile()
+    return {regime: result(f"p2-{regime}", profile) for regime in REGIMES}
+
+
+def shared_config(runs: dict[str, Artifacts]) -> dict[str, Any]:
+    """The config all regimes share (the cross-entropy run's), after checking that they
+    differ in nothing but the regime and the triplet regime's extra "head" stage: the
+    chapter's comparison is only fair if data, network and recipe are the same."""
+
+    def common(cfg: dict[str, Any]) -> dict[str, Any]:
+        train = {key: value for key, value in cfg["train"].items() if key != "regime"}
+        return {**{key: value for key, value in cfg.items() if key != "head"}, "train": train}
+
+    first, *others = (artifacts.config for artifacts in runs.values())
+    if any(common(cfg) != common(first) for cfg in others):
+        raise ValueError("the P2 regimes were trained with different data, network or recipe; retrain them with `hw3 train p2`")
+    return first
+
+
+def first_reach(accuracy: pd.Series, seconds: pd.Series, target: float) -> tuple[int | None, float | None]:
+    """(epochs, cumulative training seconds) until `accuracy` first reaches `target`; None if never."""
+    hits = np.flatnonzero(accuracy.to_numpy() >= target)
+    if len(hits) == 0:
+        return None, None
+    return int(hits[0]) + 1, float(seconds.cumsum().iloc[hits[0]])
+
+
+def _classifier_history(artifacts: Artifacts) -> pd.DataFrame:
+    """The history of the stage that trained the classifier (the triplet regime's second)."""
+    return artifacts.history("history-linear.csv" if artifacts.path("history-linear.csv").exists() else "history.csv")
+
+
+def training_seconds(artifacts: Artifacts) -> float:
+    """Seconds spent in training epochs (the triplet regime's two stages together)."""
+    seconds = artifacts.history()["seconds"].sum()
+    if artifacts.path("history-linear.csv").exists():
+        seconds += artifacts.history("history-linear.csv")["seconds"].sum()
+    return float(seconds)
+
+
+def convergence(artifacts: Artifacts) -> dict[str, Any]:
+    """When the embedding (nearest-centroid) and the classifier first reach the target on validation.
+
+    For the triplet regime the classifier exists only in stage 2, so its epochs are
+    'stage-1 epochs + stage-2 epochs' and its seconds include all of stage 1.
+    """
+    target = artifacts.config["train"]["target_acc"]
+    history = artifacts.history()
+    centroid = artifacts.history("embedding-history.csv")["centroid_val_acc"]
+    centroid_epochs, centroid_seconds = first_reach(centroid, history["seconds"], target)
+    if artifacts.path("history-linear.csv").exists():
+        linear = artifacts.history("history-linear.csv")
+        epochs, seconds = first_reach(linear["val_acc"], linear["seconds"], target)
+        classifier_epochs = None if epochs is None else f"{len(history)} + {epochs}"
+        classifier_seconds = None if seconds is None else seconds + float(history["seconds"].sum())
+    else:
+        epochs, classifier_seconds = first_reach(history["val_acc"], history["seconds"], target)
+        classifier_epochs = None if epochs is None else str(epochs)
+    return {
+        "centroid_epochs": centroid_epochs,
+        "centroid_seconds": centroid_seconds,
+        "classifier_epochs": classifier_epochs,
+        "classifier_seconds": classifier_seconds,
+    }
+
+
+def split_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
+    """How many images each split holds (the same for every regime)."""
+    sizes = next(iter(runs.values())).metrics["sizes"]
+    return pd.DataFrame({"بخش": ["آموزش", "اعتبارسنجی", "آزمون"], "تعداد تصویر": [sizes["train"], sizes["val"], sizes["test"]]})
+
+
+def summary_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
+    """Test accuracy and loss, separability of the test embeddings, and training time, per regime."""
+    rows = []
+    for regime, artifacts in runs.items():
+        m = artifacts.metrics
+        rows.append(
+            {
+                "رژیم": NAMES[regime],
+                "دقت آزمون (%)": 100 * m["test_acc"],
+                "هزینهٔ CE آزمون": m["test_loss"],
+                "silhouette": m["silhouette"],
+                "linear probe روی embedding (%)": 100 * m["embedding_probe_acc"],
+                "زمان آموزش (s)": training_seconds(artifacts),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def convergence_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
+    """Epochs and seconds until validation accuracy first reaches the profile's target."""
+    rows = []
+    for regime, artifacts in runs.items():
+        c = convergence(artifacts)
+        rows.append(
+            {
+                "رژیم": NAMES[regime],
+                "nearest-centroid: epoch": or_never(c["centroid_epochs"]),
+                "nearest-centroid: ثانیه": or_never(c["centroid_seconds"]),
+                "طبقه‌بند: epoch": or_never(c["classifier_epochs"]),
+                "طبقه‌بند: ثانیه": or_never(c["classifier_seconds"]),
+                "ثانیه در هر epoch": float(artifacts.history()["seconds"].mean()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def layer_probe_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
+    """Linear-probe test accuracy (%) of each stage's spatially averaged feature maps, per regime."""
+    frame = pd.DataFrame({"لایه": list(LAYERS)})
+    for regime, artifacts in runs.items():
+        frame[NAMES[regime]] = [100 * artifacts.metrics["layer_probe"][layer] for layer in LAYERS]
+    return frame
+
+
+def facts(runs: dict[str, Artifacts]) -> dict[str, Any]:
+    """The numbers the chapter's prose quotes, per regime where they differ, read from the
+    artifacts (accuracies in percent)."""
+
+    def per(get: Callable[[Artifacts], Any]) -> dict[str, Any]:
+        return {regime: get(artifacts) for regime, artifacts in runs.items()}
+
+    cfg = shared_config(runs)
+    sizes = runs["cross-entropy"].metrics["sizes"]
+    model = Classifier(Extractor(cfg["model"]["widths"], cfg["model"]["convs_per_stage"]), len(CLASSES))
+    probe = per(lambda a: {layer: 100 * a.metrics["layer_probe"][layer] for layer in LAYERS})
+    stage_one = runs["triplet"].history()
+    centroid_one = runs["triplet"].history("embedding-history.csv")["centroid_val_acc"]
+    return {
+        "acc": per(lambda a: 100 * a.metrics["test_acc"]),
+        "loss": per(lambda a: a.metrics["test_loss"]),
+        "silhouette": per(lambda a: a.metrics["silhouette"]),
+        "embedding_probe": per(lambda a: 100 * a.metrics["embedding_probe_acc"]),
+        "probe": probe,
+        # how far apart the regimes' probes are, stage by stage (percentage points)
+        "spread": {layer: max(p[layer] for p in probe.values()) - min(p[layer] for p in probe.values()) for layer in LAYERS},
+        "seconds": per(training_seconds),
+        "epoch_seconds": per(lambda a: float(a.history()["seconds"].mean())),
+        "convergence": per(convergence),
+        "target": 100 * cfg["train"]["target_acc"],
+        "best_val": per(lambda a: 100 * float(_classifier_history(a)["val_acc"].max())),
+        "triplet_stage_one": {  # first and last epoch of the triplet regime's first stage
+            "loss": (float(stage_one["train_loss"].iloc[0]), float(stage_one["train_loss"].iloc[-1])),
+            "margin_met": (100 * float(stage_one["train_acc"].iloc[0]), 100 * float(stage_one["train_acc"].iloc[-1])),
+            "centroid": (100 * float(centroid_one.iloc[0]), 100 * float(centroid_one.iloc[-1])),
+        },
+        "standard_error": standard_error(np.mean([a.metrics["test_acc"] for a in runs.values()]), sizes["test"]),
+        "sizes": sizes,
+        "parameters": parameter_count(model),
+        "head_parameters": parameter_count(model.head),
+        "source": runs["cross-entropy"].metrics["source"],
+        "device": runs["cross-entropy"].metrics["device"],
+        "run_seconds": sum(a.metrics["run_seconds"] for a in runs.values()),
+    }

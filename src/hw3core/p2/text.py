@@ -1,0 +1,149 @@
+"""The Persian words and sentences of the P2 chapter that depend on what the runs measured.
+
+Whether the triplet regime's clusters came out tighter, whether two accuracies differ by
+more than noise, which regime reached the target first: each is true only for some runs.
+Every function here reads the numbers of `p2.analysis.facts` (accuracies in percent) and
+returns the words that fit them, so the chapter never states a direction its own tables
+contradict, whichever profile or data built it. Differences of accuracy are judged
+against two standard errors (`stats.within_noise`), as in P1's text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..prose import direction
+from ..stats import NOISE_STANDARD_ERRORS, within_noise
+from .models import DEEPEST
+
+NAMES = {"cross-entropy": "آنتروپی متقاطع", "triplet": "triplet و سپس FC", "combined": "ترکیبی (triplet + CE)"}
+# Silhouettes lie in [-1, 1]; two regimes closer than this are called equally compact.
+SILHOUETTE_TOLERANCE = 0.01
+
+PerRegime = dict[str, float]
+
+
+def or_never(value: Any, digits: int = 1) -> str:
+    """A convergence entry for a table or the prose: the value, or 'never reached' (نرسید)."""
+    if value is None:
+        return "نرسید"
+    return value if isinstance(value, str) else f"{value:,.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def winner(values: PerRegime, highest: bool = True) -> str:
+    """The Persian name of the regime with the highest (or lowest) value."""
+    pick = max(values, key=values.get) if highest else min(values, key=values.get)
+    return NAMES[pick]
+
+
+def fastest(convergence_of: dict[str, dict[str, Any]], key: str) -> str:
+    """The Persian name of the regime that reached the target in the fewest seconds (`key`), if any did."""
+    reached = {regime: c[key] for regime, c in convergence_of.items() if c[key] is not None}
+    return winner(reached, highest=False) if reached else "هیچ رژیمی"
+
+
+def lossy_note(source: str) -> str:
+    """A sentence saying whether the images are CIFAR-10's own or a re-compressed copy.
+
+    Never empty: Quarto leaves an inline expression whose value is "" on the page as
+    code (quarto-cli src/core/execute-inline.ts replaces only truthy values).
+    """
+    if "synthetic" in source:
+        return "این تصاویر مصنوعی‌اند و فقط برای آزمودن کد ساخته شده‌اند."
+    if "image folder" not in source:
+        return "تصاویر همان فایل‌های اصلی CIFAR-10 هستند."
+    return "این نسخه تصاویر اصلی را دوباره با JPEG (با اتلاف) فشرده کرده است، پس دقت‌ها ممکن است کمی پایین‌تر از دقت روی فایل‌های اصلی CIFAR-10 باشند."
+
+
+def timing_note(device: str) -> str:
+    """A clause (after the epoch times) naming the device; on a CPU, that its times are noisy.
+
+    Never empty, for the reason given in `lossy_note`.
+    """
+    if device != "cpu":
+        return f"؛ این زمان‌ها روی {device} گرفته شده‌اند"
+    return "؛ این زمان‌ها روی CPU دوهسته‌ایِ مشترک با کارهای دیگر گرفته شده‌اند و نویز زیادی دارند، پس فقط ترتیب بزرگی‌شان قابل اتکاست"
+
+
+# ---- part 3: the layers and the embeddings ------------------------------------------
+
+
+def spread_with_depth(spread: dict[str, float]) -> str:
+    """How the gap between the regimes' probes moves from `stage1` to the deepest stage."""
+    return direction(spread["stage1"], spread[DEEPEST], "می‌رسد", "کم می‌شود", "ثابت می‌ماند", tolerance=0.0)
+
+
+def separability_with_depth(probe: dict[str, dict[str, float]]) -> str:
+    """Whether every regime's probe accuracy is at least as high at the deepest stage as at `stage1`."""
+    if all(layers["stage1"] <= layers[DEEPEST] for layers in probe.values()):
+        return "بیشتر می‌شود"
+    return "همه‌جا یکنواخت بیشتر نمی‌شود"
+
+
+def best_deep_probe(probe: dict[str, dict[str, float]]) -> str:
+    """The regime whose deepest stage the linear probe separates best."""
+    return winner({regime: layers[DEEPEST] for regime, layers in probe.items()})
+
+
+def triplet_clusters(silhouette: PerRegime) -> str:
+    """How compact the triplet regime's clusters were next to cross-entropy's."""
+    return direction(
+        silhouette["cross-entropy"], silhouette["triplet"],
+        "فشرده‌تر و جداتر", "کم‌تر فشرده", "به همان اندازه فشرده", tolerance=SILHOUETTE_TOLERANCE,
+    )
+
+
+def accuracy_noise(acc: PerRegime, standard_error: float, n_test: int) -> str:
+    """The standard error of the test accuracy, and whether cross-entropy and triplet differ by more than two of it."""
+    difference = acc["cross-entropy"] - acc["triplet"]
+    verdict = (
+        "از دو برابر خطای معیار کمتر است و نمی‌توان آن را معنادار دانست"
+        if within_noise(difference, standard_error)
+        else "از دو برابر خطای معیار بیشتر است"
+    )
+    return (
+        f"خطای معیار یک دقت در این حدود روی {n_test:,} تصویر آزمون حدود {standard_error:,.2f} واحد درصد است، "
+        f"پس اختلاف {abs(difference):,.2f} واحدیِ این دو {verdict}."
+    )
+
+
+def generalisation(acc: PerRegime, standard_error: float) -> str:
+    """How cross-entropy's test accuracy stood to triplet's, within two standard errors."""
+    return direction(
+        acc["triplet"], acc["cross-entropy"],
+        "از triplet بالاتر بود", "از triplet پایین‌تر بود", "با triplet در حد دو خطای معیار یکسان بود",
+        tolerance=NOISE_STANDARD_ERRORS * standard_error,
+    )
+
+
+# ---- part 4: the combined loss ------------------------------------------------------
+
+
+def combined_accuracy(acc: PerRegime, standard_error: float) -> str:
+    """How the combined regime's test accuracy stood to cross-entropy's, within two standard errors."""
+    return direction(
+        acc["cross-entropy"], acc["combined"],
+        "از آنتروپی متقاطع بالاتر بود", "از آنتروپی متقاطع پایین‌تر بود", "با آنتروپی متقاطع در حد دو خطای معیار یکسان بود",
+        tolerance=NOISE_STANDARD_ERRORS * standard_error,
+    )
+
+
+def combined_silhouette(silhouette: PerRegime) -> str:
+    """How the combined regime's silhouette stood to cross-entropy's."""
+    return direction(
+        silhouette["cross-entropy"], silhouette["combined"],
+        "از آنتروپی متقاطع بیشتر بود", "از آنتروپی متقاطع کمتر بود", "با آنتروپی متقاطع هم‌اندازه بود",
+        tolerance=SILHOUETTE_TOLERANCE,
+    )
+
+
+def combined_story(acc: PerRegime, silhouette: PerRegime, standard_error: float) -> str:
+    """What the triplet term added to cross-entropy: accuracy beyond noise, tighter clusters, both or neither."""
+    same_accuracy = within_noise(acc["combined"] - acc["cross-entropy"], standard_error)
+    tighter = silhouette["combined"] > silhouette["cross-entropy"] + SILHOUETTE_TOLERANCE
+    return {
+        (True, True): "پس در این مسئلهٔ دوکلاسه، که آنتروپی متقاطع به‌تنهایی ویژگی‌های کافی برای طبقه‌بندی می‌سازد، بهرهٔ ترکیب در کیفیت embedding دیده می‌شود و نه در دقت.",
+        (True, False): "پس در این اجرا جملهٔ triplet نه دقت را تغییر داد و نه فشردگی خوشه‌ها را به‌طور محسوسی؛ آنتروپی متقاطع به‌تنهایی بر هندسهٔ embedding هم غالب بود.",
+        (False, True): "پس در این اجرا جملهٔ triplet هم دقت را جابه‌جا کرد و هم خوشه‌ها را فشرده‌تر کرد.",
+        (False, False): "پس در این اجرا جملهٔ triplet دقت را جابه‌جا کرد بی‌آنکه خوشه‌ها فشرده‌تر شوند.",
+    }[(same_accuracy, tighter)]

@@ -1,0 +1,71 @@
+"""What the P2 chapter reads: convergence counts epochs and seconds as the table says, the
+regimes must share their config, and `facts` agrees with the artifacts it reads."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hw3core import stats
+from hw3core.p2 import analysis
+from hw3core.p2.models import LAYERS
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
+
+
+def test_first_reach_counts_epochs_and_cumulative_seconds():
+    accuracy = pd.Series([0.5, 0.8, 0.95, 0.9, 0.97])
+    seconds = pd.Series([2.0, 3.0, 4.0, 5.0, 6.0])
+    assert analysis.first_reach(accuracy, seconds, 0.95) == (3, 9.0)
+    assert analysis.first_reach(accuracy, seconds, 0.99) == (None, None)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HW3_CACHE_DIR", str(tmp_path_factory.mktemp("p2-analysis-cache")))
+        patch.setenv("HW3_DEVICE", "cpu")
+        return analysis.results("smoke")
+
+
+def test_shared_config_refuses_regimes_trained_differently(runs):
+    assert analysis.shared_config(runs) == runs["cross-entropy"].config
+    combined = runs["combined"].config
+    changed = {**runs, "combined": dataclasses.replace(runs["combined"], config={**combined, "train": {**combined["train"], "lr": 1.0}})}
+    with pytest.raises(ValueError, match="hw3 train p2"):
+        analysis.shared_config(changed)
+
+
+def test_facts_and_tables_read_the_artifacts(runs):
+    facts = analysis.facts(runs)
+    assert facts["acc"] == {regime: 100 * a.metrics["test_acc"] for regime, a in runs.items()}
+    for layer in LAYERS:
+        values = [100 * a.metrics["layer_probe"][layer] for a in runs.values()]
+        assert facts["spread"][layer] == pytest.approx(max(values) - min(values))
+    n_test = runs["cross-entropy"].metrics["sizes"]["test"]
+    mean_acc = np.mean([a.metrics["test_acc"] for a in runs.values()])
+    assert facts["standard_error"] == pytest.approx(stats.standard_error(mean_acc, n_test))
+    widths = runs["cross-entropy"].config["model"]["widths"]
+    assert facts["head_parameters"] == widths[-1] * 2 + 2 and facts["parameters"] > facts["head_parameters"]
+    stage_one = runs["triplet"].history()
+    assert facts["triplet_stage_one"]["loss"] == (stage_one["train_loss"].iloc[0], stage_one["train_loss"].iloc[-1])
+    assert facts["best_val"]["triplet"] == pytest.approx(100 * runs["triplet"].history("history-linear.csv")["val_acc"].max())
+    assert facts["seconds"]["triplet"] == pytest.approx(
+        stage_one["seconds"].sum() + runs["triplet"].history("history-linear.csv")["seconds"].sum()
+    )
+    summary = analysis.summary_table(runs)
+    assert np.allclose(summary["دقت آزمون (%)"], list(facts["acc"].values()))
+    probes = analysis.layer_probe_table(runs)
+    assert list(probes["لایه"]) == list(LAYERS) and probes.shape == (3, 4)
+
+
+def test_triplet_convergence_counts_both_stages(runs):
+    c = analysis.convergence(runs["triplet"])
+    stage_one = runs["triplet"].history()
+    if c["classifier_epochs"] is not None:
+        assert c["classifier_epochs"].startswith(f"{len(stage_one)} + ")
+        assert c["classifier_seconds"] > stage_one["seconds"].sum()
+    table = analysis.convergence_table(runs)
+    assert len(table) == 3 and all(isinstance(v, str) for v in table["طبقه‌بند: epoch"])
+

@@ -1,0 +1,110 @@
+"""The P2 chapter's sentences follow the numbers: every branch is chosen by the measured
+values it describes (accuracies in percent, silhouettes, probe spreads, convergence)."""
+
+import pytest
+
+from hw3core import stats
+from hw3core.p2 import text
+
+SE = 0.5  # a standard error, in percentage points
+
+
+def per_regime(ce: float, triplet: float, combined: float) -> dict[str, float]:
+    return {"cross-entropy": ce, "triplet": triplet, "combined": combined}
+
+
+def test_or_never_formats_reached_values_and_says_never():
+    assert text.or_never(None) == "نرسید"
+    assert text.or_never(3) == "3" and text.or_never("4 + 2") == "4 + 2"
+    assert text.or_never(1234.56) == "1,234.6" and text.or_never(1.234, digits=2) == "1.23"
+
+
+def test_winner_and_fastest_name_the_regime():
+    values = per_regime(0.2, 0.5, 0.4)
+    assert text.winner(values) == text.NAMES["triplet"] and text.winner(values, highest=False) == text.NAMES["cross-entropy"]
+    conv = {"cross-entropy": {"s": 9.0}, "triplet": {"s": None}, "combined": {"s": 4.0}}
+    assert text.fastest(conv, "s") == text.NAMES["combined"]
+    assert text.fastest({"triplet": {"s": None}}, "s") == "هیچ رژیمی"
+
+
+def test_source_and_timing_notes_say_what_applies_and_are_never_empty():
+    notes = [text.lossy_note(s) for s in ("image folder (lossy JPEG copy)", "torchvision CIFAR10 (original pickles)", "synthetic (smoke profile)")]
+    assert "JPEG" in notes[0] and "اصلی" in notes[1] and "مصنوعی" in notes[2]
+    assert len(set(notes)) == 3
+    assert text.timing_note("cpu").startswith("؛") and "CPU" in text.timing_note("cpu")
+    assert text.timing_note("cuda").startswith("؛") and "cuda" in text.timing_note("cuda")
+
+
+def test_spread_with_depth_has_three_outcomes():
+    assert text.spread_with_depth({"stage1": 1.0, "stage3": 4.0}) == "می‌رسد"
+    assert text.spread_with_depth({"stage1": 4.0, "stage3": 1.0}) == "کم می‌شود"
+    assert text.spread_with_depth({"stage1": 2.0, "stage3": 2.0}) == "ثابت می‌ماند"
+
+
+def test_separability_with_depth_needs_every_regime_to_rise():
+    rising = {r: {"stage1": 60.0, "stage3": 90.0} for r in ("cross-entropy", "triplet")}
+    assert text.separability_with_depth(rising) == "بیشتر می‌شود"
+    rising["triplet"] = {"stage1": 80.0, "stage3": 70.0}
+    assert text.separability_with_depth(rising) == "همه‌جا یکنواخت بیشتر نمی‌شود"
+    assert text.best_deep_probe(rising) == text.NAMES["cross-entropy"]
+
+
+@pytest.mark.parametrize(
+    ("triplet", "words"),
+    [(0.50, "فشرده‌تر و جداتر"), (0.30, "کم‌تر فشرده"), (0.405, "به همان اندازه فشرده")],
+)
+def test_triplet_clusters_against_cross_entropy(triplet, words):
+    assert text.triplet_clusters(per_regime(0.40, triplet, 0.0)) == words
+
+
+def test_accuracy_noise_quotes_the_numbers_and_judges_two_standard_errors():
+    near = text.accuracy_noise(per_regime(95.0, 94.2, 0.0), SE, 2000)
+    far = text.accuracy_noise(per_regime(95.0, 93.0, 0.0), SE, 2000)
+    assert "2,000 تصویر" in near and "0.50 واحد درصد" in near and "اختلاف 0.80 واحدیِ" in near
+    assert near.endswith("نمی‌توان آن را معنادار دانست.") and far.endswith("از دو برابر خطای معیار بیشتر است.")
+    assert "اختلاف 2.00 واحدیِ" in far
+    assert text.accuracy_noise(per_regime(94.0, 95.0, 0.0), SE, 2000).endswith("معنادار دانست.")  # exactly two: noise
+
+
+@pytest.mark.parametrize(
+    ("ce", "triplet", "words"),
+    [(96.0, 94.0, "از triplet بالاتر بود"), (92.0, 94.0, "از triplet پایین‌تر بود"), (94.5, 94.0, "با triplet در حد دو خطای معیار یکسان بود")],
+)
+def test_generalisation_compares_within_two_standard_errors(ce, triplet, words):
+    assert text.generalisation(per_regime(ce, triplet, 0.0), SE) == words
+
+
+@pytest.mark.parametrize(
+    ("combined", "words"),
+    [(96.5, "از آنتروپی متقاطع بالاتر بود"), (93.5, "از آنتروپی متقاطع پایین‌تر بود"), (95.9, "با آنتروپی متقاطع در حد دو خطای معیار یکسان بود")],
+)
+def test_combined_accuracy_compares_within_two_standard_errors(combined, words):
+    assert text.combined_accuracy(per_regime(95.0, 0.0, combined), SE) == words
+
+
+@pytest.mark.parametrize(
+    ("combined", "words"),
+    [(0.45, "از آنتروپی متقاطع بیشتر بود"), (0.35, "از آنتروپی متقاطع کمتر بود"), (0.395, "با آنتروپی متقاطع هم‌اندازه بود")],
+)
+def test_combined_silhouette_against_cross_entropy(combined, words):
+    assert text.combined_silhouette(per_regime(0.40, 0.0, combined)) == words
+
+
+def test_combined_story_has_a_sentence_for_each_outcome():
+    same, moved = per_regime(95.0, 0.0, 95.4), per_regime(95.0, 0.0, 97.0)
+    tighter, alike = per_regime(0.40, 0.0, 0.50), per_regime(0.40, 0.0, 0.405)
+    stories = {
+        (a, s): text.combined_story(acc, sil, SE)
+        for a, acc in (("same", same), ("moved", moved))
+        for s, sil in (("tighter", tighter), ("alike", alike))
+    }
+    assert len(set(stories.values())) == 4
+    assert "نه در دقت" in stories["same", "tighter"]
+    assert "نه دقت را تغییر داد" in stories["same", "alike"]
+    assert "هم دقت را جابه‌جا کرد و هم" in stories["moved", "tighter"]
+    assert "بی‌آنکه خوشه‌ها فشرده‌تر شوند" in stories["moved", "alike"]
+
+
+def test_the_noise_band_is_the_engine_one():
+    """P1 and P2 call a difference noise by the same rule."""
+    assert stats.within_noise(2 * SE, SE) and text.generalisation(per_regime(95.0 + 2 * SE, 95.0, 0.0), SE).startswith("با triplet")
