@@ -39,6 +39,8 @@ from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
 from .. import atomic, experiments
+from ..errors import DataError
+from ..images import rgb_tensor
 from ..cache import Artifacts
 from ..data import channel_stats, tensor_loader
 from ..experiments import Experiment, RunContext, register
@@ -104,7 +106,7 @@ class MissingWeights:
         )
 
 
-class MissingWeightsError(FileNotFoundError):
+class MissingWeightsError(DataError, FileNotFoundError):
     """Pretrained weights are neither on disk nor downloadable; `.missing` says which."""
 
     def __init__(self, missing: MissingWeights) -> None:
@@ -156,7 +158,11 @@ def imagenet_model(backbone: Backbone, pretrained: bool, settings: Settings) -> 
     path = find_weights(backbone, settings)
     with torch.device("meta"):
         model = backbone.builder(weights=None)
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), assign=True)
+    try:
+        model.load_state_dict(atomic.torch_load(path), assign=True)
+    except atomic.UNREADABLE as error:  # torn download, another file under the name, wrong architecture
+        reason = f"corrupt file at {path}: delete it and run again ({type(error).__name__})"
+        raise MissingWeightsError(MissingWeights(backbone.title, path.name, (str(path.parent),), reason)) from None
     return model
 
 
@@ -290,7 +296,7 @@ def preprocessing_table(backbone: Backbone) -> pd.DataFrame:
 # --- (b) top-k predictions for one image ------------------------------------------------
 
 
-class ImageReadError(ValueError):
+class ImageReadError(DataError, ValueError):
     """An image path that does not exist or is not a decodable image."""
 
 
@@ -301,7 +307,7 @@ def read_image(path: str | Path) -> torch.Tensor:
         raise ImageReadError(f"no image file at {path}; set {IMAGE_ENV} to the path of a JPEG or PNG photo")
     try:
         with Image.open(path) as image:
-            return TF.pil_to_tensor(image.convert("RGB"))
+            return rgb_tensor(image)
     except (OSError, ValueError) as error:  # UnidentifiedImageError is an OSError
         raise ImageReadError(f"{path} could not be decoded as an image (JPEG, PNG, ...): {error}") from error
 
@@ -526,7 +532,10 @@ def frozen_outcome(backbone: str, profile: Profile | None = None, settings: Sett
             find_weights(BACKBONES[backbone], settings)
         except MissingWeightsError as error:
             return error.missing
-    return experiments.result(name, profile, settings)
+    try:
+        return experiments.result(name, profile, settings)
+    except MissingWeightsError as error:  # found, but unreadable
+        return error.missing
 
 
 # --- (e) MobileNetV2 from scratch ---------------------------------------------------------
