@@ -92,7 +92,7 @@ def torch_load(path: Path) -> Any:
 
 
 # What torch.load raises on a truncated, overwritten or foreign file.
-UNREADABLE = (RuntimeError, EOFError, ValueError, KeyError, OSError, pickle.UnpicklingError)
+UNREADABLE = (RuntimeError, EOFError, ValueError, KeyError, IndexError, OSError, pickle.UnpicklingError)
 
 
 def set_aside(path: Path, why: str = "corrupt") -> Path:
