@@ -2,34 +2,73 @@
 
 Each writer puts the bytes in a temporary file in the same folder and renames it over
 the target: a rename within one file system is atomic, so a reader (or a resumed run)
-sees the old file or the new one, never a torn one.
+sees the old file or the new one, never a torn one. A write that fails for a reason
+outside the program (a full disk, a read-only or missing folder) becomes a
+`StorageError` naming the path, and leaves the previous file as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import json
 import os
+import pickle
 import tempfile
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 import torch
 
+from .errors import StorageError
+
+_ADVICE = {
+    errno.ENOSPC: "the disk is full; free some space (or point HW3_CACHE_DIR at another disk) and run again",
+    errno.EDQUOT: "the disk quota is used up; free some space (or point HW3_CACHE_DIR at another disk) and run again",
+    errno.EROFS: "the file system is read-only; point HW3_CACHE_DIR at a writable folder",
+    errno.EACCES: "permission denied; point HW3_CACHE_DIR at a folder you can write",
+    errno.EPERM: "permission denied; point HW3_CACHE_DIR at a folder you can write",
+    errno.ENOTDIR: "a file stands where a folder is needed; point HW3_CACHE_DIR at a folder (or move the file)",
+    errno.EEXIST: "a file stands where a folder is needed; point HW3_CACHE_DIR at a folder (or move the file)",
+}
+
+
+@contextlib.contextmanager
+def storage(path: Path) -> Iterator[None]:
+    """Turn an OSError that the user can fix (see _ADVICE) into a one-line StorageError."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in _ADVICE:
+            raise
+        where = error.filename or path
+        raise StorageError(f"cannot write {where}: {_ADVICE[error.errno]}") from error
+
+
+def make_dir(path: Path) -> Path:
+    with storage(path):
+        path.mkdir(parents=True, exist_ok=True)
+    if not path.is_dir():
+        raise StorageError(f"cannot write {path}: {_ADVICE[errno.ENOTDIR]}")
+    return path
+
 
 def write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    make_dir(path.parent)
+    with storage(path):
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def write_json(path: Path, obj: Any) -> None:
@@ -50,3 +89,20 @@ def torch_save(obj: Any, path: Path) -> None:
 def torch_load(path: Path) -> Any:
     """Load tensors and plain containers only (`weights_only=True`): no pickled code runs."""
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+# What torch.load raises on a truncated, overwritten or foreign file.
+UNREADABLE = (RuntimeError, EOFError, ValueError, KeyError, IndexError, OSError, pickle.UnpicklingError)
+
+
+def set_aside(path: Path, why: str = "corrupt") -> Path:
+    """Rename a damaged file (or folder) to `<name>.<why>-<time>`: kept to inspect, out of the way."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.{why}-{stamp}")
+    for n in range(2, 1000):
+        if not target.exists():
+            break
+        target = path.with_name(f"{path.name}.{why}-{stamp}-{n}")
+    with storage(path):
+        path.rename(target)
+    return target

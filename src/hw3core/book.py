@@ -6,6 +6,7 @@ turn them into real Pandoc tables (numbered, captioned, left-to-right) in HTML a
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import matplotlib
@@ -13,7 +14,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from .profiles import active_profile
-from .settings import PROJECT_ROOT
+from .settings import PROJECT_ROOT, pin_paths
 
 FONT_DIR = PROJECT_ROOT / "fonts"
 
@@ -48,7 +49,11 @@ def chapter_setup() -> Markdown | None:
     Pyplot's interactive mode is switched off so that a figure is shown only when a cell
     returns it (or calls `plt.show()`); otherwise the inline backend would also show every
     pyplot figure created during the cell, and a returned figure would appear twice.
+    Under Quarto the kernel runs in the chapter's folder, so relative path settings are
+    pinned against the project root, where `quarto render` was typed.
     """
+    if os.environ.get("QUARTO_PROJECT_ROOT"):
+        pin_paths(Path(os.environ["QUARTO_PROJECT_ROOT"]))
     from matplotlib import font_manager, pyplot
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 

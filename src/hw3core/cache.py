@@ -4,7 +4,9 @@ A finished entry is `<cache>/<experiment>/<key>/` with a `manifest.json` that li
 every file with its size and SHA-256; it is written last, inside a `.partial` folder
 that is then renamed into place, so an entry either exists whole or not at all. The
 `.partial` folder survives a killed run and is where training resumes. A lock file
-serialises two renders that want the same entry: the second waits, then loads.
+serialises two renders that want the same entry: the second waits, then loads. Reading
+a finished entry takes no lock, so a read-only cache (a shared folder, a copied
+`.hw3/cache`) serves what it holds.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ MANIFEST = "manifest.json"
 
 class CorruptEntryError(RuntimeError):
     """A cache entry whose files do not match its manifest (or that has none)."""
+
+
+class StaleEntryError(CorruptEntryError):
+    """An intact entry made from other data or other code than what is here now."""
 
 
 def config_key(name: str, profile: str, config: dict[str, Any]) -> str:
@@ -109,25 +115,40 @@ class ExperimentCache:
     def partial(self, name: str, key: str) -> Path:
         return self.root / name / f"{key}.partial"
 
+    def lock_path(self, name: str, key: str) -> Path:
+        return self.root / name / f"{key}.lock"
+
     @contextlib.contextmanager
     def locked(self, name: str, key: str) -> Iterator[None]:
-        lock_path = self.root / name / f"{key}.lock"
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with lock_path.open("w") as handle:
+        lock_path = self.lock_path(name, key)
+        atomic.make_dir(self.root)
+        atomic.make_dir(lock_path.parent)
+        with atomic.storage(lock_path), lock_path.open("w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def quarantine(self, directory: Path) -> Path:
+    def busy(self, name: str, key: str) -> bool:
+        """Whether another process holds the entry's lock (is training it right now)."""
+        try:
+            with self.lock_path(name, key).open("r") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return False
+
+    def quarantine(self, directory: Path, why: str = "corrupt") -> Path:
         """Move a bad entry aside (never delete what a person may want to inspect)."""
-        target = directory.with_name(f"{directory.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
-        directory.rename(target)
-        return target
+        return atomic.set_aside(directory, why)
 
     def publish(self, partial: Path, final: Path) -> None:
         write_manifest(partial)
-        if final.exists():
-            shutil.rmtree(final)
-        partial.rename(final)
+        with atomic.storage(final):
+            if final.exists():
+                shutil.rmtree(final)
+            partial.rename(final)

@@ -18,8 +18,12 @@ import zipfile
 from pathlib import Path
 
 from . import experiments
+from .errors import UserError
 from .profiles import PROFILES, active_profile, check_profile
-from .settings import PROJECT_ROOT
+from .settings import PROJECT_ROOT, pin_paths
+
+# What `hw3 list` prints for each experiments.status().
+STATUS_WORDS = {"training": "training in another process", "stale": "stale: code or data changed, will retrain"}
 
 
 def _profile(args: argparse.Namespace) -> str:
@@ -55,7 +59,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     profile = _profile(args)
     for name, experiment in sorted(experiments.all_experiments().items()):
-        print(f"{name:24s} {experiments.status(name, profile):10s} {experiment.chapter:6s} {experiment.summary}")
+        state = experiments.status(name, profile)
+        print(f"{name:24s} {state:10s} {experiment.chapter:6s} {experiment.summary}" + (f"  ({STATUS_WORDS[state]})" if state in STATUS_WORDS else ""))
     return 0
 
 
@@ -135,6 +140,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a foreseeable failure ends in one line and an exit code.
+
+    Only a `UserError` (bad data, settings, storage, a failed chapter cell) or Ctrl-C is
+    turned into a line; any other exception is a bug and keeps its traceback. Relative
+    path settings are pinned to where the command was typed, for every process it starts.
+    """
+    pin_paths()
     logger = logging.getLogger("hw3")
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         handler = _StderrHandler()
@@ -144,9 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ValueError, KeyError, FileNotFoundError) as error:
-        print(f"hw3: error: {error}", file=sys.stderr)
-        return 2
+    except UserError as error:
+        print(f"hw3: {'' if isinstance(error, KeyboardInterrupt) else 'error: '}{error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("hw3: interrupted; run the same command again to continue (finished epochs are kept)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -5,31 +5,48 @@ device), and normalisation and augmentation (random crop with padding, horizonta
 flip) run on whole batches. `torch.utils.data.DataLoader` is still the loader the
 assignment asks for: it draws batches of indices from `BatchIndexSampler` and the
 dataset returns the whole batch at once, so there is no per-image Python in the loop.
+
+Data on disk is checked before it is used: the class folders of both splits against
+CIFAR-10's, every image decoded and sized, the pickles complete, and each class large
+enough for the split asked of it; each problem is a `DataError` naming the file. The
+decoded copy of an image folder is cached under a fingerprint of its files, so adding,
+removing or replacing an image decodes it again (and makes results from it stale).
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 import torchvision
+from PIL import Image
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
 from . import atomic
+from .errors import DataError
+from .images import rgb_tensor
+from .provenance import record_data
 from .seeding import epoch_seed
 from .settings import Settings
+
+log = logging.getLogger("hw3.data")
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 CIFAR10_LAYOUT = (
     "  <HW3_DATA_DIR>/cifar-10-batches-py/...      (torchvision's CIFAR10, the original pickles), or\n"
     "  <HW3_DATA_DIR>/cifar10/train/<class>/*.jpg  and  cifar10/test/<class>/*.jpg  (an image-folder copy)"
 )
+CIFAR10_PICKLES = ("batches.meta", *(f"data_batch_{i}" for i in range(1, 6)), "test_batch")
+CIFAR10_SIZE = (32, 32)
+# What Pillow raises for a file that is not an image, or is cut short (SyntaxError: some broken PNGs).
+UNDECODABLE = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
 
 
 @dataclass(frozen=True)
@@ -57,35 +74,96 @@ class ImageSet:
         return ImageSet(self.images[keep], relabel[self.labels[keep]], tuple(names), self.source)
 
 
-def _decode_folder(root: Path) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
-    folder = torchvision.datasets.ImageFolder(str(root))
-    images = np.stack([np.asarray(folder.loader(path)) for path, _ in tqdm(folder.samples, desc=f"decode {root.name}", disable=None)])
-    return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.tensor(folder.targets), tuple(folder.classes)
+def read_rgb(path: Path) -> torch.Tensor:
+    """One image file as uint8 RGB [3, H, W], or a DataError naming the file."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return rgb_tensor(image)
+    except UNDECODABLE as error:
+        raise DataError(f"{path} is not a readable image ({error}); replace or delete it") from error
+
+
+def cached_decode(path: Path, decode: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`decode()`'s tensors, kept at `path`; an unreadable copy is moved aside and redone."""
+    if path.exists():
+        try:
+            return atomic.torch_load(path)
+        except atomic.UNREADABLE as error:
+            moved = atomic.set_aside(path)
+            log.warning("decoded data %s is unreadable (%s); moved to %s, decoding again", path, str(error).splitlines()[0], moved)
+    stored = decode()
+    atomic.torch_save(stored, path)
+    return stored
+
+
+def check_classes(folder: Path, expected: Sequence[str]) -> None:
+    """The class folders under `folder` are exactly `expected`, and none is empty."""
+    if not folder.is_dir():
+        raise DataError(f"{folder} is missing; an image-folder copy needs train/ and test/, each with one folder per class")
+    found = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    missing, extra = [c for c in expected if c not in found], [c for c in found if c not in expected]
+    if missing or extra:
+        parts = [f"missing {', '.join(missing)}" if missing else "", f"unexpected {', '.join(extra)}" if extra else ""]
+        raise DataError(
+            f"{folder}: class folders differ from the expected {len(expected)} ({'; '.join(p for p in parts if p)}); "
+            f"it needs exactly {', '.join(expected)}"
+        )
+    empty = [c for c in expected if not any(f.is_file() for f in (folder / c).iterdir())]
+    if empty:
+        raise DataError(f"{folder}: no images in {', '.join(empty)}; every class folder needs its images")
+
+
+def _decode_folder(root: Path, classes: Sequence[str], size: tuple[int, int]) -> dict[str, Any]:
+    """Every image under root/<class>/ (as ImageFolder lists them), checked for its size."""
+    samples = torchvision.datasets.ImageFolder.make_dataset(
+        str(root), {c: i for i, c in enumerate(classes)}, extensions=torchvision.datasets.folder.IMG_EXTENSIONS
+    )
+    images = []
+    for path, _ in tqdm(samples, desc=f"decode {root.name}", disable=None):
+        image = read_rgb(Path(path))
+        if tuple(image.shape[1:]) != size:
+            raise DataError(f"{path} is {image.shape[2]}x{image.shape[1]} pixels, CIFAR-10 images are {size[1]}x{size[0]}; replace or delete it")
+        images.append(image)
+    return {"images": torch.stack(images), "labels": torch.tensor([label for _, label in samples]), "classes": list(classes)}
+
+
+def _load_pickles(folder: Path, split: str, settings: Settings) -> ImageSet:
+    missing = [name for name in CIFAR10_PICKLES if not (folder / name).is_file()]
+    if missing:
+        raise DataError(
+            f"{folder} is incomplete (no {', '.join(missing)}); copy the whole cifar-10-batches-py folder "
+            "from the CIFAR-10 python archive, or delete it so that torchvision downloads it"
+        )
+    record_data(folder)
+    try:
+        dataset = torchvision.datasets.CIFAR10(str(settings.data_dir), train=split == "train", download=False)
+    except (RuntimeError, *atomic.UNREADABLE) as error:
+        raise DataError(f"{folder} fails torchvision's checksum or cannot be read ({error}); copy it again, or delete it to download it") from error
+    images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
+    return ImageSet(images, torch.tensor(dataset.targets), tuple(dataset.classes), "torchvision CIFAR10 (original pickles)")
 
 
 def load_cifar10(split: str, settings: Settings) -> ImageSet:
     """The official train (50,000) or test (10,000) split, from the pickles or an image folder.
 
-    The image-folder copy is decoded once and kept as a tensor in the cache, so later
-    loads take a fraction of a second.
+    The image-folder copy is decoded once and kept as a tensor in the cache, under a
+    fingerprint of its files, so later loads take a fraction of a second and any change
+    to the folder is noticed. Both splits' class folders are checked on every load: a
+    class missing from one of them would otherwise train on nine classes without a word.
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     pickles = settings.data_dir / "cifar-10-batches-py"
-    folder = settings.data_dir / "cifar10" / split
+    copy = settings.data_dir / "cifar10"
     if pickles.exists():
-        dataset = torchvision.datasets.CIFAR10(str(settings.data_dir), train=split == "train", download=False)
-        images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
-        return ImageSet(images, torch.tensor(dataset.targets), tuple(dataset.classes), "torchvision CIFAR10 (original pickles)")
-    if folder.exists():
-        tag = hashlib.sha256(str(folder).encode()).hexdigest()[:10]
-        cached = settings.cache_dir / "datasets" / f"cifar10-{split}-{tag}.pt"
-        if cached.exists():
-            stored = atomic.torch_load(cached)
-        else:
-            images, labels, classes = _decode_folder(folder)
-            stored = {"images": images, "labels": labels, "classes": list(classes)}
-            atomic.torch_save(stored, cached)
+        return _load_pickles(pickles, split, settings)
+    if copy.exists():
+        for part in ("train", "test"):
+            check_classes(copy / part, CIFAR10_CLASSES)
+        folder = copy / split
+        cached = settings.cache_dir / "datasets" / f"cifar10-{split}-{record_data(folder)}.pt"
+        stored = cached_decode(cached, partial(_decode_folder, folder, CIFAR10_CLASSES, CIFAR10_SIZE))
         return ImageSet(stored["images"], stored["labels"], tuple(stored["classes"]), "image folder (lossy JPEG copy)")
     download = partial(torchvision.datasets.CIFAR10, str(settings.data_dir), train=True, download=True)
     settings.download("CIFAR-10", CIFAR10_LAYOUT, download)
@@ -109,8 +187,22 @@ def synthetic_images(n_per_class: int, classes: tuple[str, ...], seed: int, size
     return ImageSet(images.clamp(0, 255).to(torch.uint8), labels, tuple(classes), "synthetic (smoke profile)")
 
 
+def _too_few(labels: torch.Tensor, needed: int, what: str) -> None:
+    counts = torch.bincount(labels)
+    present = [c for c in range(len(counts)) if counts[c] > 0]
+    short = [c for c in present if counts[c] < needed]
+    if short:
+        raise DataError(
+            f"too few images for {what}: class {short[0]} has {int(counts[short[0]])}, at least {needed} are needed "
+            f"({len(short)} of {len(present)} classes fall short); add images to the data folder, or use a profile that takes fewer"
+        )
+
+
 def stratified_split(labels: torch.Tensor, val_size: int | float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded train/validation indices with the same class proportions in both parts."""
+    classes = int((torch.bincount(labels) > 0).sum())
+    n_val = val_size if isinstance(val_size, int) else int(np.ceil(val_size * len(labels)))
+    _too_few(labels, -(-n_val // classes) + 1, f"a stratified split of {n_val} validation images over {classes} classes")
     indices = np.arange(len(labels))
     train, val = train_test_split(indices, test_size=val_size, stratify=labels.numpy(), random_state=seed)
     return np.sort(train), np.sort(val)
@@ -118,6 +210,7 @@ def stratified_split(labels: torch.Tensor, val_size: int | float, seed: int) -> 
 
 def stratified_subset(labels: torch.Tensor, per_class: int, seed: int) -> np.ndarray:
     """`per_class` seeded indices of every class (for the reduced quick profile)."""
+    _too_few(labels, per_class, f"a subset of {per_class} images per class")
     rng = np.random.default_rng(seed)
     picks = [rng.choice(np.flatnonzero(labels.numpy() == c), per_class, replace=False) for c in labels.unique().tolist()]
     return np.sort(np.concatenate(picks))

@@ -10,6 +10,7 @@ retraining and `hw3 train` can fill the cache ahead of time on another machine.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -18,8 +19,9 @@ from typing import Any, Callable
 
 import torch
 
-from . import atomic
-from .cache import Artifacts, CorruptEntryError, ExperimentCache, config_key, verify
+from . import atomic, provenance
+from .cache import Artifacts, CorruptEntryError, ExperimentCache, StaleEntryError, config_key, verify
+from .errors import UserError
 from .profiles import Profile, active_profile, check_profile
 from .settings import Settings, get_settings
 
@@ -27,6 +29,14 @@ log = logging.getLogger("hw3.experiments")
 
 # The study modules; each ends with `EXPERIMENTS = register(Experiment(...), ...)`.
 EXPERIMENT_MODULES = ("hw3core.toy", "hw3core.p1.study", "hw3core.p2.study", "hw3core.p3.study")
+PROVENANCE = "provenance.json"
+RUNS = "runs.json"
+# Files a run writes before it has done any work; a `.partial` with only these has nothing to resume.
+BOOKKEEPING_FILES = frozenset({"config.json", RUNS})
+
+
+class UnknownExperimentError(UserError, KeyError):
+    """A name that is no registered experiment or chapter."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,7 @@ def all_experiments() -> dict[str, Experiment]:
 def get(name: str) -> Experiment:
     experiments = all_experiments()
     if name not in experiments:
-        raise KeyError(f"unknown experiment {name!r}; known: {', '.join(sorted(experiments))}")
+        raise UnknownExperimentError(f"unknown experiment {name!r}; known: {', '.join(sorted(experiments))}")
     return experiments[name]
 
 
@@ -121,7 +131,31 @@ class _Entry:
         return self.cache.partial(self.experiment.name, self.key)
 
     def verify(self) -> Artifacts:
-        return verify(self.final, self.experiment.name, self.profile, self.config)
+        """The intact, current entry, or CorruptEntryError / StaleEntryError saying why not."""
+        artifacts = verify(self.final, self.experiment.name, self.profile, self.config)
+        recorded = json.loads(artifacts.path(PROVENANCE).read_text()) if artifacts.path(PROVENANCE).exists() else {}
+        reason = provenance.stale_reason(recorded, self.code) if recorded else "it records no provenance (made by an older version)"
+        if reason:
+            raise StaleEntryError(f"{self.final}: stale, {reason}")
+        provenance.inherit(recorded["data"])
+        return artifacts
+
+    @property
+    def code(self) -> str:
+        return provenance.code_fingerprint(self.experiment.run)
+
+    def resumable(self) -> bool:
+        """A `.partial` folder holding finished work (an epoch's checkpoint, a stage's output)."""
+        return self.partial.is_dir() and any(
+            p.is_file() and p.name not in BOOKKEEPING_FILES and not p.name.startswith(".") for p in self.partial.rglob("*")
+        )
+
+    def runs(self) -> list[dict[str, Any]]:
+        path = self.partial / RUNS
+        try:
+            return json.loads(path.read_text()) if path.exists() else []
+        except ValueError:
+            return []
 
 
 def _entry(name: str, profile: str | None, settings: Settings | None) -> _Entry:
@@ -133,36 +167,75 @@ def _entry(name: str, profile: str | None, settings: Settings | None) -> _Entry:
 
 
 def status(name: str, profile: str | None = None, settings: Settings | None = None) -> str:
-    """'cached', 'resumable' (a killed run left a partial folder), 'corrupt' or 'missing'."""
+    """One of: 'cached'; 'stale' (made from other code or data); 'corrupt'; 'training' (in
+    another process, right now); 'resumable' (a stopped run left finished epochs);
+    'missing'."""
     entry = _entry(name, profile, settings)
     if entry.final.exists():
         try:
             entry.verify()
             return "cached"
+        except StaleEntryError:
+            return "stale"
         except CorruptEntryError:
             return "corrupt"
-    return "resumable" if entry.partial.exists() else "missing"
+    if entry.cache.busy(name, entry.key):
+        return "training"
+    return "resumable" if entry.resumable() else "missing"
+
+
+def _current(entry: _Entry) -> Artifacts | None:
+    """The entry if it is intact and current; a bad one is moved aside (and said so)."""
+    if not entry.final.exists():
+        return None
+    try:
+        return entry.verify()
+    except CorruptEntryError as error:
+        why = "stale" if isinstance(error, StaleEntryError) else "corrupt"
+        moved = entry.cache.quarantine(entry.final, why)
+        log.warning("cache entry rejected (%s); moved to %s, recomputing", error, moved)
+        return None
 
 
 def result(name: str, profile: str | None = None, settings: Settings | None = None) -> Artifacts:
-    """The artifacts of experiment `name` under `profile`, training only when needed."""
+    """The artifacts of experiment `name` under `profile`, training only when needed.
+
+    A good entry is read without taking the lock (so a read-only cache works); only a
+    run takes it, and then looks again, since another process may have just finished.
+    """
     entry = _entry(name, profile, settings)
+    if entry.final.exists():
+        try:
+            return entry.verify()
+        except CorruptEntryError:
+            pass  # dealt with under the lock, where moving it aside is safe
     with entry.cache.locked(name, entry.key):
-        if entry.final.exists():
-            try:
-                return entry.verify()
-            except CorruptEntryError as error:
-                moved = entry.cache.quarantine(entry.final)
-                log.warning("cache entry rejected (%s); moved to %s, recomputing", error, moved)
-        partial = entry.partial
-        resuming = partial.exists()
-        partial.mkdir(parents=True, exist_ok=True)
-        device = entry.settings.device
-        log.info("%s experiment %s [%s] on %s", "resuming" if resuming else "running", name, entry.profile, device)
-        atomic.write_json(partial / "config.json", {"name": name, "profile": entry.profile, "config": entry.config})
-        started = time.perf_counter()
-        metrics = entry.experiment.run(entry.config, RunContext(partial, device, entry.profile, entry.settings))
-        metrics = {**metrics, "device": str(device), "run_seconds": time.perf_counter() - started}
-        atomic.write_json(partial / "metrics.json", metrics)
-        entry.cache.publish(partial, entry.final)
-        return entry.verify()
+        found = _current(entry)
+        if found is not None:
+            return found
+        return _run(entry)
+
+
+def _run(entry: _Entry) -> Artifacts:
+    name, partial = entry.experiment.name, entry.partial
+    device = entry.settings.device
+    resuming = entry.resumable()
+    atomic.make_dir(partial)
+    log.info("%s experiment %s [%s] on %s", "resuming" if resuming else "running", name, entry.profile, device)
+    atomic.write_json(partial / "config.json", {"name": name, "profile": entry.profile, "config": entry.config})
+    runs, started, outcome = entry.runs(), time.perf_counter(), "failed"
+    try:
+        with provenance.recording() as read:
+            metrics = entry.experiment.run(entry.config, RunContext(partial, device, entry.profile, entry.settings))
+        outcome = "finished"
+    except KeyboardInterrupt:
+        outcome = "interrupted"
+        raise
+    finally:
+        runs.append({"ended": time.strftime("%Y-%m-%dT%H:%M:%S"), "seconds": time.perf_counter() - started, "device": str(device), "outcome": outcome})
+        atomic.write_json(partial / RUNS, runs)
+    metrics = {**metrics, "device": str(device), "run_seconds": sum(run["seconds"] for run in runs), "runs": len(runs)}
+    atomic.write_json(partial / "metrics.json", metrics)
+    atomic.write_json(partial / PROVENANCE, {"code": entry.code, "data": read})
+    entry.cache.publish(partial, entry.final)
+    return entry.verify()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from typing import Literal, TypeVar
 
+from .errors import SettingError
+
 Profile = Literal["full", "quick", "smoke"]
 PROFILES: tuple[Profile, ...] = ("full", "quick", "smoke")
 DEFAULT_PROFILE: Profile = "full"
@@ -18,7 +20,7 @@ DEFAULT_PROFILE: Profile = "full"
 T = TypeVar("T")
 
 
-class UnknownProfileError(ValueError):
+class UnknownProfileError(SettingError, ValueError):
     """A profile name that is none of PROFILES."""
 
 

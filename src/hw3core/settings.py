@@ -2,6 +2,12 @@
 
 Every location is an environment variable with a sensible default, so a user with a
 local copy of the data (or a GPU box) points the project at it without editing code.
+
+A relative path in a setting means relative to where the user typed the command. The
+kernels of a render run in `report/`, not there, so `hw3`'s entry point makes the
+path settings absolute once (`pin_paths`) before any other process starts; in a kernel
+started by Quarto itself, `book.chapter_setup` pins them against the project root, where
+`quarto render` is typed.
 """
 
 from __future__ import annotations
@@ -13,20 +19,65 @@ from typing import Callable, TypeVar
 
 import torch
 
+from .errors import DataError, SettingError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PATH_SETTINGS = ("HW3_DATA_DIR", "HW3_CACHE_DIR", "HW3_P3_IMAGE", "TORCH_HOME")
 T = TypeVar("T")
 
 
-class MissingDataError(FileNotFoundError):
+class MissingDataError(DataError, FileNotFoundError):
     """A data set is not where the settings say; the message says how to fix it."""
+
+
+def pin_paths(base: Path | None = None) -> None:
+    """Rewrite every relative path setting in os.environ as an absolute one, against `base`.
+
+    Called once by `hw3`'s entry point with the directory the command was typed in, so
+    the training process and every kernel it starts agree on the same folders.
+    """
+    base = base or Path.cwd()
+    for name in PATH_SETTINGS:
+        value = os.environ.get(name)
+        if value:
+            os.environ[name] = str((base / Path(value).expanduser()).resolve())
+
+
+def _setting_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def resolve_device(name: str | None) -> torch.device:
+    """The device HW3_DEVICE names (default: cuda when there is one), or a SettingError.
+
+    Checked when something is about to train, not when settings are read, so `hw3 list`
+    works under any value.
+    """
+    if not name:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise SettingError(f"HW3_DEVICE={name!r} is not a device name PyTorch knows; use cpu, cuda, cuda:1 or mps, or unset it") from None
+    backend = getattr(torch, device.type, None) if device.type != "mps" else torch.backends.mps
+    if device.type != "cpu" and not (backend is not None and hasattr(backend, "is_available") and backend.is_available()):
+        raise SettingError(f"HW3_DEVICE={name!r} but this machine has no {device.type} device PyTorch can use; set HW3_DEVICE=cpu or unset it")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise SettingError(f"HW3_DEVICE={name!r} but this machine has {torch.cuda.device_count()} CUDA device(s); use cuda:0 or unset it")
+    return device
 
 
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
     cache_dir: Path
-    device: torch.device
+    device_name: str | None = None
     offline: bool = False
+
+    @property
+    def device(self) -> torch.device:
+        return resolve_device(self.device_name)
 
     def download(self, what: str, layout: str, fetch: Callable[[], T]) -> T:
         """Run `fetch` (a torchvision download into `data_dir`) unless offline.
@@ -48,15 +99,11 @@ class Settings:
             raise missing from error
 
 
-def _default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def get_settings() -> Settings:
     """Read the settings from the environment (HW3_DATA_DIR, HW3_CACHE_DIR, HW3_DEVICE, HW3_OFFLINE)."""
-    data_dir = Path(os.environ.get("HW3_DATA_DIR", PROJECT_ROOT / "data")).expanduser()
-    cache_dir = Path(os.environ.get("HW3_CACHE_DIR", PROJECT_ROOT / ".hw3" / "cache")).expanduser()
-    device_name = os.environ.get("HW3_DEVICE")
-    device = torch.device(device_name) if device_name else _default_device()
-    offline = os.environ.get("HW3_OFFLINE", "") not in ("", "0")
-    return Settings(data_dir=data_dir.resolve(), cache_dir=cache_dir.resolve(), device=device, offline=offline)
+    return Settings(
+        data_dir=_setting_path("HW3_DATA_DIR", PROJECT_ROOT / "data"),
+        cache_dir=_setting_path("HW3_CACHE_DIR", PROJECT_ROOT / ".hw3" / "cache"),
+        device_name=os.environ.get("HW3_DEVICE") or None,
+        offline=os.environ.get("HW3_OFFLINE", "") not in ("", "0"),
+    )

@@ -6,11 +6,16 @@ dict by validation accuracy, and checkpoints after each epoch so a killed run re
 where it stopped and ends with the same numbers. Shuffling, augmentation and dropout
 are seeded from (seed, epoch), which is what makes a resumed run identical to an
 uninterrupted one. On CUDA it trains in bf16 autocast with channels-last tensors.
+A resume file that cannot be read (or no longer fits the model) is moved aside and the
+run starts over; Ctrl-C ends in `Interrupted`, which says from which epoch a rerun
+resumes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +28,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import atomic
+from .errors import Interrupted
 from .seeding import epoch_seed, seed_everything
 
+log = logging.getLogger("hw3.training")
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
 
 
@@ -138,56 +145,84 @@ def fit(
     if device.type == "cuda":
         model.to(memory_format=torch.channels_last)
     state_path = workdir / f"last-{Path(history_name).stem}.pt"
-    rows: list[dict[str, float]] = []
-    best_acc, start = -1.0, 0
-    if state_path.exists():
+    rows, best_acc, start = _resume(state_path, model, optimizer, scheduler, desc, epochs)
+    bar = tqdm(range(start, epochs), desc=desc, initial=start, total=epochs, disable=None, leave=False)
+    saved = start  # epochs the resume file holds
+    try:
+        for epoch in bar:
+            seed_everything(epoch_seed(seed, epoch))
+            _set_epoch(train_loader, epoch)
+            started = time.perf_counter()
+            lr = optimizer.param_groups[0]["lr"]
+            train_loss, train_acc = run_epoch(model, train_loader, step, device, optimizer, scheduler, scheduler_per_batch)
+            if scheduler is not None and not scheduler_per_batch:
+                scheduler.step()
+            val_loss, val_acc = run_epoch(model, val_loader, step, device)
+            rows.append(
+                {
+                    "epoch": epoch + 1,
+                    "train_loss": train_loss,
+                    "train_acc": train_acc,
+                    "val_loss": val_loss,
+                    "val_acc": val_acc,
+                    "lr": lr,
+                    "seconds": time.perf_counter() - started,
+                }
+            )
+            if val_acc > best_acc:
+                best_acc = val_acc
+                atomic.torch_save(model.state_dict(), workdir / best_name)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, model)
+            atomic.write_csv(workdir / history_name, pd.DataFrame(rows, columns=HISTORY_COLUMNS))
+            atomic.torch_save(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict() if scheduler is not None else {},
+                    "history": rows,
+                    "best_acc": best_acc,
+                    "epoch": epoch + 1,
+                },
+                state_path,
+            )
+            saved = epoch + 1
+            bar.set_postfix(train_acc=f"{train_acc:.3f}", val_acc=f"{val_acc:.3f}")
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted during {desc}; run again to resume from epoch {saved + 1} of {epochs}") from None
+    state_path.unlink(missing_ok=True)
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+def _resume(
+    state_path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, desc: str, epochs: int
+) -> tuple[list[dict[str, float]], float, int]:
+    """History, best accuracy and next epoch from the resume file, or a fresh start.
+
+    A resume file that cannot be read or does not fit this model (a torn copy, a changed
+    architecture) would block every rerun the same way; it is moved aside, the model and
+    optimizer get back the state they had, and the run starts over.
+    """
+    if not state_path.exists():
+        return [], -1.0, 0
+    before = copy.deepcopy((model.state_dict(), optimizer.state_dict(), scheduler.state_dict() if scheduler is not None else None))
+    try:
         state = atomic.torch_load(state_path)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None:
             scheduler.load_state_dict(state["scheduler"])
         rows, best_acc, start = state["history"], state["best_acc"], state["epoch"]
-    bar = tqdm(range(start, epochs), desc=desc, initial=start, total=epochs, disable=None, leave=False)
-    for epoch in bar:
-        seed_everything(epoch_seed(seed, epoch))
-        _set_epoch(train_loader, epoch)
-        started = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
-        train_loss, train_acc = run_epoch(model, train_loader, step, device, optimizer, scheduler, scheduler_per_batch)
-        if scheduler is not None and not scheduler_per_batch:
-            scheduler.step()
-        val_loss, val_acc = run_epoch(model, val_loader, step, device)
-        rows.append(
-            {
-                "epoch": epoch + 1,
-                "train_loss": train_loss,
-                "train_acc": train_acc,
-                "val_loss": val_loss,
-                "val_acc": val_acc,
-                "lr": lr,
-                "seconds": time.perf_counter() - started,
-            }
-        )
-        if val_acc > best_acc:
-            best_acc = val_acc
-            atomic.torch_save(model.state_dict(), workdir / best_name)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, model)
-        atomic.write_csv(workdir / history_name, pd.DataFrame(rows, columns=HISTORY_COLUMNS))
-        atomic.torch_save(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict() if scheduler is not None else {},
-                "history": rows,
-                "best_acc": best_acc,
-                "epoch": epoch + 1,
-            },
-            state_path,
-        )
-        bar.set_postfix(train_acc=f"{train_acc:.3f}", val_acc=f"{val_acc:.3f}")
-    state_path.unlink(missing_ok=True)
-    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    except atomic.UNREADABLE as error:
+        model.load_state_dict(before[0])
+        optimizer.load_state_dict(before[1])
+        if scheduler is not None:
+            scheduler.load_state_dict(before[2])
+        moved = atomic.set_aside(state_path)
+        log.warning("%s: resume file %s is unreadable (%s); moved to %s, starting over from epoch 1", desc, state_path, str(error).splitlines()[0], moved)
+        return [], -1.0, 0
+    log.info("%s: resuming from epoch %d of %d (%s)", desc, start + 1, epochs, state_path)
+    return rows, best_acc, start
 
 
 def fit_best(model: nn.Module, train_loader: Iterable, val_loader: Iterable, **options: Any) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """Oxford 102 Flowers: the official split through torchvision, the decode cache, batch views."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -47,12 +48,19 @@ def test_official_split_of_a_fake_copy_loads_in_setid_order(fake_root, split, ke
     assert len(data.classes) == 102
 
 
-def test_decoded_split_is_cached_and_reloaded_without_the_jpegs(fake_root):
+def test_decoded_split_is_cached_and_decoded_again_when_the_files_change(fake_root, monkeypatch):
     first = flowers.load_flowers("test", get_settings(), size=16)
-    for jpeg in (fake_root / "flowers-102" / "jpg").iterdir():
-        jpeg.unlink()
-    again = flowers.load_flowers("test", get_settings(), size=16)
+    decode = flowers._decode
+    with monkeypatch.context() as patch:
+        patch.setattr(flowers, "_decode", lambda *a, **k: pytest.fail("decoded again although no file changed"))
+        again = flowers.load_flowers("test", get_settings(), size=16)
     assert torch.equal(first.images, again.images) and torch.equal(first.labels, again.labels)
+    jpeg = sorted((fake_root / "flowers-102" / "jpg").iterdir())[-1]
+    os.utime(jpeg, ns=(jpeg.stat().st_atime_ns, jpeg.stat().st_mtime_ns + 10**9))
+    calls = []
+    monkeypatch.setattr(flowers, "_decode", lambda *a, **k: calls.append(1) or decode(*a, **k))
+    assert torch.equal(flowers.load_flowers("test", get_settings(), size=16).images, first.images)
+    assert calls == [1], "a replaced file is noticed"
     assert list((get_settings().cache_dir / "datasets").glob("flowers102-test-16-*.pt"))
 
 

@@ -18,8 +18,9 @@ from PIL import Image
 from torch import nn
 from torchvision import models
 from torchvision.models.mobilenetv2 import InvertedResidual
-from torchvision.transforms.v2 import functional as TF
 
+from ..errors import DataError
+from ..images import rgb_tensor
 from ..profiles import Profile, active_profile
 from ..settings import Settings, get_settings
 from ..training import parameter_count
@@ -132,7 +133,7 @@ def mobilenet_summary() -> dict[str, Any]:
 # --- (b) top-k predictions for one image ------------------------------------------------
 
 
-class ImageReadError(ValueError):
+class ImageReadError(DataError, ValueError):
     """An image path that does not exist or is not a decodable image."""
 
 
@@ -143,7 +144,7 @@ def read_image(path: str | Path) -> torch.Tensor:
         raise ImageReadError(f"no image file at {path}; set {IMAGE_ENV} to the path of a JPEG or PNG photo")
     try:
         with Image.open(path) as image:
-            return TF.pil_to_tensor(image.convert("RGB"))
+            return rgb_tensor(image)
     except (OSError, ValueError) as error:  # UnidentifiedImageError is an OSError
         raise ImageReadError(f"{path} could not be decoded as an image (JPEG, PNG, ...): {error}") from error
 

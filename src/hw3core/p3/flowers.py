@@ -10,7 +10,6 @@ flip), in the spirit of airbench: no per-image Python in the training loop.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from functools import partial
@@ -23,8 +22,9 @@ from torch.utils.data import DataLoader
 from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
-from .. import atomic
-from ..data import ImageSet, TensorImages, stratified_subset, synthetic_images
+from ..data import UNDECODABLE, ImageSet, TensorImages, cached_decode, stratified_subset, synthetic_images
+from ..errors import DataError
+from ..provenance import record_data
 from ..settings import Settings
 
 SPLITS = ("train", "val", "test")
@@ -59,32 +59,60 @@ def _official_split(split: str, settings: Settings, size: int) -> torchvision.da
     return settings.download("Oxford 102 Flowers", FLOWERS_LAYOUT, download)
 
 
-def _decode(dataset: torchvision.datasets.Flowers102, desc: str) -> tuple[torch.Tensor, torch.Tensor]:
+class _Checked(torch.utils.data.Dataset):
+    """The split's images, with the path and error of an unreadable one instead of a crash.
+
+    An exception raised in a DataLoader worker comes back as a wall of traceback that
+    does not name the file; returning it as data lets the main process say which file.
+    """
+
+    def __init__(self, dataset: torchvision.datasets.Flowers102, size: int) -> None:
+        self.dataset, self.size = dataset, size
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int, str]:
+        try:
+            image, label = self.dataset[index]
+            return image, label, ""
+        except UNDECODABLE as error:
+            return torch.zeros(3, self.size, self.size, dtype=torch.uint8), -1, f"{self.dataset._image_files[index]}: {error}"
+
+
+def _decode(dataset: torchvision.datasets.Flowers102, size: int, desc: str) -> dict[str, torch.Tensor]:
     workers = min(8, os.cpu_count() or 1)
-    loader = DataLoader(dataset, batch_size=64, num_workers=workers if workers > 1 else 0)
+    loader = DataLoader(_Checked(dataset, size), batch_size=64, num_workers=workers if workers > 1 else 0)
     images, labels = [], []
-    for batch, target in tqdm(loader, desc=desc, disable=None, leave=False):
+    for batch, target, errors in tqdm(loader, desc=desc, disable=None, leave=False):
+        bad = next((e for e in errors if e), None)
+        if bad:
+            raise DataError(f"{bad.partition(': ')[0]} is not a readable image ({bad.partition(': ')[2]}); replace it with the original file")
         images.append(batch)
         labels.append(target)
-    return torch.cat(images), torch.cat(labels)
+    labels = torch.cat(labels)
+    if len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < len(FLOWERS_CLASSES):
+        raise DataError(
+            f"{desc}: imagelabels.mat has labels outside 1-{len(FLOWERS_CLASSES)}, the Flowers102 classes; "
+            "it is not the original file, copy it again"
+        )
+    return {"images": torch.cat(images), "labels": labels}
 
 
 def load_flowers(split: str, settings: Settings, size: int) -> ImageSet:
     """One official split as uint8 [N, 3, size, size] images and 0-based labels.
 
-    The decoded tensor is cached under the cache folder, keyed by the data folder and
-    the size, so only the first call pays for the JPEG decoding.
+    The decoded tensor is cached under the cache folder, keyed by a fingerprint of the
+    data folder's files and the size, so only the first call pays for the JPEG decoding
+    and a changed folder is decoded again.
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
-    tag = hashlib.sha256(str(settings.data_dir).encode()).hexdigest()[:10]
-    cached = settings.cache_dir / "datasets" / f"flowers102-{split}-{size}-{tag}.pt"
-    if cached.exists():
-        stored = atomic.torch_load(cached)
-    else:
-        images, labels = _decode(_official_split(split, settings, size), desc=f"decode flowers {split}")
-        stored = {"images": images, "labels": labels}
-        atomic.torch_save(stored, cached)
+    folder = settings.data_dir / "flowers-102"
+    if not folder.exists():
+        _official_split(split, settings, size)  # downloads it, or says how to provide it
+    cached = settings.cache_dir / "datasets" / f"flowers102-{split}-{size}-{record_data(folder)}.pt"
+    stored = cached_decode(cached, lambda: _decode(_official_split(split, settings, size), size, desc=f"decode flowers {split}"))
     return ImageSet(stored["images"], stored["labels"], FLOWERS_CLASSES, "torchvision Flowers102 (official split)")
 
 

@@ -218,7 +218,10 @@ def frozen_outcome(backbone: str, profile: Profile | None = None, settings: Sett
             find_weights(BACKBONES[backbone], settings)
         except MissingWeightsError as error:
             return error.missing
-    return experiments.result(name, profile, settings)
+    try:
+        return experiments.result(name, profile, settings)
+    except MissingWeightsError as error:  # found, but unreadable
+        return error.missing
 
 
 def frozen_outcomes(profile: Profile | None = None) -> dict[str, Artifacts | MissingWeights]:

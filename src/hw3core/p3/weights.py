@@ -20,6 +20,8 @@ import torch
 from torch import nn
 from torchvision import models
 
+from .. import atomic
+from ..errors import DataError
 from ..settings import Settings
 
 DOWNLOAD_TIMEOUT_S = 30
@@ -69,7 +71,7 @@ class MissingWeights:
         )
 
 
-class MissingWeightsError(FileNotFoundError):
+class MissingWeightsError(DataError, FileNotFoundError):
     """Pretrained weights are neither on disk nor downloadable; `.missing` says which."""
 
     def __init__(self, missing: MissingWeights) -> None:
@@ -121,5 +123,9 @@ def imagenet_model(backbone: Backbone, pretrained: bool, settings: Settings) -> 
     path = find_weights(backbone, settings)
     with torch.device("meta"):
         model = backbone.builder(weights=None)
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), assign=True)
+    try:
+        model.load_state_dict(atomic.torch_load(path), assign=True)
+    except atomic.UNREADABLE as error:  # torn download, another file under the name, wrong architecture
+        reason = f"corrupt file at {path}: delete it and run again ({type(error).__name__})"
+        raise MissingWeightsError(MissingWeights(backbone.title, path.name, (str(path.parent),), reason)) from None
     return model

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..errors import UserError
 from .config import BookConfig, load_book
 from .convert import Target, collect_targets
 from .execute import ChapterError, execute
@@ -67,7 +68,7 @@ def render_book(
     selected = [c for c in book.chapters if only is None or c.source in {Path(p) for p in only}]
     unknown = [str(p) for p in (only or []) if Path(p) not in known]
     if unknown:
-        raise ValueError(f"not chapters of _quarto.yml: {', '.join(unknown)}")
+        raise UserError(f"not chapters of _quarto.yml: {', '.join(unknown)}; pass paths as _quarto.yml lists them (report/x.qmd)")
     result = RenderResult()
     notebooks: dict[Path, nbformat.NotebookNode] = {}
     targets: dict[str, Target] = {}

@@ -1,0 +1,477 @@
+"""A careful but unlucky user: every foreseeable mistake ends in one line that names the
+file or setting and the fix, nothing valid is lost, and no stale result is served.
+
+Tiny synthetic data only: image folders written into tmp_path, the toy experiment, and
+experiments registered here.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+import hw3core
+from hw3core import atomic, data, experiments, images, training
+from hw3core.cli import main
+from hw3core.errors import DataError, Interrupted, SettingError, StorageError
+from hw3core.experiments import Experiment, register
+from hw3core.settings import get_settings
+
+
+# --- experiments used below ----------------------------------------------------------
+
+
+def _read_cifar(cfg, ctx):
+    train = data.load_cifar10("train", ctx.settings)
+    return {"images": len(train), "classes": len(train.classes)}
+
+
+def _counter(cfg, ctx):
+    atomic.torch_save({"w": torch.full((2,), float(cfg["value"]))}, ctx.workdir / "best.pt")
+    return {"value": cfg["value"]}
+
+
+def _fails_at_once(cfg, ctx):
+    raise DataError("no data here")
+
+
+STOP_AFTER: dict[str, int | None] = {"epoch": None}
+
+
+def _three_epochs(cfg, ctx):
+    from hw3core.toy import blobs
+
+    torch.manual_seed(0)
+    model = nn.Linear(2, 2)
+
+    def maybe_stop(epoch, _model):
+        if STOP_AFTER["epoch"] is not None and epoch == STOP_AFTER["epoch"]:
+            raise KeyboardInterrupt
+
+    history = training.fit(
+        model,
+        data.tensor_loader(blobs(64, 0), 16, shuffle=True),
+        data.tensor_loader(blobs(32, 1), 32, shuffle=False),
+        epochs=3,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        workdir=ctx.workdir,
+        device=ctx.device,
+        seed=0,
+        desc="three",
+        on_epoch_end=maybe_stop,
+    )
+    return {"val_acc": history["val_acc"].tolist()}
+
+
+COUNTER = {"value": 1}
+register(
+    Experiment("bad-cifar", "tests", "reads the CIFAR-10 folder", lambda profile: {"seed": 0}, _read_cifar),
+    Experiment("bad-counter", "tests", "a value", lambda profile: dict(COUNTER), _counter),
+    Experiment("bad-early-failure", "tests", "fails before any epoch", lambda profile: {}, _fails_at_once),
+    Experiment("bad-three-epochs", "tests", "three epochs", lambda profile: {"seed": 0}, _three_epochs),
+)
+
+
+@pytest.fixture(autouse=True)
+def _reset():
+    COUNTER["value"] = 1
+    STOP_AFTER["epoch"] = None
+
+
+def _cifar_folder(root: Path, per_class: int = 2, classes=data.CIFAR10_CLASSES, size: int = 32) -> Path:
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for name in classes:
+            folder = root / "cifar10" / split / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for k in range(per_class):
+                Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).save(folder / f"{k}.png")
+    return root
+
+
+@pytest.fixture
+def cifar(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("HW3_DATA_DIR", str(tmp_path / "data"))
+    return _cifar_folder(tmp_path / "data")
+
+
+def _error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err, "a message was printed"
+    assert "Traceback" not in "\n".join(err)
+    return err[-1]
+
+
+# --- data: silent wrong results become one line --------------------------------------
+
+
+def test_a_class_missing_from_one_split_is_named_and_nothing_is_cached(cifar, capsys):
+    for image in (cifar / "cifar10" / "train" / "cat").iterdir():
+        image.unlink()
+    (cifar / "cifar10" / "train" / "cat").rmdir()
+    assert main(["train", "bad-cifar"]) == 2
+    line = _error_line(capsys)
+    assert "cifar10/train" in line and "missing cat" in line
+    assert experiments.status("bad-cifar") == "missing"
+
+
+def test_changed_data_folder_is_decoded_again_and_the_result_is_stale(cifar, caplog):
+    first = experiments.result("bad-cifar")
+    assert first.metrics["images"] == 20
+    Image.new("RGB", (32, 32), (1, 2, 3)).save(cifar / "cifar10" / "train" / "cat" / "extra.png")
+    assert experiments.status("bad-cifar") == "stale"
+    with caplog.at_level("WARNING", logger="hw3"):
+        second = experiments.result("bad-cifar")
+    assert second.metrics["images"] == 21, "the new image was decoded, not the old tensor reused"
+    assert "data under" in caplog.text and "changed" in caplog.text
+    assert list(first.directory.parent.glob(f"{first.directory.name}.stale-*")), "the old entry is kept aside"
+
+
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        (lambda f: (f / "0.png").write_bytes(b"not an image at all"), "0.png is not a readable image"),
+        (lambda f: (f / "0.png").write_bytes((f / "1.png").read_bytes()[:60]), "0.png is not a readable image"),
+        (lambda f: Image.new("RGB", (40, 30)).save(f / "0.png"), "0.png is 40x30 pixels, CIFAR-10 images are 32x32"),
+    ],
+    ids=["not-an-image", "truncated", "wrong-size"],
+)
+def test_a_bad_image_file_is_named(cifar, damage, expected):
+    damage(cifar / "cifar10" / "train" / "dog")
+    with pytest.raises(DataError, match=expected) as error:
+        data.load_cifar10("train", get_settings())
+    assert "train/dog/0.png" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_truncated_jpeg_is_named(cifar):
+    folder = cifar / "cifar10" / "test" / "frog"
+    Image.new("RGB", (32, 32), (9, 9, 9)).save(folder / "cut.jpg", quality=90)
+    (folder / "cut.jpg").write_bytes((folder / "cut.jpg").read_bytes()[:-200])
+    with pytest.raises(DataError, match="cut.jpg is not a readable image"):
+        data.load_cifar10("test", get_settings())
+
+
+def test_an_empty_pickle_folder_says_what_is_missing(tmp_path, monkeypatch):
+    (tmp_path / "data" / "cifar-10-batches-py").mkdir(parents=True)
+    monkeypatch.setenv("HW3_DATA_DIR", str(tmp_path / "data"))
+    with pytest.raises(DataError, match=r"cifar-10-batches-py is incomplete \(no batches.meta, data_batch_1.*delete it"):
+        data.load_cifar10("train", get_settings())
+
+
+def test_too_few_images_per_class_for_the_split():
+    labels = torch.arange(3).repeat_interleave(4)
+    with pytest.raises(DataError, match="class 0 has 4, at least 5 are needed"):
+        data.stratified_subset(labels, 5, seed=0)
+    with pytest.raises(DataError, match="too few images for a stratified split of 10 validation images over 3 classes"):
+        data.stratified_split(labels, 10, seed=0)
+
+
+def test_an_unreadable_decoded_copy_is_moved_aside_and_decoded_again(cifar, caplog):
+    first = data.load_cifar10("train", get_settings())
+    (cached,) = (get_settings().cache_dir / "datasets").glob("cifar10-train-*.pt")
+    cached.write_bytes(b"torn")
+    with caplog.at_level("WARNING", logger="hw3"):
+        again = data.load_cifar10("train", get_settings())
+    assert torch.equal(again.images, first.images)
+    assert "is unreadable" in caplog.text and list(cached.parent.glob(f"{cached.name}.corrupt-*"))
+
+
+# --- code changes make results stale ----------------------------------------------------
+
+
+PROBE = '''
+SCALE = {scale}  # {comment}
+
+
+def run(cfg, ctx):
+    return {{"value": SCALE * cfg["x"]}}
+'''
+
+
+def test_edited_code_makes_the_result_stale_but_a_comment_does_not(tmp_path, monkeypatch):
+    monkeypatch.setattr(hw3core, "__path__", [*hw3core.__path__, str(tmp_path / "pkg")])
+    probe = tmp_path / "pkg" / "probe_study.py"
+    probe.parent.mkdir()
+    probe.write_text(PROBE.format(scale=2, comment="first"))
+    import importlib
+
+    module = importlib.import_module("hw3core.probe_study")
+    register(Experiment("bad-probe", "tests", "code probe", lambda profile: {"x": 1}, module.run))
+    try:
+        assert experiments.result("bad-probe").metrics["value"] == 2
+        probe.write_text(PROBE.format(scale=2, comment="a comment changed, and the layout too  "))
+        assert experiments.status("bad-probe") == "cached"
+        probe.write_text(PROBE.format(scale=3, comment="first"))
+        assert experiments.status("bad-probe") == "stale"
+        importlib.reload(module)
+        assert experiments.result("bad-probe").metrics["value"] == 3
+    finally:
+        experiments._REGISTRY.pop("bad-probe")
+        sys.modules.pop("hw3core.probe_study")
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+def test_relative_paths_mean_where_the_command_was_typed_in_every_process(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for name, value in {"HW3_CACHE_DIR": "rel-cache", "HW3_DATA_DIR": "d", "TORCH_HOME": "th", "HW3_P3_IMAGE": "cat.png"}.items():
+        monkeypatch.setenv(name, value)
+    assert main(["train", "toy"]) == 0
+    assert os.environ["HW3_CACHE_DIR"] == str(tmp_path / "rel-cache") and os.environ["TORCH_HOME"] == str(tmp_path / "th")
+    (tmp_path / "report").mkdir()
+    child = subprocess.run(
+        [sys.executable, "-c", "from hw3core.settings import get_settings; print(get_settings().cache_dir)"],
+        cwd=tmp_path / "report", capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert child.stdout.strip() == str(tmp_path / "rel-cache"), child.stderr
+    assert list((tmp_path / "rel-cache" / "toy").glob("*/manifest.json")), "the entry is where every process looks"
+
+
+def test_chapter_setup_pins_paths_against_the_quarto_project_root(tmp_path, monkeypatch):
+    from hw3core import book
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUARTO_PROJECT_ROOT", str(tmp_path / "project"))
+    monkeypatch.setenv("HW3_CACHE_DIR", ".hw3/cache")
+    book.chapter_setup()
+    assert get_settings().cache_dir == tmp_path / "project" / ".hw3" / "cache"
+
+
+@pytest.mark.parametrize("device, expected", [("cuda", "no cuda device"), ("gpu", "not a device name PyTorch knows")])
+def test_an_unusable_device_stops_training_but_not_list(monkeypatch, capsys, device, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("HW3_DEVICE", device)
+    assert main(["list"]) == 0
+    capsys.readouterr()
+    assert main(["train", "toy"]) == 2
+    line = _error_line(capsys)
+    assert f"HW3_DEVICE='{device}'" in line and expected in line and "cpu" in line
+
+
+def test_a_cache_dir_that_is_a_file_or_cannot_be_created(tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("I am a file")
+    for cache_dir in (blocker, blocker / "cache"):
+        monkeypatch.setenv("HW3_CACHE_DIR", str(cache_dir))
+        assert main(["train", "toy"]) == 2
+        line = _error_line(capsys)
+        assert str(blocker) in line and "point HW3_CACHE_DIR at a folder" in line
+    assert blocker.read_text() == "I am a file"
+
+
+# --- storage ------------------------------------------------------------------------------------
+
+
+def test_disk_full_is_one_line_and_keeps_the_valid_entry(monkeypatch, capsys):
+    valid = experiments.result("bad-counter")
+    COUNTER["value"] = 2
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(atomic.os, "fsync", full)
+        assert main(["train", "bad-counter"]) == 2
+    line = _error_line(capsys)
+    assert "cannot write" in line and "the disk is full" in line
+    COUNTER["value"] = 1
+    assert experiments.status("bad-counter") == "cached"
+    assert torch.equal(experiments.result("bad-counter").state_dict()["w"], torch.ones(2))
+    assert not list(valid.directory.parent.glob(".*.tmp")) and not list(valid.directory.glob(".*.tmp"))
+
+
+def test_a_read_only_cache_serves_its_valid_entries(monkeypatch):
+    valid = experiments.result("bad-counter")
+    lock = valid.directory.parent / f"{valid.directory.name}.lock"
+    lock.unlink()
+
+    def read_only(*args, **kwargs):
+        raise StorageError("cannot write: the file system is read-only")
+
+    monkeypatch.setattr(atomic, "write_bytes", read_only)
+    monkeypatch.setattr(atomic, "make_dir", read_only)
+    again = experiments.result("bad-counter")
+    assert again.directory == valid.directory and again.metrics["value"] == 1
+    assert not lock.exists(), "reading created no lock file"
+    COUNTER["value"] = 5
+    with pytest.raises(StorageError, match="read-only"):
+        experiments.result("bad-counter")
+
+
+# --- runs that stop ----------------------------------------------------------------------------
+
+
+def test_ctrl_c_says_where_a_rerun_resumes_and_the_rerun_does(tmp_path, capsys, caplog):
+    STOP_AFTER["epoch"] = 1  # during the second epoch, after its first is saved
+    assert main(["train", "bad-three-epochs"]) == 130
+    assert _error_line(capsys) == "hw3: interrupted during three; run again to resume from epoch 2 of 3"
+    assert experiments.status("bad-three-epochs") == "resumable"
+    STOP_AFTER["epoch"] = None
+    with caplog.at_level("INFO", logger="hw3"):
+        resumed = experiments.result("bad-three-epochs")
+    assert "three: resuming from epoch 2 of 3" in caplog.text
+    runs = resumed.json("runs.json")
+    assert [r["outcome"] for r in runs] == ["interrupted", "finished"]
+    assert resumed.metrics["run_seconds"] == pytest.approx(sum(r["seconds"] for r in runs))
+    (tmp_path / "fresh").mkdir()
+    uninterrupted = _three_epochs({"seed": 0}, experiments.RunContext(tmp_path / "fresh", torch.device("cpu"), "smoke", get_settings()))
+    assert resumed.metrics["val_acc"] == uninterrupted["val_acc"]
+
+
+def test_interrupted_is_still_a_keyboard_interrupt():
+    assert issubclass(Interrupted, KeyboardInterrupt) and Interrupted.exit_code == 130
+
+
+def test_a_corrupt_resume_file_is_moved_aside_and_the_run_starts_over(tmp_path, caplog):
+    from hw3core.toy import blobs
+
+    def run(workdir):
+        torch.manual_seed(0)
+        model = nn.Linear(2, 2)
+        return training.fit(
+            model, data.tensor_loader(blobs(64, 0), 16, shuffle=True), data.tensor_loader(blobs(32, 1), 32, shuffle=False),
+            epochs=2, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), workdir=workdir, device=torch.device("cpu"), seed=0, desc="two",
+        )
+
+    clean = run(tmp_path / "clean")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "last-history.pt").write_bytes(b"\x80\x02 half a pickle")
+    with caplog.at_level("WARNING", logger="hw3"):
+        again = run(broken)
+    assert "resume file" in caplog.text and "starting over from epoch 1" in caplog.text
+    assert list(broken.glob("last-history.pt.corrupt-*"))
+    assert again["val_acc"].tolist() == clean["val_acc"].tolist()
+
+
+def test_a_run_that_failed_before_any_epoch_is_not_resumable(capsys):
+    assert main(["train", "bad-early-failure"]) == 2
+    assert _error_line(capsys) == "hw3: error: no data here"
+    assert experiments.status("bad-early-failure") == "missing"
+
+
+def test_list_says_training_in_another_process(capsys):
+    entry = experiments._entry("bad-counter", None, None)
+    with entry.cache.locked("bad-counter", entry.key):
+        assert experiments.status("bad-counter") == "training"
+        main(["list"])
+    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("bad-counter "))
+    assert "training in another process" in line
+
+
+# --- pretrained weights ---------------------------------------------------------------------
+
+
+def test_a_corrupt_weights_file_shows_the_missing_weights_note(tmp_path, monkeypatch):
+    from hw3core.p3 import architecture, study, text, weights
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    target = weights.hub_checkpoint(weights.BACKBONES["mobilenet_v2"])
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"<html>a captive portal, not weights</html>")
+    missing = architecture.imagenet_classifier("quick")
+    assert isinstance(missing, weights.MissingWeights)
+    assert f"corrupt file at {target}" in missing.message() and "weights_only" not in missing.message()
+    outcome = study.frozen_outcome("mobilenet_v2", "quick")
+    assert isinstance(outcome, weights.MissingWeights) and "corrupt file at" in outcome.reason
+    note = text.missing_weights(outcome)
+    assert "corrupt file at" in note and "weights_only" not in note
+    assert target.read_bytes().startswith(b"<html>"), "the user's file is left for them to inspect"
+    assert experiments.status(study.features_name("mobilenet_v2"), "quick") == "missing"
+
+
+# --- images --------------------------------------------------------------------------------------
+
+
+def test_a_16_bit_png_is_scaled_not_clipped(tmp_path):
+    from hw3core.p3.architecture import read_image
+
+    levels = np.array([[0, 16384, 32768, 65535]], dtype=np.uint16)
+    Image.fromarray(levels).save(tmp_path / "deep.png")
+    assert read_image(tmp_path / "deep.png")[0, 0].tolist() == [0, 64, 128, 255]
+
+
+def test_transparent_pixels_become_white(tmp_path):
+    from hw3core.p3.architecture import read_image
+
+    pixels = np.array([[[200, 10, 10, 0], [200, 10, 10, 255], [0, 0, 0, 128]]], dtype=np.uint8)
+    Image.fromarray(pixels, "RGBA").save(tmp_path / "alpha.png")
+    assert read_image(tmp_path / "alpha.png")[:, 0].T.tolist() == [[255, 255, 255], [200, 10, 10], [127, 127, 127]]
+
+
+COLOUR = (200, 100, 50)
+GREY = round(0.299 * 200 + 0.587 * 100 + 0.114 * 50)  # ITU-R 601 luma, Pillow's RGB -> L
+
+
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("RGB", COLOUR), ("RGBA", COLOUR), ("RGBX", COLOUR), ("RGBa", COLOUR), ("CMYK", COLOUR), ("YCbCr", COLOUR),
+        ("HSV", COLOUR), ("LAB", COLOUR), ("P", COLOUR), ("PA", COLOUR), ("L", (GREY,) * 3), ("LA", (GREY,) * 3),
+        ("La", (GREY,) * 3), ("I", (GREY,) * 3), ("F", (GREY,) * 3), ("1", (255,) * 3),
+    ],
+)
+def test_every_pillow_mode_becomes_the_same_rgb(mode, expected):
+    source = Image.new("RGB", (4, 4), COLOUR if mode != "1" else (255, 255, 255))
+    converted = source.quantize(8).convert(mode) if mode in ("P", "PA") else source.convert(mode)
+    got = images.rgb_tensor(converted)[:, 0, 0].tolist()
+    assert got == pytest.approx(list(expected), abs=2)
+
+
+@pytest.mark.parametrize("mode", ["I;16", "I;16B", "I;16L"])
+def test_16_bit_modes_use_their_full_scale(mode):
+    assert images.rgb_tensor(Image.new(mode, (2, 2), 65535))[:, 0, 0].tolist() == [255, 255, 255]
+    assert images.rgb_tensor(Image.new(mode, (2, 2), 257 * 100))[:, 0, 0].tolist() == [100, 100, 100]
+
+
+def test_a_transparent_palette_image_is_composited_on_white():
+    palette = Image.new("P", (2, 1))
+    palette.putpalette([10, 20, 30, 40, 50, 60])
+    palette.putpixel((1, 0), 1)
+    palette.info["transparency"] = 0
+    assert images.rgb_tensor(palette)[:, 0].T.tolist() == [[255, 255, 255], [40, 50, 60]]
+
+
+# --- a chapter cell that fails -------------------------------------------------------------------
+
+
+def test_a_failing_chapter_cell_names_chapter_cell_and_error_and_logs_the_traceback(tmp_path):
+    from hw3core.render.execute import ChapterError, execute
+    from hw3core.render.qmd import parse, to_notebook
+
+    chapter = textwrap.dedent(
+        """\
+        # A chapter {#sec-a}
+
+        ```{python}
+        x = 1
+        ```
+
+        ```{python}
+        #| label: tbl-broken
+        def inner():
+            raise ValueError("the cell broke here")
+        inner()
+        ```
+        """
+    )
+    (tmp_path / "report").mkdir()
+    notebook = to_notebook(parse(chapter))
+    with pytest.raises(ChapterError) as error:
+        execute(notebook, Path("report/a.qmd"), tmp_path, "smoke")
+    message = str(error.value)
+    assert message.startswith("report/a.qmd: cell tbl-broken failed: ValueError: the cell broke here (full traceback: ")
+    assert "\n" not in message and str(error.value.log) in message
+    assert "inner()" in error.value.log.read_text(), "the log holds the whole traceback"
