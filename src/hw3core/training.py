@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import atomic
 from .seeding import epoch_seed, seed_everything
@@ -147,7 +147,9 @@ def fit(
         if scheduler is not None:
             scheduler.load_state_dict(state["scheduler"])
         rows, best_acc, start = state["history"], state["best_acc"], state["epoch"]
-    bar = tqdm(range(start, epochs), desc=desc, initial=start, total=epochs, disable=None, leave=False)
+    # Plain tqdm on a terminal only (disable=None): inside a chapter's kernel stderr is no
+    # terminal, so the notebook gets no bar and no widget warning (tqdm.auto would try one).
+    bar = tqdm(range(start, epochs), desc=desc, initial=start, total=epochs, unit="epoch", disable=None)
     for epoch in bar:
         seed_everything(epoch_seed(seed, epoch))
         _set_epoch(train_loader, epoch)
@@ -185,7 +187,7 @@ def fit(
             },
             state_path,
         )
-        bar.set_postfix(train_acc=f"{train_acc:.3f}", val_acc=f"{val_acc:.3f}")
+        bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}")
     state_path.unlink(missing_ok=True)
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
