@@ -152,6 +152,8 @@ def test_practical_notebooks_executed_without_errors(smoke_book: Path):
         code = [c for c in notebook.cells if c.cell_type == "code"]
         assert code and all(c.execution_count for c in code)
         assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+        noise = [o.text for c in code for o in c.outputs if o.output_type == "stream" and o.name == "stderr"]
+        assert not noise, f"{source}: stderr in the notebook (progress bars, warnings): {noise[:2]}"
         assert not any("{python}" in c.source for c in notebook.cells if c.cell_type == "markdown")
 
 

@@ -21,7 +21,7 @@ from PIL import Image
 from torch.nn import functional as F
 from torch.utils.data import DataLoader
 from torchvision.transforms.v2 import functional as TF
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: in a kernel it warns that ipywidgets is missing
 
 from .. import atomic
 from ..data import ImageSet, TensorImages, stratified_subset, synthetic_images

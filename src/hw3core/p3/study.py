@@ -36,7 +36,7 @@ from torch.utils.data import Dataset
 from torchvision import models
 from torchvision.models.mobilenetv2 import InvertedResidual
 from torchvision.transforms.v2 import functional as TF
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: in a kernel it warns that ipywidgets is missing
 
 from .. import atomic, experiments
 from ..cache import Artifacts
