@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--before", default=BEFORE, help=f"git revision of the old path (default {BEFORE})")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--workers", type=int, help="HW3_RENDER_WORKERS for the new path (default: CPUs + 1)")
-    parser.add_argument("--cache", type=Path, help="experiment cache to use (default: a fresh one, filled first)")
+    parser.add_argument("--cache", type=Path, help="an already filled experiment cache (default: a fresh one, filled first by an untimed render)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="hw3-bench-") as scratch:
@@ -72,8 +72,9 @@ def main() -> None:
         if args.workers:
             env["HW3_RENDER_WORKERS"] = str(args.workers)
         paths = {"before": export(args.before, scratch / "before"), "now": ROOT}
-        print(f"filling the cache [{args.profile}] (untimed) ...", flush=True)
-        render(ROOT, scratch / "warm", args.profile, env, scratch / "warm.log")
+        if args.cache is None:
+            print(f"filling the cache [{args.profile}] (untimed) ...", flush=True)
+            render(ROOT, scratch / "warm", args.profile, env, scratch / "warm.log")
         best = {name: float("inf") for name in paths}
         for round_ in range(1, args.repeats + 1):
             for name, root in paths.items():

@@ -30,9 +30,11 @@ def text(pdf: Path, page: int | None = None, top: float = 0, height: float | Non
 
 
 def normalise(value: str) -> str:
-    """Undo what PDF text extraction does to Persian: marks moved, lam-alef split, spacing."""
+    """Undo what PDF text extraction does to Persian: marks moved, lam-alef split, spacing,
+    and a letter read twice where one glyph stands for a cluster ("ویژگگی"). Apply it to
+    both sides of a comparison: a real double letter ("ممکن") is folded the same way."""
     value = re.sub(r"[\s\u200c\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\u0654]+", "", value)
-    return value.replace("لا", "ال")
+    return re.sub(r"([\u0621-\u06d3])\1+", r"\1", value.replace("لا", "ال"))
 
 
 def page_sizes(pdf: Path) -> list[tuple[tuple[float, float], tuple[float, float]]]:
