@@ -9,10 +9,30 @@ def test_list_shows_experiments_and_status(capsys):
 
 
 def test_train_then_list_reports_cached(capsys):
+    main(["list", "--profile", "smoke"])
+    assert any(l.split()[0] == "toy" for l in capsys.readouterr().out.splitlines() if l.startswith("  ")), "toy would train"
     assert main(["train", "toy", "--profile", "smoke"]) == 0
     main(["list", "--profile", "smoke"])
-    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("toy ") and "[" not in l)
+    out = capsys.readouterr().out.splitlines()
+    line = next(l for l in out if l.startswith("toy ") and "[" not in l)
     assert "cached" in line
+    planned = [l.split()[0] for l in out if l.startswith("  ")]
+    assert "toy" not in planned and "p1-baseline" in planned, "the plan lists what is missing, not what is cached"
+    assert any("would first train" in l and "in all" in l for l in out)
+
+
+def test_train_for_quarto_takes_the_chapters_being_rendered(monkeypatch, capsys):
+    from hw3core import experiments
+
+    monkeypatch.setenv("QUARTO_PROJECT_INPUT_FILES", "index.qmd\nreport/t1-conv-arithmetic.qmd")
+    assert main(["train", "--quarto", "--profile", "smoke"]) == 0
+    assert capsys.readouterr().out.strip() == "hw3: trained toy"
+    assert experiments.status("toy", "smoke") == "cached" and experiments.status("p1-baseline", "smoke") == "missing"
+
+
+def test_train_without_names_is_a_clear_error(capsys):
+    assert main(["train", "--profile", "smoke"]) == 2
+    assert "hw3 train p1" in capsys.readouterr().err
 
 
 def test_train_takes_chapters_and_names(capsys):

@@ -2,6 +2,7 @@
 
     hw3 render [--profile P] [--chapters report/x.qmd ...] [--to html,pdf]
     hw3 train NAME|CHAPTER|all ... [--profile P]
+    hw3 train --quarto                 (Quarto's pre-render: what the chapters being rendered need)
     hw3 list [--profile P]
     hw3 notebooks [--profile P] [--quarto]
     hw3 submission [--profile P]
@@ -38,8 +39,6 @@ def cmd_render(args: argparse.Namespace) -> int:
     profile = _profile(args)
     started = time.perf_counter()
     result = render_book(args.root, profile, args.chapters, tuple(args.to.split(",")), args.out)
-    for chapter, seconds in result.seconds.items():
-        print(f"  {seconds:7.1f} s  {chapter}")
     print(f"rendered [{profile}] in {time.perf_counter() - started:.1f} s:")
     for path in [*result.html[:1], result.pdf, *result.notebooks]:
         if path is not None:
@@ -48,7 +47,16 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Train named experiments, or (--quarto) what the chapters Quarto is about to render need."""
+    from . import pretrain
+
     profile = _profile(args)
+    if args.quarto:
+        trained = pretrain.train_for(pretrain.quarto_inputs(args.root), profile)
+        print(f"hw3: trained {', '.join(trained)}" if trained else "hw3: every experiment the chapters need is cached")
+        return 0
+    if not args.names:
+        raise ValueError("name experiments, chapters (p1, p2, p3) or all, e.g. hw3 train p1")
     for name in experiments.select(args.names):
         started = time.perf_counter()
         artifacts = experiments.result(name, profile)
@@ -57,22 +65,33 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """Every experiment with its cache status, then what a render would train and roughly how long."""
+    from . import pretrain
+
     profile = _profile(args)
     for name, experiment in sorted(experiments.all_experiments().items()):
         state = experiments.status(name, profile)
         print(f"{name:24s} {state:10s} {experiment.chapter:6s} {experiment.summary}" + (f"  ({STATUS_WORDS[state]})" if state in STATUS_WORDS else ""))
+    plans = pretrain.plan(sorted(experiments.all_experiments()), profile)
+    if not plans:
+        print(f"a render [{profile}] trains nothing: every experiment is cached")
+        return 0
+    total = pretrain.rough(sum(p.seconds for p in plans))
+    print(f"a render [{profile}] would first train {len(plans)} experiment(s), {total} in all (rough):")
+    for item in plans:
+        print(f"  {item.name:24s} {item.status:10s} {item.epochs:4d} epochs  {pretrain.rough(item.seconds)}")
     return 0
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
     """Execute the practical chapters into notebooks (Quarto's post-render step calls this)."""
-    from .render import execute_chapter, export_notebooks
+    from .render import execute_chapters, export_notebooks
     from .render.config import load_book
 
     profile = _profile(args)
     book = load_book(args.root, profile, args.out)
     out = Path(os.environ["QUARTO_PROJECT_OUTPUT_DIR"]) if args.quarto else book.output_dir
-    notebooks = {source: execute_chapter(book, source) for source in book.practical}
+    notebooks, _ = execute_chapters(book, list(book.practical))
     for path in export_notebooks(book, notebooks, out):
         print(f"  {path}")
     return 0
@@ -128,10 +147,10 @@ def parser() -> argparse.ArgumentParser:
     render = command("render", cmd_render, "render the book to _book/ without the Quarto CLI")
     render.add_argument("--chapters", nargs="+", type=Path, help="only these chapters (paths as in _quarto.yml)")
     render.add_argument("--to", default="html,pdf", help="comma-separated: html, pdf")
-    command("train", cmd_train, "train (or load) experiments: names, chapters (p1, p2, p3) or all").add_argument(
-        "names", nargs="+", metavar="NAME|CHAPTER|all"
-    )
-    command("list", cmd_list, "list experiments and their cache status")
+    train = command("train", cmd_train, "train (or load) experiments: names, chapters (p1, p2, p3) or all")
+    train.add_argument("names", nargs="*", metavar="NAME|CHAPTER|all")
+    train.add_argument("--quarto", action="store_true", help="called by Quarto's pre-render (the chapters in QUARTO_PROJECT_INPUT_FILES)")
+    command("list", cmd_list, "list experiments, their cache status, and what a render would train")
     command("notebooks", cmd_notebooks, "write the executed practical notebooks").add_argument(
         "--quarto", action="store_true", help="called by Quarto's post-render (writes to QUARTO_PROJECT_OUTPUT_DIR)"
     )

@@ -27,7 +27,7 @@ import torchvision
 from PIL import Image
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, Dataset, Sampler
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: in a kernel it warns that ipywidgets is missing
 
 from . import atomic
 from .errors import DataError

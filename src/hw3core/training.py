@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import atomic
 from .errors import Interrupted
@@ -146,7 +146,9 @@ def fit(
         model.to(memory_format=torch.channels_last)
     state_path = workdir / f"last-{Path(history_name).stem}.pt"
     rows, best_acc, start = _resume(state_path, model, optimizer, scheduler, desc, epochs)
-    bar = tqdm(range(start, epochs), desc=desc, initial=start, total=epochs, disable=None, leave=False)
+    # Plain tqdm on a terminal only (disable=None): inside a chapter's kernel stderr is no
+    # terminal, so the notebook gets no bar and no widget warning (tqdm.auto would try one).
+    bar = tqdm(range(start, epochs), desc=desc, initial=start, total=epochs, unit="epoch", disable=None)
     saved = start  # epochs the resume file holds
     try:
         for epoch in bar:
@@ -187,7 +189,7 @@ def fit(
                 state_path,
             )
             saved = epoch + 1
-            bar.set_postfix(train_acc=f"{train_acc:.3f}", val_acc=f"{val_acc:.3f}")
+            bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}")
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted during {desc}; run again to resume from epoch {saved + 1} of {epochs}") from None
     state_path.unlink(missing_ok=True)

@@ -1,4 +1,4 @@
-"""The smoke site in a real browser (Debian's Chromium, driven by Playwright), offline.
+"""The smoke site in a real browser (whatever Chromium is here, driven by Playwright), offline.
 
 On every chapter page: right-to-left text with left-to-right code and tables, the book's
 contents on the right, Vazirmatn loaded, math rendered in its math font, every image loaded, no request

@@ -2,11 +2,9 @@
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import nbformat
-import pypdf
 import pytest
 
 from hw3core.render import qmd
@@ -14,6 +12,7 @@ from hw3core.render.config import load_book
 from hw3core.render.convert import ChapterWriter, Target, collect_targets, resolve_references
 from hw3core.render.site import chapter_title
 from hw3core.settings import PROJECT_ROOT
+from pdftools import normalise, outline, page_sizes, text
 
 CHAPTER = """---
 title: ignored front matter
@@ -120,25 +119,18 @@ def test_book_config_reads_chapters_parts_and_numbers():
 
 # --- the whole smoke book, rendered once per session (tests/conftest.py) ---------------
 
-def _normalise(text: str) -> str:
-    """Undo what PDF text extraction does to Persian: marks moved, lam-alef split, spacing."""
-    text = re.sub(r"[\s\u200c\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\u0654]+", "", text)
-    return text.replace("لا", "ال")
-
-
 @pytest.mark.slow
 def test_pdf_has_every_chapter_title_and_a_page_each(smoke_book: Path):
     book = load_book(PROJECT_ROOT, "smoke")
     pdf = smoke_book / "hw3.pdf"
-    reader = pypdf.PdfReader(pdf)
-    assert len(reader.pages) >= len(book.chapters)
-    outline = [item.title for item in reader.outline if not isinstance(item, list)]
-    text = _normalise(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout)
+    assert len(page_sizes(pdf)) >= len(book.chapters)
+    titles = [title for level, title, _ in outline(pdf) if level == 1]
+    body = normalise(text(pdf))
     for chapter in book.chapters:
         title = chapter_title(chapter, PROJECT_ROOT)
-        assert title.replace("  ", " ") in outline
+        assert title.replace("  ", " ") in titles
         plain = re.sub(r"^\d+\s+", "", title)
-        assert all(_normalise(word) in text for word in re.findall(r"\w+", plain)), plain
+        assert all(normalise(word) in body for word in re.findall(r"\w+", plain)), plain
 
 
 @pytest.mark.slow
@@ -162,6 +154,8 @@ def test_practical_notebooks_executed_without_errors(smoke_book: Path):
         code = [c for c in notebook.cells if c.cell_type == "code"]
         assert code and all(c.execution_count for c in code)
         assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+        noise = [o.text for c in code for o in c.outputs if o.output_type == "stream" and o.name == "stderr"]
+        assert not noise, f"{source}: stderr in the notebook (progress bars, warnings): {noise[:2]}"
         assert not any("{python}" in c.source for c in notebook.cells if c.cell_type == "markdown")
 
 

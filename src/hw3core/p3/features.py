@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 from torchvision.transforms.v2 import functional as TF
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: in a kernel it warns that ipywidgets is missing
 
 from .. import atomic
 from ..experiments import RunContext

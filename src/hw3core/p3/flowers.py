@@ -20,7 +20,7 @@ from PIL import Image
 from torch.nn import functional as F
 from torch.utils.data import DataLoader
 from torchvision.transforms.v2 import functional as TF
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: in a kernel it warns that ipywidgets is missing
 
 from ..data import UNDECODABLE, ImageSet, TensorImages, cached_decode, stratified_subset, synthetic_images
 from ..errors import DataError

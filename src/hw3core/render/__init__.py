@@ -1,15 +1,15 @@
 """`hw3 render`: the book without the Quarto CLI, from the same sources and engines.
 
-Chapter order and metadata from `_quarto.yml`; each chapter executed in a Jupyter
-kernel (nbclient) with QUARTO_PROFILE set; Pandoc to HTML and to Typst; Typst to one
-PDF; the practical chapters' executed notebooks saved beside them. Output goes where
-Quarto's would: `_book/`.
+Chapter order and metadata from `_quarto.yml`; first the experiments the chapters need
+are trained in the foreground (`hw3core.pretrain`, what Quarto's pre-render step runs);
+then each chapter executes in its own Jupyter kernel (nbclient) with QUARTO_PROFILE set,
+several kernels at once; Pandoc to HTML and to Typst; Typst to one PDF; the practical
+chapters' executed notebooks saved beside them. Output goes where Quarto's would: `_book/`.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,13 +18,14 @@ import nbformat
 from ..errors import UserError
 from .config import BookConfig, load_book
 from .convert import Target, collect_targets
-from .execute import ChapterError, execute
+from .. import pretrain
+from .execute import ChapterError, execute, execute_all
 from .pdf import write_pdf
 from .qmd import parse, resolve_inline, to_notebook
 from .search import write_search_index
 from .site import chapter_title, check_site_links, copy_assets, search_enabled, write_page
 
-__all__ = ["ChapterError", "RenderResult", "render_book", "execute_chapter", "export_notebooks"]
+__all__ = ["ChapterError", "RenderResult", "render_book", "execute_chapter", "execute_chapters", "export_notebooks"]
 log = logging.getLogger("hw3.render")
 
 
@@ -36,12 +37,23 @@ class RenderResult:
     seconds: dict[str, float] = field(default_factory=dict)
     # Each chapter as executed, its inline values in `metadata.user_expressions` (for tests).
     executed: dict[Path, nbformat.NotebookNode] = field(default_factory=dict)
+    trained: list[str] = field(default_factory=list)  # experiments trained before the chapters ran
+
+
+def chapter_notebook(book: BookConfig, source: Path) -> nbformat.NotebookNode:
+    """A chapter's cells, not yet executed."""
+    return to_notebook(parse((book.root / source).read_text(encoding="utf-8")))
 
 
 def execute_chapter(book: BookConfig, source: Path) -> nbformat.NotebookNode:
     """Parse, execute and resolve the inline values of one chapter."""
-    notebook = to_notebook(parse((book.root / source).read_text(encoding="utf-8")))
-    return resolve_inline(execute(notebook, source, book.root, book.profile), str(source))
+    return resolve_inline(execute(chapter_notebook(book, source), source, book.root, book.profile), str(source))
+
+
+def execute_chapters(book: BookConfig, sources: list[Path]) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
+    """`execute_chapter` for several chapters, in parallel kernels; also each one's seconds."""
+    executed, seconds = execute_all({s: chapter_notebook(book, s) for s in sources}, book.root, book.profile)
+    return {source: resolve_inline(notebook, str(source)) for source, notebook in executed.items()}, seconds
 
 
 def export_notebooks(book: BookConfig, notebooks: dict[Path, nbformat.NotebookNode], out: Path) -> list[Path]:
@@ -70,14 +82,12 @@ def render_book(
     if unknown:
         raise UserError(f"not chapters of _quarto.yml: {', '.join(unknown)}; pass paths as _quarto.yml lists them (report/x.qmd)")
     result = RenderResult()
-    notebooks: dict[Path, nbformat.NotebookNode] = {}
+    result.trained = pretrain.train_for([c.source for c in selected], book.profile)
+    notebooks, seconds = execute_chapters(book, [c.source for c in selected])
+    result.seconds = {str(source): s for source, s in seconds.items()}
     targets: dict[str, Target] = {}
     for chapter in selected:
-        started = time.perf_counter()
-        log.info("executing %s [%s]", chapter.source, profile)
-        notebooks[chapter.source] = execute_chapter(book, chapter.source)
         targets.update(collect_targets(chapter.source, chapter.number, notebooks[chapter.source], book.labels))
-        result.seconds[str(chapter.source)] = time.perf_counter() - started
     book.output_dir.mkdir(parents=True, exist_ok=True)
     if "html" in formats:
         copy_assets(book)

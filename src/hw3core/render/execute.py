@@ -1,16 +1,31 @@
-"""Run a chapter's notebook in a Jupyter kernel, as Quarto's Jupyter engine does."""
+"""Run chapters' notebooks in Jupyter kernels, as Quarto's Jupyter engine does, several at once.
+
+Each chapter gets its own fresh kernel (as in Quarto), but the kernels run side by side:
+a cached chapter spends most of its time starting Python and importing libraries, which
+overlaps well. Kernels talk over IPC sockets, not TCP, so nothing listens on a port and
+ipykernel has no reason to warn that its traffic is unencrypted.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import re
+import time
+import uuid
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.paths import jupyter_runtime_dir
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from traitlets import default
 
 from ..errors import UserError
+
+log = logging.getLogger("hw3.render")
 
 LOG_DIR = Path(".hw3") / "logs"  # under the project root, like the cache
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -24,29 +39,64 @@ class ChapterError(UserError):
         self.log = log
 
 
-def execute(notebook: nbformat.NotebookNode, source: Path, root: Path, profile: str, timeout: int = 3600) -> nbformat.NotebookNode:
-    """Execute in the chapter's folder with QUARTO_PROFILE and Quarto's document variables set.
+class IpcKernelManager(AsyncKernelManager):
+    """A kernel on IPC sockets of its own, in Jupyter's runtime folder, instead of TCP ports.
 
-    A chapter without code cells (the references page) needs no kernel and starts none.
+    jupyter_client names IPC sockets after the connection file, or `kernel-ipc` in the
+    working folder when the name is asked for before that file exists, which is what
+    happens; kernels started side by side would then share sockets. A unique prefix each
+    keeps them apart.
     """
-    if not any(cell.cell_type == "code" for cell in notebook.cells):
-        return notebook
-    env = {
+
+    @default("transport")
+    def _ipc(self) -> str:
+        return "ipc"
+
+    @default("ip")
+    def _own_socket_prefix(self) -> str:
+        runtime = Path(jupyter_runtime_dir())
+        runtime.mkdir(parents=True, exist_ok=True)
+        return str(runtime / f"hw3-kernel-{uuid.uuid4().hex[:12]}")
+
+
+def workers() -> int:
+    """How many kernels run at once: HW3_RENDER_WORKERS, else one more than the CPUs
+    (one kernel is usually waiting on its start-up or on the renderer)."""
+    return max(1, int(os.environ.get("HW3_RENDER_WORKERS", (os.cpu_count() or 1) + 1)))
+
+
+def _environment(source: Path, root: Path, profile: str, threads: int) -> dict[str, str]:
+    """Quarto's document variables, the profile, and a fair share of the CPUs per kernel."""
+    return {
         **os.environ,
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(threads)),
         "QUARTO_PROFILE": profile,
         "QUARTO_PROJECT_ROOT": str(root),
         "QUARTO_DOCUMENT_PATH": str((root / source).parent),
         "QUARTO_DOCUMENT_FILE": source.name,
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }
+
+
+async def execute_async(
+    notebook: nbformat.NotebookNode, source: Path, root: Path, profile: str, timeout: int = 3600, threads: int | None = None
+) -> nbformat.NotebookNode:
+    """Execute in the chapter's folder with QUARTO_PROFILE and Quarto's document variables set.
+
+    A chapter without code cells (the references page) needs no kernel and starts none.
+    """
+    if not any(cell.cell_type == "code" for cell in notebook.cells):
+        return notebook
     client = NotebookClient(
         notebook,
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str((root / source).parent)}},
+        kernel_manager_class=IpcKernelManager,
     )
+    env = _environment(source, root, profile, threads or os.cpu_count() or 1)
     try:
-        return client.execute(env=env)
+        return await client.async_execute(env=env)
     except CellExecutionError as error:
         raise chapter_error(notebook, source, root, error) from None
 
@@ -68,3 +118,46 @@ def chapter_error(notebook: nbformat.NotebookNode, source: Path, root: Path, err
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(_ANSI.sub("", str(error)) + "\n", encoding="utf-8")
     return ChapterError(f"{source}: {where} failed: {last.splitlines()[0]} (full traceback: {log})", log)
+
+
+def execute(notebook: nbformat.NotebookNode, source: Path, root: Path, profile: str, timeout: int = 3600) -> nbformat.NotebookNode:
+    """`execute_async` for one chapter, from synchronous code."""
+    return asyncio.run(execute_async(notebook, source, root, profile, timeout))
+
+
+async def _run_all(
+    chapters: dict[Path, nbformat.NotebookNode], root: Path, profile: str, limit: int
+) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
+    gate = asyncio.Semaphore(limit)
+    threads = max(1, (os.cpu_count() or 1) // min(limit, len(chapters) or 1))
+    seconds: dict[Path, float] = {}
+
+    async def one(source: Path, notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+        async with gate:
+            log.info("executing %s [%s]", source, profile)
+            started = time.perf_counter()
+            executed = await execute_async(notebook, source, root, profile, threads=threads)
+            seconds[source] = time.perf_counter() - started
+            log.info("  done %s (%.1f s)", source, seconds[source])
+            return executed
+
+    tasks = {source: asyncio.ensure_future(one(source, notebook)) for source, notebook in chapters.items()}
+    try:
+        await asyncio.gather(*tasks.values())
+    except BaseException:
+        for task in tasks.values():
+            task.cancel()  # a failed chapter stops the others; their kernels shut down on cancel
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        raise
+    return {source: task.result() for source, task in tasks.items()}, seconds
+
+
+def execute_all(
+    chapters: dict[Path, nbformat.NotebookNode], root: Path, profile: str, limit: int | None = None
+) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
+    """Execute every chapter, `limit` kernels at a time (default `workers()`), keeping their order.
+
+    Returns the executed notebooks and each chapter's seconds. The first chapter that fails
+    stops the rest and its ChapterError is raised.
+    """
+    return asyncio.run(_run_all(chapters, root, profile, limit or workers()))

@@ -1,0 +1,127 @@
+"""Train, before any chapter executes, the experiments the chosen chapters will load.
+
+Training inside a chapter's kernel would hide its progress from the user (a kernel's
+output goes into the notebook), so `hw3 render` and Quarto's pre-render step call
+`train_for` first, in the foreground, with a progress bar per experiment; the chapters
+then only load from the cache.
+
+Which chapter needs which experiment is not a hand-kept list: an experiment names its
+chapter (`Experiment.chapter`: p1, p2, p3, index), and a chapter file is named for its
+question (`report/p1-cifar10.qmd` is p1, `index.qmd` is index).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import experiments
+from .profiles import Profile
+
+log = logging.getLogger("hw3.pretrain")
+
+# Rough seconds per training epoch, averaged over the book's experiments, when this machine
+# has not run an epoch of the experiment yet. From the measured renders: the smoke book's
+# training on a 2-core CPU, and `quick`'s 33 minutes on 2 cores for its 238 epochs (issue 14). `full` on a CPU
+# is not meant to be run; on a GPU its epochs take seconds.
+EPOCH_SECONDS: dict[tuple[str, str], float] = {
+    ("smoke", "cpu"): 1.0,
+    ("quick", "cpu"): 8.0,
+    ("full", "cpu"): 600.0,
+    ("full", "cuda"): 10.0,
+    ("quick", "cuda"): 3.0,
+    ("smoke", "cuda"): 0.5,
+}
+
+
+def chapter_of(source: Path) -> str:
+    """The question a chapter file answers: the part of its name before the first '-'."""
+    return Path(source).stem.split("-")[0]
+
+
+def needed(chapters: Iterable[Path]) -> list[str]:
+    """Names of the experiments whose chapter is among `chapters`, in name order."""
+    wanted = {chapter_of(source) for source in chapters}
+    return sorted(name for name, e in experiments.all_experiments().items() if e.chapter in wanted)
+
+
+def epochs(config: Any) -> int:
+    """All epochs a config asks for: the sum of its `*epochs` entries, at any depth."""
+    if isinstance(config, dict):
+        return sum(v if k.endswith("epochs") and isinstance(v, int) else epochs(v) for k, v in config.items())
+    return 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An experiment that a render would train, and roughly how long that takes."""
+
+    name: str
+    status: str  # 'missing', 'resumable' or 'corrupt'
+    epochs: int
+    seconds: float
+
+
+def plan(names: Iterable[str], profile: Profile) -> list[Plan]:
+    """The experiments among `names` that are not cached under `profile`, with a rough time each."""
+    from .settings import get_settings
+
+    device = get_settings().device.type
+    per_epoch = EPOCH_SECONDS.get((profile, device), EPOCH_SECONDS[(profile, "cpu")])
+    plans = []
+    for name in names:
+        status = experiments.status(name, profile)
+        if status != "cached":
+            count = epochs(experiments.get(name).config(profile))
+            plans.append(Plan(name, status, count, max(count, 1) * per_epoch))
+    return plans
+
+
+def rough(seconds: float) -> str:
+    """'~40 s', '~12 min', '~3.5 h': a time estimate that does not pretend to precision."""
+    if seconds < 90:
+        return f"~{seconds:.0f} s"
+    if seconds < 5400:
+        return f"~{seconds / 60:.0f} min"
+    return f"~{seconds / 3600:.1f} h"
+
+
+def train_for(chapters: Iterable[Path], profile: Profile) -> list[str]:
+    """Train what `chapters` need and the cache lacks; returns the names trained.
+
+    Each experiment shows its own progress bar (epoch of epochs, loss, accuracy, time left)
+    on the terminal. One whose pretrained weights cannot be had is left to its chapter,
+    which says so in the book; missing data stops the render here, before any chapter runs.
+    """
+    from .settings import MissingDataError
+
+    todo = plan(needed(chapters), profile)
+    if todo:
+        log.info("training %d experiment(s) first [%s], %s in all", len(todo), profile, rough(sum(p.seconds for p in todo)))
+    trained = []
+    for item in todo:
+        try:
+            experiments.result(item.name, profile)
+        except MissingDataError:
+            raise
+        except FileNotFoundError as error:  # e.g. ImageNet weights offline: the chapter explains it
+            log.warning("%s not trained: %s", item.name, str(error).splitlines()[0])
+            continue
+        trained.append(item.name)
+    return trained
+
+
+def quarto_inputs(root: Path) -> list[Path]:
+    """The files a Quarto render is about to render, from its pre-render environment.
+
+    Quarto passes them newline-separated in QUARTO_PROJECT_INPUT_FILES, or in the file
+    QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES names when the list would not fit in the
+    environment: https://quarto.org/docs/projects/scripts.html#pre-and-post-render and
+    quarto-cli issue 10828 (its smoke test renders docs/project/prepost/issue-10828).
+    """
+    listing_file = os.environ.get("QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES")
+    listing = Path(listing_file).read_text(encoding="utf-8") if listing_file else os.environ.get("QUARTO_PROJECT_INPUT_FILES", "")
+    return [Path(os.path.relpath(root / line.strip(), root)) for line in listing.splitlines() if line.strip()]

@@ -1,0 +1,49 @@
+"""Training before the chapters run: which experiments a chapter needs, what a render would
+train and roughly how long, and the files Quarto's pre-render step is given."""
+
+from pathlib import Path
+
+from hw3core import experiments, pretrain
+from hw3core.render.config import load_book
+from hw3core.settings import PROJECT_ROOT
+
+
+def test_a_chapter_is_named_for_its_question():
+    assert pretrain.chapter_of(Path("report/p1-cifar10.qmd")) == "p1"
+    assert pretrain.chapter_of(Path("index.qmd")) == "index"
+    assert pretrain.chapter_of(Path("report/references.qmd")) == "references"
+
+
+def test_every_experiment_belongs_to_a_chapter_of_the_book():
+    """The chapter files, not a hand list, decide what is trained: no experiment is left out."""
+    chapters = [c.source for c in load_book(PROJECT_ROOT, "smoke").chapters]
+    assert pretrain.needed(chapters) == sorted(experiments.all_experiments())
+    assert pretrain.needed([Path("index.qmd")]) == ["toy"]
+    assert pretrain.needed([Path("report/t1-conv-arithmetic.qmd"), Path("report/references.qmd")]) == []
+    assert pretrain.needed([Path("report/p2-losses.qmd")]) == experiments.select(["p2"])
+
+
+def test_epochs_counts_every_stage_of_a_config():
+    assert pretrain.epochs({"seed": 0, "train": {"epochs": 5}, "linear_epochs": 2, "features": {"model": {}}}) == 7
+    assert pretrain.epochs(experiments.get("toy").config("smoke")) == 5
+
+
+def test_train_for_trains_what_is_missing_once():
+    assert [p.name for p in pretrain.plan(["toy"], "smoke")] == ["toy"]
+    assert pretrain.train_for([Path("index.qmd"), Path("report/t1-conv-arithmetic.qmd")], "smoke") == ["toy"]
+    assert experiments.status("toy", "smoke") == "cached"
+    assert pretrain.plan(["toy"], "smoke") == []
+    assert pretrain.train_for([Path("index.qmd")], "smoke") == []
+
+
+def test_rough_times_read_as_rough():
+    assert [pretrain.rough(s) for s in (12, 600, 4 * 3600)] == ["~12 s", "~10 min", "~4.0 h"]
+
+
+def test_quarto_inputs_from_the_environment_or_a_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("QUARTO_PROJECT_INPUT_FILES", "index.qmd\nreport/p1-cifar10.qmd\n")
+    assert pretrain.quarto_inputs(PROJECT_ROOT) == [Path("index.qmd"), Path("report/p1-cifar10.qmd")]
+    listing = tmp_path / "inputs.txt"
+    listing.write_text("report/p3-transfer.qmd\n")
+    monkeypatch.setenv("QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES", str(listing))
+    assert pretrain.quarto_inputs(PROJECT_ROOT) == [Path("report/p3-transfer.qmd")]
