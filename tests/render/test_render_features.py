@@ -5,17 +5,15 @@ value, a citation): tests/fixtures/mini-book, with the project's own styling bes
 from __future__ import annotations
 
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from hw3core.render import render_book
-from hw3core.settings import PROJECT_ROOT
+from minibook import copy_mini_book
 from pdftools import ink_in_side_margins, normalise, outline, overlapping_words, render, text
 
-FIXTURE = Path(__file__).parent / "fixtures" / "mini-book"
 RAW_QUARTO = ("{python}", "#|", ":::", "@fig-", "@tbl-", "@sec-", "{#", "{.callout", "```")
 
 SKIPPED = ("pre", "code", "style", "script", "annotation")  # annotation: the TeX kept inside MathML
@@ -72,11 +70,7 @@ class Page(HTMLParser):
 @pytest.fixture(scope="module")
 def mini_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture book with the project's styling and fonts, rendered once; its output folder."""
-    root = tmp_path_factory.mktemp("mini-book")
-    shutil.copytree(FIXTURE, root, dirs_exist_ok=True)
-    shutil.copytree(PROJECT_ROOT / "fonts", root / "fonts")
-    for styling in ("_html", "_typst"):
-        shutil.copytree(PROJECT_ROOT / "report" / styling, root / "report" / styling)
+    root = copy_mini_book(tmp_path_factory.mktemp("mini-book"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HW3_CACHE_DIR", str(root / "cache"))
         patch.delenv("QUARTO_PROFILE", raising=False)

@@ -146,7 +146,7 @@ def targets_note(profile: Profile, baseline_test: float, best_test: float) -> st
     """Whether this build met the full-profile targets, or why it cannot be judged by them."""
     if profile != "full":
         return (
-            f"هدف‌های پروفایل full (دست‌کم {TARGETS['baseline']:.0f}٪ برای baseline و {TARGETS['best']:.0f}٪ برای بهترین مدل روی "
+            f"هدف‌های پروفایل full (دست‌کم {TARGETS['baseline']:.0f}% برای baseline و {TARGETS['best']:.0f}% برای بهترین مدل روی "
             f"دادهٔ آزمون) برای آموزش کامل روی GPU تعریف شده‌اند؛ این ساخت با پروفایل `{profile}` و داده و مدل کوچک‌شده "
             "اجرا شده است و اعدادش با آن هدف‌ها سنجیدنی نیستند."
         )
@@ -155,6 +155,6 @@ def targets_note(profile: Profile, baseline_test: float, best_test: float) -> st
         return "رسید" if value >= target else "نرسید"
 
     return (
-        f"در این اجرای کامل، baseline با {baseline_test:.2f}٪ به هدف {TARGETS['baseline']:.0f}٪ {verdict(baseline_test, TARGETS['baseline'])} "
-        f"و بهترین مدل با {best_test:.2f}٪ به هدف {TARGETS['best']:.0f}٪ {verdict(best_test, TARGETS['best'])}."
+        f"در این اجرای کامل، baseline با {baseline_test:.2f}% به هدف {TARGETS['baseline']:.0f}% {verdict(baseline_test, TARGETS['baseline'])} "
+        f"و بهترین مدل با {best_test:.2f}% به هدف {TARGETS['best']:.0f}% {verdict(best_test, TARGETS['best'])}."
     )

@@ -125,6 +125,12 @@ class BookConfig:
         return [Path(p) for p in ([value] if isinstance(value, str) else value)]
 
     @property
+    def filters(self) -> list[Path]:
+        """The Lua filters of `filters:`, which Quarto runs before its own filters and citeproc
+        (https://quarto.org/docs/extensions/filters.html#activating-filters)."""
+        return [self.root / entry for entry in self.raw.get("filters", [])]
+
+    @property
     def resources(self) -> list[Path]:
         """Files `project.resources` copies into the output folder (its globs expanded)."""
         globs = self.raw.get("project", {}).get("resources", [])

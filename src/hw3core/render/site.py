@@ -159,7 +159,10 @@ def _pandoc_args(book: BookConfig) -> list[str]:
     `citeproc: true`); blocks.lua gets the callout titles of `language:` as metadata."""
     # --columns: tables keep their natural column widths; Pandoc would otherwise give a
     # table with a line longer than 72 characters fixed relative widths that wrap numbers.
-    args = ["--citeproc", "--columns=1000", "--lua-filter", str(TEMPLATES / "blocks.lua")]
+    # Pandoc runs filters and citeproc in command-line order: the book's filters first, then
+    # blocks.lua (what Quarto's own filters do here), then citeproc, Quarto's order.
+    filters = [*book.filters, TEMPLATES / "blocks.lua"]
+    args = ["--columns=1000", *(arg for path in filters for arg in ("--lua-filter", str(path))), "--citeproc"]
     args += [arg for key, word in book.labels.items() if key.startswith("callout-") for arg in ("-M", f"{key}={word}")]
     for bib in book.bibliography:
         args += ["--bibliography", str(bib)]

@@ -1,0 +1,44 @@
+"""What the chapters' text may contain, so that Persian and Latin typeset right (issue 17;
+the rules are in the README, "Writing a chapter"): Latin digits only, and no ezafe kasra
+on a Latin word, which no font can draw there (it lands on the next Persian word)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hw3core.settings import PROJECT_ROOT
+
+PROSE = sorted(
+    [PROJECT_ROOT / "index.qmd", PROJECT_ROOT / "_quarto.yml", *(PROJECT_ROOT / "report").glob("*.qmd"), *(PROJECT_ROOT / "src" / "hw3core").glob("*/text.py")]
+)
+PERSIAN_NUMERALS = re.compile(r"[\u06f0-\u06f9\u0660-\u066c]+")
+KASRA_ON_LATIN = re.compile(r"[A-Za-z0-9`)\]$]\u0650")
+
+
+def offending(path: Path, pattern: re.Pattern[str]) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [f"{path.relative_to(PROJECT_ROOT)}:{n}: {m.group(0)!r}" for n, line in enumerate(lines, 1) for m in pattern.finditer(line)]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, id=p.name) for p in PROSE],
+)
+def test_numbers_are_written_in_latin_digits(path: Path):
+    """One digit convention for the book: Latin digits in prose, as in math, code, tables
+    and figures, so "128×128" never sits next to its Persian form."""
+    assert not offending(path, PERSIAN_NUMERALS)
+
+
+@pytest.mark.parametrize("path", PROSE, ids=lambda p: p.name)
+def test_no_kasra_is_written_on_a_latin_word(path: Path):
+    assert not offending(path, KASRA_ON_LATIN)
+
+
+def test_the_checks_see_what_they_look_for():
+    sample = PROJECT_ROOT / "index.qmd"
+    assert PERSIAN_NUMERALS.search("از ۲۵۶ به 16") and PERSIAN_NUMERALS.search("20٪") and not PERSIAN_NUMERALS.search("از 256 به 16")
+    assert KASRA_ON_LATIN.search("IoUِ آن") and not KASRA_ON_LATIN.search("IoU آن") and sample in PROSE
