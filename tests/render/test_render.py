@@ -91,6 +91,27 @@ def test_figures_tables_and_sections_are_numbered_and_referenced(tmp_path: Path)
     assert (tmp_path / "figure-1.png").exists()
 
 
+def test_a_figure_cell_that_shows_nothing_takes_no_number_and_every_image_needs_a_caption(tmp_path: Path):
+    image = [nbformat.v4.new_output("display_data", data={"image/png": PNG})]
+    notebook = _executed([_code({"label": "fig-dropped", "fig-cap": "هیچ"}, []), _code({"label": "fig-shown", "fig-cap": "نمودار"}, image)])
+    targets = collect_targets(Path("report/c.qmd"), 2, notebook)
+    assert "fig-dropped" not in targets and targets["fig-shown"].text == "شکل 2.1"
+    with pytest.raises(ValueError, match="without a caption: give it `#| fig-cap:`"):
+        ChapterWriter(tmp_path, "f", targets).cell(_code({"label": "fig-x"}, image))
+
+
+def test_a_defective_figure_fails_its_chapter(tmp_path: Path):
+    from hw3core.render.execute import ChapterError, execute
+
+    source = tmp_path / "chapter.qmd"
+    source.write_text(
+        "```{python}\nfrom hw3core import book\nbook.chapter_setup()\n```\n\n"
+        "```{python}\nfrom matplotlib.figure import Figure\nfig = Figure()\nfig.subplots().plot([1, 2])\nfig\n```\n"
+    )
+    with pytest.raises(ChapterError, match=r"chapter.qmd: a cell failed(.|\n)*not fit to print:\n  - axes 1 of 1: no x label"):
+        execute(qmd.to_notebook(qmd.parse(source.read_text())), Path("chapter.qmd"), tmp_path, "smoke")
+
+
 def test_reference_without_target_fails_and_code_is_left_alone():
     targets = {"fig-a": Target(Path("c.qmd"), "شکل 1.1")}
     text = "```\n@fig-missing in code\n```\n`@fig-x` inline code, email a@fig-b.org"
@@ -170,7 +191,7 @@ def test_a_returned_pyplot_figure_is_shown_once(tmp_path: Path):
     source.write_text(
         "```{python}\nfrom hw3core import book\nbook.chapter_setup()\n```\n\n"
         "```{python}\nimport matplotlib.pyplot as plt\n"
-        "def draw():\n    fig, ax = plt.subplots()\n    ax.plot([1, 2])\n    return fig\ndraw()\n```\n"
+        "def draw():\n    fig, ax = plt.subplots(figsize=(4, 3))\n    ax.plot([1, 2])\n    ax.set(xlabel='x', ylabel='y')\n    return fig\ndraw()\n```\n"
     )
     executed = execute(qmd.to_notebook(qmd.parse(source.read_text())), Path("chapter.qmd"), tmp_path, "smoke")
     images = [o for o in executed.cells[-1].outputs if "image/png" in o.get("data", {})]
