@@ -184,6 +184,27 @@ def test_practical_notebooks_executed_without_errors(smoke_book: Path):
         assert not any("{python}" in c.source for c in notebook.cells if c.cell_type == "markdown")
 
 
+FIGURE = re.compile(r'<figure(?: id="(fig-[\w-]+)")?>\s*<img src="[^"]*figure-html/[^"]+"[^>]*>\s*<figcaption[^>]*>\s*\S.*?</figcaption>', re.S)
+
+
+@pytest.mark.slow
+def test_every_figure_of_the_smoke_book_is_captioned_and_none_is_lost(smoke_book: Path):
+    """Each figure shown passed figures.audit (chapter_setup refuses any other, so the book
+    rendering at all proves it); here every image written is a captioned figure on its
+    page, labelled figures come from the source's fig- cells, and the theory chapters,
+    whose figures depend on no result, show every one of them."""
+    book = load_book(PROJECT_ROOT, "smoke")
+    for chapter in book.chapters:
+        page_path = smoke_book / chapter.html_path
+        page = page_path.read_text(encoding="utf-8")
+        written = list(page_path.parent.glob(f"{chapter.stem}_files/figure-html/*.png"))
+        figures = FIGURE.findall(page)
+        assert len(figures) == page.count("figure-html/figure-") == len(written), f"{chapter.source}: an image without a caption"
+        labels = set(re.findall(r"^#\| label: (fig-[\w-]+)", (PROJECT_ROOT / chapter.source).read_text(encoding="utf-8"), re.M))
+        ids = {label for label in figures if label}
+        assert ids <= labels and (chapter.source in book.practical or ids == labels), f"{chapter.source}: {labels - ids} lost"
+
+
 def test_a_returned_pyplot_figure_is_shown_once(tmp_path: Path):
     from hw3core.render.execute import execute
 
