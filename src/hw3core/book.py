@@ -13,6 +13,7 @@ import matplotlib
 import pandas as pd
 from IPython.display import Markdown
 
+from . import figures
 from .profiles import active_profile
 from .settings import PROJECT_ROOT, pin_paths
 
@@ -50,7 +51,8 @@ def chapter_setup() -> Markdown | None:
     returns it (or calls `plt.show()`); otherwise the inline backend would also show every
     pyplot figure created during the cell, and a returned figure would appear twice.
     Under Quarto the kernel runs in the chapter's folder, so relative path settings are
-    pinned against the project root, where `quarto render` was typed.
+    pinned against the project root, where `quarto render` was typed. Every figure shown
+    passes `figures.check` first (see `_audit_shown_figures`).
     """
     if os.environ.get("QUARTO_PROJECT_ROOT"):
         pin_paths(Path(os.environ["QUARTO_PROJECT_ROOT"]))
@@ -61,6 +63,7 @@ def chapter_setup() -> Markdown | None:
         font_manager.fontManager.addfont(str(font))
     set_matplotlib_formats("png")
     text_as_markdown()
+    _audit_shown_figures()
     pyplot.ioff()
     matplotlib.rcParams.update(
         {
@@ -73,6 +76,24 @@ def chapter_setup() -> Markdown | None:
         }
     )
     return Markdown(SMOKE_BANNER) if active_profile() == "smoke" else None
+
+
+def _audit_shown_figures() -> None:
+    """Wrap the kernel's PNG formatter for Figures so that it draws only figures `audit` passes.
+
+    A defect raises `figures.FigureDefects` inside the formatter; IPython reports it as the
+    cell's error, so the chapter fails to execute and `hw3 render` names the chapter and
+    the defects. Outside IPython there is nothing to wrap.
+    """
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+
+    shell = get_ipython()
+    if shell is None:
+        return
+    png = shell.display_formatter.formatters["image/png"]
+    draw = png.lookup_by_type(Figure)
+    png.for_type(Figure, lambda fig: draw(figures.check(fig)))
 
 
 def table(frame: pd.DataFrame, digits: int = 3, index: bool = False) -> Markdown:

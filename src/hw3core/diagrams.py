@@ -2,7 +2,8 @@
 
 The drawings are plain matplotlib so they are produced by the book itself (no external
 drawing tool, no network) and can print numbers computed from the real modules.
-Labels are English: matplotlib does not shape right-to-left Persian text.
+Labels are English: matplotlib does not shape right-to-left Persian text. Every canvas
+is declared a diagram (`figures.diagram`): it has no data axes, so no axis labels.
 
 Figures are built as matplotlib.figure.Figure, not through pyplot: a chapter cell that
 returns one then shows it exactly once (pyplot's inline backend would show it again)
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from . import figures
 
 PALETTE = {
     "image": "#cfe2f3",
@@ -52,15 +55,17 @@ class Box:
         return (self.x + self.width / 2, self.y)
 
 
-def canvas(width: float, height: float, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    """An empty drawing area with data coordinates 0..width by 0..height and no axes."""
-    fig = Figure(figsize=figsize)
-    ax = fig.subplots()
+def canvas(width: float, height: float, inches: float = figures.FULL_WIDTH_IN) -> tuple[Figure, Axes]:
+    """An empty drawing area with data coordinates 0..width by 0..height and no axes,
+    `inches` wide and filling the figure: by default the printed text width, so that the
+    drawing is never shrunk and its labels print at the size they are set."""
+    fig = Figure(figsize=(inches, inches * height / width))
+    ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
     ax.set_aspect("equal")
     ax.axis("off")
-    return fig, ax
+    return fig, figures.diagram(ax)
 
 
 def box(
@@ -71,7 +76,7 @@ def box(
     height: float,
     text: str,
     color: str = PALETTE["neutral"],
-    fontsize: float = 7.5,
+    fontsize: float = figures.FLOOR_PT,
 ) -> Box:
     """Draw a rounded box with centred text, lower-left corner at (x, y)."""
     ax.add_patch(
@@ -116,4 +121,4 @@ def arrow(
     )
     if label:
         middle = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
-        ax.text(*middle, label, fontsize=6.5, ha="center", va="bottom", color=color)
+        ax.text(*middle, label, fontsize=7.5, ha="center", va="bottom", color=color)

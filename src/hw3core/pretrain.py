@@ -67,9 +67,13 @@ class Plan:
 
 def plan(names: Iterable[str], profile: Profile) -> list[Plan]:
     """The experiments among `names` that are not cached under `profile`, with a rough time each."""
+    from .errors import SettingError
     from .settings import get_settings
 
-    device = get_settings().device.type
+    try:
+        device = get_settings().device.type
+    except SettingError:  # `hw3 list` works under any HW3_DEVICE; training will say what is wrong
+        device = "cpu"
     per_epoch = EPOCH_SECONDS.get((profile, device), EPOCH_SECONDS[(profile, "cpu")])
     plans = []
     for name in names:

@@ -29,7 +29,7 @@ def test_chapter_tables_and_figures_come_from_the_runs(cpu):
     assert len(history) == runs["p1-bn"].metrics["epochs"] and history["lr (% of peak)"].max() <= 100 + 1e-9
     assert len(plots.plot_history(runs["p1-bn"].history(), "x").axes) == 2
     matrices = {name: analysis.confusion(art).to_numpy() for name, art in runs.items()}
-    assert len(plots.plot_confusion_matrices(matrices, data.CIFAR10_CLASSES).axes) == 4
+    assert len(plots.plot_confusion_matrices(matrices, data.CIFAR10_CLASSES).axes) == 5  # and one colour bar
 
 
 def test_split_table_counts_every_split():

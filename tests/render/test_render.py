@@ -92,6 +92,27 @@ def test_figures_tables_and_sections_are_numbered_and_referenced(tmp_path: Path)
     assert (tmp_path / "figure-1.png").exists()
 
 
+def test_a_figure_cell_that_shows_nothing_takes_no_number_and_every_image_needs_a_caption(tmp_path: Path):
+    image = [nbformat.v4.new_output("display_data", data={"image/png": PNG})]
+    notebook = _executed([_code({"label": "fig-dropped", "fig-cap": "هیچ"}, []), _code({"label": "fig-shown", "fig-cap": "نمودار"}, image)])
+    targets = collect_targets(Path("report/c.qmd"), 2, notebook)
+    assert "fig-dropped" not in targets and targets["fig-shown"].text == "شکل 2.1"
+    with pytest.raises(ValueError, match="without a caption: give it `#| fig-cap:`"):
+        ChapterWriter(tmp_path, "f", targets).cell(_code({"label": "fig-x"}, image))
+
+
+def test_a_defective_figure_fails_its_chapter(tmp_path: Path):
+    from hw3core.render.execute import ChapterError, execute
+
+    source = tmp_path / "chapter.qmd"
+    source.write_text(
+        "```{python}\nfrom hw3core import book\nbook.chapter_setup()\n```\n\n"
+        "```{python}\nfrom matplotlib.figure import Figure\nfig = Figure()\nfig.subplots().plot([1, 2])\nfig\n```\n"
+    )
+    with pytest.raises(ChapterError, match=r"chapter.qmd: a cell failed(.|\n)*not fit to print:\n  - axes 1 of 1: no x label"):
+        execute(qmd.to_notebook(qmd.parse(source.read_text())), Path("chapter.qmd"), tmp_path, "smoke")
+
+
 def test_reference_without_target_fails_and_code_is_left_alone():
     targets = {"fig-a": Target(Path("c.qmd"), "شکل 1.1")}
     text = "```\n@fig-missing in code\n```\n`@fig-x` inline code, email a@fig-b.org"
@@ -159,6 +180,27 @@ def test_practical_notebooks_executed_without_errors(smoke_book: Path):
         assert not any("{python}" in c.source for c in notebook.cells if c.cell_type == "markdown")
 
 
+FIGURE = re.compile(r'<figure(?: id="(fig-[\w-]+)")?>\s*<img src="[^"]*figure-html/[^"]+"[^>]*>\s*<figcaption[^>]*>\s*\S.*?</figcaption>', re.S)
+
+
+@pytest.mark.slow
+def test_every_figure_of_the_smoke_book_is_captioned_and_none_is_lost(smoke_book: Path):
+    """Each figure shown passed figures.audit (chapter_setup refuses any other, so the book
+    rendering at all proves it); here every image written is a captioned figure on its
+    page, labelled figures come from the source's fig- cells, and the theory chapters,
+    whose figures depend on no result, show every one of them."""
+    book = load_book(PROJECT_ROOT, "smoke")
+    for chapter in book.chapters:
+        page_path = smoke_book / chapter.html_path
+        page = page_path.read_text(encoding="utf-8")
+        written = list(page_path.parent.glob(f"{chapter.stem}_files/figure-html/*.png"))
+        figures = FIGURE.findall(page)
+        assert len(figures) == page.count("figure-html/figure-") == len(written), f"{chapter.source}: an image without a caption"
+        labels = set(re.findall(r"^#\| label: (fig-[\w-]+)", (PROJECT_ROOT / chapter.source).read_text(encoding="utf-8"), re.M))
+        ids = {label for label in figures if label}
+        assert ids <= labels and (chapter.source in book.practical or ids == labels), f"{chapter.source}: {labels - ids} lost"
+
+
 def test_a_returned_pyplot_figure_is_shown_once(tmp_path: Path):
     from hw3core.render.execute import execute
 
@@ -166,7 +208,7 @@ def test_a_returned_pyplot_figure_is_shown_once(tmp_path: Path):
     source.write_text(
         "```{python}\nfrom hw3core import book\nbook.chapter_setup()\n```\n\n"
         "```{python}\nimport matplotlib.pyplot as plt\n"
-        "def draw():\n    fig, ax = plt.subplots()\n    ax.plot([1, 2])\n    return fig\ndraw()\n```\n"
+        "def draw():\n    fig, ax = plt.subplots(figsize=(4, 3))\n    ax.plot([1, 2])\n    ax.set(xlabel='x', ylabel='y')\n    return fig\ndraw()\n```\n"
     )
     executed = execute(qmd.to_notebook(qmd.parse(source.read_text())), Path("chapter.qmd"), tmp_path, "smoke")
     images = [o for o in executed.cells[-1].outputs if "image/png" in o.get("data", {})]

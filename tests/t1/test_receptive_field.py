@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
 
+from hw3core import figures
 from hw3core.t1 import costs, networks, receptive_field
 from hw3core.t1.layers import Conv
 
@@ -48,11 +48,11 @@ def test_effective_receptive_field_concentrates_in_the_centre():
     assert share > (15 / 29) ** 2
 
 
-def test_receptive_field_figure_is_a_figure():
+def test_receptive_field_figure_is_fit_to_print():
     layers = networks.standard_convs()
     footprint = receptive_field.effective_receptive_field(layers, (4, 4), size=64, samples=2)
     image = np.linspace(0, 1, 64 * 64).reshape(64, 64)
-    assert isinstance(receptive_field.plot_receptive_field(image, layers, [(4, 4), (0, 0)], footprint), Figure)
+    assert figures.audit(receptive_field.plot_receptive_field(image, layers, [(4, 4), (0, 0)], footprint)) == []
 
 
 def test_interior_neurons_see_only_real_pixels_and_the_rest_touch_padding():

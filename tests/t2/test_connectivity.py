@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from hw3core import figures
 from hw3core.t2 import connectivity, families
 
 
@@ -59,3 +60,4 @@ def test_connectivity_figure_counts_connections():
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert f"{connectivity.dense_connections(5)} layer\ninputs" in texts
     assert connectivity.dense_connections(5) == 15
+    assert figures.audit(fig) == []

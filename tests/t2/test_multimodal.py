@@ -2,6 +2,7 @@
 
 import torch
 
+from hw3core import figures
 from hw3core.t2 import families, multimodal
 from hw3core.training import parameter_count
 
@@ -37,6 +38,7 @@ def test_multimodal_shapes_and_drawing():
     fig = multimodal.multimodal_figure()
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert f"{image[0] + text[0]}×7×7" in texts
+    assert figures.audit(fig) == []
 
 
 def test_multimodal_parameters_are_the_parts_of_a_real_model():

@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from matplotlib.figure import Figure
 
+from hw3core import figures
 from hw3core.t3 import transposed as tc
 
 CASES = [
@@ -107,10 +107,16 @@ def test_latex_helpers_show_the_numbers_of_the_computation():
     assert tc.latex_matrix(tc.conv_transpose2d(x, w, 2)) in text
 
 
-def test_figures_are_figures():
+def test_figures_are_fit_to_print_and_stride_one_inserts_no_zeros():
     x = w = np.array([[1, 2], [3, 4]])
-    assert isinstance(tc.plot_scatter_steps(x, w), Figure)
-    assert isinstance(tc.plot_zero_insertion(x, w), Figure)
+    assert figures.audit(tc.plot_scatter_steps(x, w)) == []
+    zeros = tc.plot_zero_insertion(x, w, strides=(1, 2, 3))
+    assert figures.audit(zeros) == []
+    assert [ax.get_title() for ax in zeros.axes[::3]] == [
+        "stride 1: no zeros inserted, padded by 1",
+        "stride 2: 1 zero inserted between elements, padded by 1",
+        "stride 3: 2 zeros inserted between elements, padded by 1",
+    ]
 
 
 def evaluate(products: str) -> float:

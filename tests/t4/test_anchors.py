@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 import torchvision
-from matplotlib.figure import Figure
 
+from hw3core import figures
 from hw3core.t4 import anchors
 
 
@@ -49,7 +49,7 @@ def test_anchor_curve_and_figure():
     assert curve["k"].tolist() == [1, 2, 3]
     assert curve["IoU k-means"].iloc[0] == pytest.approx(curve["Euclidean k-means"].iloc[0])
     assert curve["IoU k-means"].iloc[-1] > curve["IoU k-means"].iloc[0]
-    assert isinstance(anchors.anchor_figure(wh, curve, k=3), Figure)
+    assert figures.audit(anchors.anchor_figure(wh, curve, k=3)) == []
 
 
 def test_direct_location_prediction_stays_in_its_cell():
@@ -61,4 +61,4 @@ def test_direct_location_prediction_stays_in_its_cell():
     spread = anchors.centre_spread(500)
     assert anchors.outside_cell(spread["direct"][:, :2], (6, 6)) == 0
     assert anchors.outside_cell(spread["offset"][:, :2], (6, 6)) > 0.5
-    assert isinstance(anchors.centre_figure(spread), Figure)
+    assert figures.audit(anchors.centre_figure(spread)) == []

@@ -4,6 +4,7 @@ import pytest
 import torch
 import torchvision
 
+from hw3core import figures
 from hw3core.t4 import nms
 
 
@@ -60,3 +61,4 @@ def test_scene_nms_keeps_one_box_per_object():
     assert sorted(best_match.tolist()) == list(range(len(scene.truth)))
     fig = nms.nms_figure(scene)
     assert f"{len(keep)} boxes" in fig.axes[1].get_title()
+    assert figures.audit(fig) == []

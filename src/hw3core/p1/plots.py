@@ -13,14 +13,17 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import torch
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import ConfusionMatrixDisplay
 
+from ..figures import FLOOR_PT, FULL_WIDTH_IN, show_image
+
 
 def plot_history(history: pd.DataFrame, title: str = "") -> Figure:
     """Loss and accuracy per epoch, train and validation, from a `training.fit` history."""
-    fig = Figure(figsize=(8.0, 3.2), layout="constrained")
+    fig = Figure(figsize=(FULL_WIDTH_IN, 3.0), layout="constrained")
     loss_ax, acc_ax = fig.subplots(1, 2)
     for split, style in (("train", "-o"), ("val", "-s")):
         label = "train" if split == "train" else "validation"
@@ -54,27 +57,34 @@ def plot_histories(histories: Mapping[str, pd.DataFrame], column: str = "val_acc
 def plot_image_grid(images: torch.Tensor, titles: Sequence[str], columns: int = 5) -> Figure:
     """uint8 images [N, 3, H, W] in a grid, each titled (e.g. with its label)."""
     rows = -(-len(images) // columns)
-    fig = Figure(figsize=(1.6 * columns, 1.8 * rows), layout="constrained")
+    fig = Figure(figsize=(FULL_WIDTH_IN, FULL_WIDTH_IN / columns * 1.15 * rows), layout="constrained")
     axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, image, title in zip(axes.ravel(), images, titles):
-        ax.imshow(image.permute(1, 2, 0).numpy(), interpolation="nearest")
-        ax.set_title(title, fontsize=9)
+        show_image(ax, image.permute(1, 2, 0).numpy(), title, fontsize=8)
     return fig
 
 
 def plot_confusion_matrices(matrices: Mapping[str, np.ndarray], classes: Sequence[str], columns: int = 2) -> Figure:
-    """Confusion matrices (rows: true class, columns: predicted) side by side, one per title."""
+    """Confusion matrices (rows: true class, columns: predicted) side by side, one per title,
+    on one colour scale (the same test images) shown by one colour bar. The panels share
+    their class axes, labelled once at the outer edges, so the cells are wide enough for
+    three-digit counts."""
     rows = -(-len(matrices) // columns)
-    fig = Figure(figsize=(5.2 * columns, 4.8 * rows), layout="constrained")
-    axes = fig.subplots(rows, columns, squeeze=False)
+    fig = Figure(figsize=(FULL_WIDTH_IN, 2.95 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False, sharex=True, sharey=True)
     for ax in axes.ravel()[len(matrices) :]:
         ax.axis("off")
+    norm = Normalize(0, max(int(np.max(matrix)) for matrix in matrices.values()))
     for ax, (title, matrix) in zip(axes.ravel(), matrices.items()):
         display = ConfusionMatrixDisplay(np.asarray(matrix), display_labels=list(classes))
-        display.plot(ax=ax, colorbar=False, xticks_rotation=60, values_format="d", text_kw={"fontsize": 6})
+        display.plot(ax=ax, colorbar=False, xticks_rotation=90, values_format="d", text_kw={"fontsize": FLOOR_PT}, im_kw={"norm": norm})
         ax.grid(False)
-        ax.set_title(title, fontsize=10)
-        ax.tick_params(labelsize=7)
+        ax.set_title(title, fontsize=8)
+        ax.set_xlabel("predicted class", fontsize=8)
+        ax.set_ylabel("true class", fontsize=8)
+        ax.tick_params(labelsize=FLOOR_PT)
+        ax.label_outer()
+    fig.colorbar(display.im_, ax=axes, shrink=0.5, label="test images")
     return fig

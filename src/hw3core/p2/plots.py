@@ -10,10 +10,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..cache import Artifacts
+from ..figures import FLOOR_PT, FULL_WIDTH_IN, image_axes
 from .models import LAYERS
 from .recording import feature_map_path, map_epochs
 from .study import CLASSES, REGIMES
@@ -28,7 +30,7 @@ def training_curves(history: pd.DataFrame, accuracy: str, centroid: pd.DataFrame
     `accuracy` names what the history's accuracy counts; `centroid` adds the validation
     nearest-centroid accuracy of the embeddings recorded after every epoch.
     """
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(8.0, 3.2), layout="constrained")
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(FULL_WIDTH_IN, 3.0), layout="constrained")
     for split, style, label in (("train", "-o", "train"), ("val", "-s", "validation")):
         loss_ax.plot(history["epoch"], history[f"{split}_loss"], style, markersize=3, label=label)
         acc_ax.plot(history["epoch"], 100 * history[f"{split}_acc"], style, markersize=3, label=f"{label}: {accuracy}")
@@ -53,11 +55,20 @@ def _maps(artifacts: Artifacts, epoch: int) -> dict[str, torch.Tensor]:
     return artifacts.load(str(feature_map_path(artifacts.directory, epoch).relative_to(artifacts.directory)))
 
 
-def _show(ax: plt.Axes, image: np.ndarray, cmap: str = "viridis") -> None:
-    ax.imshow(image, cmap=cmap, interpolation="nearest")
+def _show(ax: plt.Axes, image: np.ndarray, cmap: str = "viridis", norm: Normalize | None = None) -> None:
+    """An image without ticks (the axes stay on for a row label); a 2-D map is scaled to its
+    own min..max and drawn with `norm`, the 0..1 scale of the figure's colour bar."""
+    if image.ndim == 2:
+        low, high = image.min(), image.max()
+        image = (image - low) / (high - low) if high > low else np.zeros_like(image)
+    ax.imshow(image, cmap=cmap, norm=norm, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
+    image_axes(ax)
+
+
+SCALED = "activation, scaled to\neach map's min–max"
 
 
 def feature_maps_over_epochs(artifacts: Artifacts, image: int = 0, channels: int = CHANNELS, title: str = "") -> Figure:
@@ -67,18 +78,23 @@ def feature_maps_over_epochs(artifacts: Artifacts, image: int = 0, channels: int
     maps = {epoch: _maps(artifacts, epoch) for epoch in epochs}
     inputs = _inputs(artifacts)
     columns = 1 + channels * len(LAYERS)
-    fig, axes = plt.subplots(len(epochs), columns, figsize=(0.95 * columns, 1.05 * len(epochs) + 0.5), layout="constrained", squeeze=False)
+    side = (FULL_WIDTH_IN - 0.8) / columns  # what the colour bar leaves for one map
+    fig, axes = plt.subplots(len(epochs), columns, figsize=(FULL_WIDTH_IN, side * len(epochs) + 0.5), layout="constrained", squeeze=False)
+    norm = Normalize(0, 1)
     for row, epoch in enumerate(epochs):
         _show(axes[row, 0], inputs["images"][image].permute(1, 2, 0).numpy())
-        axes[row, 0].set_ylabel(f"epoch {epoch}", fontsize=8)
+        axes[row, 0].set_ylabel(f"epoch {epoch}", fontsize=FLOOR_PT)
         for k, layer in enumerate(LAYERS):
             strongest = maps[epochs[-1]][layer][image].float().mean(dim=(1, 2)).argsort(descending=True)[:channels]
             for j, channel in enumerate(strongest.tolist()):
                 ax = axes[row, 1 + k * channels + j]
-                _show(ax, maps[epoch][layer][image, channel].float().numpy())
+                _show(ax, maps[epoch][layer][image, channel].float().numpy(), norm=norm)
                 if row == 0:
-                    ax.set_title(f"{layer} #{channel}", fontsize=7)
-    axes[0, 0].set_title(CLASSES[int(inputs["labels"][image])], fontsize=7)
+                    ax.set_title(f"{layer}\n#{channel}", fontsize=FLOOR_PT)
+    axes[0, 0].set_title(CLASSES[int(inputs["labels"][image])], fontsize=FLOOR_PT)
+    bar = fig.colorbar(axes[0, 1].images[0], ax=axes, shrink=0.8, label=SCALED)
+    bar.ax.tick_params(labelsize=FLOOR_PT)
+    bar.ax.yaxis.label.set_fontsize(FLOOR_PT)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -92,23 +108,28 @@ def feature_maps_across_regimes(runs: dict[str, Artifacts], image: int = 0) -> F
     """
     epochs = map_epochs(next(iter(runs.values())).config["train"]["epochs"])
     columns = 1 + len(LAYERS) * len(epochs)
-    fig, axes = plt.subplots(len(runs), columns, figsize=(0.95 * columns, 1.1 * len(runs) + 0.5), layout="constrained", squeeze=False)
+    side = (FULL_WIDTH_IN - 1.6) / columns  # what the row labels and the colour bar leave
+    fig, axes = plt.subplots(len(runs), columns, figsize=(FULL_WIDTH_IN, side * len(runs) + 0.6), layout="constrained", squeeze=False)
+    norm = Normalize(0, 1)
     for row, (regime, artifacts) in enumerate(runs.items()):
         _show(axes[row, 0], _inputs(artifacts)["images"][image].permute(1, 2, 0).numpy())
-        axes[row, 0].set_ylabel(LABELS[regime], fontsize=7)
+        axes[row, 0].set_ylabel(LABELS[regime].replace(" (", "\n("), fontsize=FLOOR_PT, rotation=0, ha="right", va="center")
         for j, epoch in enumerate(epochs):
             maps = _maps(artifacts, epoch)
             for k, layer in enumerate(LAYERS):
                 ax = axes[row, 1 + k * len(epochs) + j]
-                _show(ax, maps[layer][image].float().mean(0).numpy(), cmap="magma")
+                _show(ax, maps[layer][image].float().mean(0).numpy(), cmap="magma", norm=norm)
                 if row == 0:
-                    ax.set_title(f"{layer}\nepoch {epoch}", fontsize=7)
+                    ax.set_title(f"{layer}\nepoch {epoch}", fontsize=FLOOR_PT)
+    bar = fig.colorbar(axes[0, 1].images[0], ax=axes, shrink=0.8, label=SCALED.replace("activation", "mean activation"))
+    bar.ax.tick_params(labelsize=FLOOR_PT)
+    bar.ax.yaxis.label.set_fontsize(FLOOR_PT)
     return fig
 
 
 def embedding_views(runs: dict[str, Artifacts]) -> Figure:
     """The test embeddings of every regime (columns) in 2-D: PCA (top) and t-SNE (bottom)."""
-    fig, axes = plt.subplots(2, len(runs), figsize=(3.0 * len(runs), 5.6), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(2, len(runs), figsize=(FULL_WIDTH_IN, 4.6), layout="constrained", squeeze=False)
     for col, (regime, artifacts) in enumerate(runs.items()):
         views = artifacts.load("test-embeddings.pt")
         labels = views["labels"].numpy()
@@ -119,6 +140,8 @@ def embedding_views(runs: dict[str, Artifacts]) -> Figure:
                 ax.scatter(points[:, 0], points[:, 1], s=3, alpha=0.5, label=name)
             ax.set_xticks([])
             ax.set_yticks([])
+            name = "PC" if method == "pca" else "t-SNE"
+            ax.set(xlabel=f"{name} 1", ylabel=f"{name} 2")
             ax.set_title(f"{LABELS[regime]}: {'PCA' if method == 'pca' else 't-SNE'}", fontsize=8)
     axes[0, 0].legend(fontsize=7, markerscale=3)
     return fig

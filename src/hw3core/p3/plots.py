@@ -11,10 +11,12 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ..figures import FULL_WIDTH_IN, show_image
+
 
 def training_curves(histories: dict[str, pd.DataFrame]) -> Figure:
     """Loss and accuracy per epoch: one colour per model, train solid, validation dashed."""
-    fig = Figure(figsize=(8.0, 3.4), layout="constrained")
+    fig = Figure(figsize=(FULL_WIDTH_IN, 3.0), layout="constrained")
     loss_ax, acc_ax = fig.subplots(1, 2)
     for i, (label, history) in enumerate(histories.items()):
         colour = f"C{i}"
@@ -31,29 +33,32 @@ def training_curves(histories: dict[str, pd.DataFrame]) -> Figure:
 
 def prediction_figure(image: torch.Tensor, table: pd.DataFrame, source: str) -> Figure:
     """The image beside a bar chart of its most probable classes."""
-    fig = Figure(figsize=(8.0, 3.0), layout="constrained")
+    fig = Figure(figsize=(FULL_WIDTH_IN, 2.6), layout="constrained")
     image_ax, bar_ax = fig.subplots(1, 2, width_ratios=[1, 1.3])
-    image_ax.imshow(image.permute(1, 2, 0).numpy())
-    image_ax.set_title(source, fontsize="small")
-    image_ax.axis("off")
+    show_image(image_ax, image.permute(1, 2, 0).numpy(), source, fontsize=8)
     bar_ax.barh(table["class"][::-1], 100 * table["probability"][::-1], color="C0")
     for y, p in enumerate(100 * table["probability"][::-1]):
         bar_ax.text(p, y, f" {p:.1f}%", va="center", fontsize="small")
-    bar_ax.set(xlabel="probability (%)", xlim=(0, max(100 * table["probability"].max() * 1.25, 1)))
+    bar_ax.set(xlabel="probability (%)", ylabel="ImageNet class", xlim=(0, max(100 * table["probability"].max() * 1.25, 1)))
     bar_ax.grid(axis="y", visible=False)
     return fig
 
 
-def accuracy_vs_parameters(rows: pd.DataFrame) -> Figure:
-    """Test accuracy against total parameters (log scale), one labelled point per model.
+def accuracy_vs_parameters(rows: pd.DataFrame) -> Figure | None:
+    """Test accuracy against total parameters (log scale), one labelled point per model;
+    None when fewer than two models have a result, since one point compares nothing.
 
     `rows` has columns model, parameters, test accuracy (%), trainable parameters.
     """
-    fig = Figure(figsize=(6.0, 3.4), layout="constrained")
+    if len(rows) < 2:
+        return None
+    fig = Figure(figsize=(FULL_WIDTH_IN, 3.2), layout="constrained")
     ax = fig.subplots()
     for i, row in enumerate(rows.itertuples(index=False)):
-        ax.scatter(row.parameters, row.accuracy, s=60, color=f"C{i}")
-        ax.annotate(f"{row.model}\n({row.trainable:,} trainable)", (row.parameters, row.accuracy), xytext=(6, -4 - 14 * (i % 2)), textcoords="offset points", fontsize="small")
+        # Models of one architecture share a parameter count: alternate marker and label side.
+        ax.scatter(row.parameters, row.accuracy, s=60, color=f"C{i}", marker="osD^"[i % 4])
+        ax.annotate(f"{row.model}\n({row.trainable:,} trainable)", (row.parameters, row.accuracy), xytext=(7, 4 - 8 * (i % 2)),
+                    textcoords="offset points", va="top" if i % 2 else "bottom", fontsize="small")
     ax.set_xscale("log")
     ax.set(xlabel="total parameters (log scale)", ylabel="test accuracy (%)")
     ax.margins(x=0.35, y=0.2)

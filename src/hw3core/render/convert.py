@@ -3,7 +3,9 @@
 Honoured options: `echo`, `output` (true/false/asis), `include`, `label`, `fig-cap`,
 `tbl-cap`. Figures and tables with a `fig-`/`tbl-` label get a number (chapter.k) in
 their caption, and every `@fig-…`, `@tbl-…`, `@sec-…` becomes a link whose text is
-that number, so no Quarto-only syntax reaches Pandoc.
+that number, so no Quarto-only syntax reaches Pandoc. A `fig-` cell that shows no image
+(a figure a result made pointless) takes no number, as in Quarto, where a crossref
+figure exists only once a cell outputs one. Every image must have a `fig-cap`.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def collect_targets(
         elif cell.cell_type == "code":
             label = str(cell.metadata.get("hw3-options", {}).get("label", ""))
             kind = label.split("-", 1)[0]
-            if kind in counters:
+            if kind in counters and (kind != "fig" or any("image/png" in o.get("data", {}) for o in cell.outputs)):
                 counters[kind] += 1
                 targets[label] = Target(chapter, f"{word[kind]} {stem}{counters[kind]}")
     return targets
@@ -151,6 +153,8 @@ class ChapterWriter:
                 raise RuntimeError("an executed chapter still holds an error output")
             data = output.get("data", {})
             if "image/png" in data:
+                if not options.get("fig-cap"):
+                    raise ValueError(f"a cell shows a figure without a caption: give it `#| fig-cap:` (cell {label or 'without a label'})")
                 path = self._image(data["image/png"])
                 if label.startswith("fig-") and label in self.targets and not any("{#fig-" in p for p in parts):
                     caption = f"{self.targets[label].text}: {options.get('fig-cap', '')}".rstrip(": ")

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from .. import figures
 from ..training import parameter_count
 from .layers import Conv, Layer, SeparableConv, Shape
 from .networks import BACKBONES, HEADS, INPUT_SHAPE, build, separable_convs, standard_convs
@@ -175,20 +176,24 @@ def _layer_params(layers: list[Layer], shape: Shape) -> list[int]:
 
 
 def plot_heads(heads: pd.DataFrame) -> Figure:
-    """Bar charts (log scale) of total parameters and multiplications per architecture."""
-    fig = Figure(figsize=(8.0, 3.4))
-    axes = fig.subplots(1, 2)
-    labels = [f"{b} {h}" for b, h in zip(heads["backbone"], heads["head"])]
-    colors = ["tab:blue" if b.startswith("(b)") else "tab:orange" for b in heads["backbone"]]
-    for ax, column, title in zip(axes, ["total (PyTorch)", "total mults"], ["parameters", "multiplications"]):
-        ax.barh(labels, heads[column], color=colors)
-        ax.set_xscale("log")
-        ax.set_title(title)
-        ax.invert_yaxis()
+    """Bar charts (log scale) of total parameters and multiplications per architecture,
+    one colour per backbone: (b) standard convolutions, (c) depthwise-separable ones."""
+    fig = Figure(figsize=(figures.FULL_WIDTH_IN, 3.0))
+    axes = fig.subplots(1, 2, sharey=True)
+    backbones = {"(b)": "(b) standard convs", "(c)": "(c) separable convs"}
+    for ax, column, quantity in zip(axes, ["total (PyTorch)", "total mults"], ["parameters", "multiplications"]):
+        for (backbone, rows), colour in zip(heads.groupby("backbone", sort=False), ["tab:blue", "tab:orange"]):
+            labels = [f"{backbone} {head}" for head in rows["head"]]
+            ax.barh(labels, rows[column], color=colour, label=backbones.get(backbone, backbone))
         for y, value in enumerate(heads[column]):
-            ax.text(value, y, f" {value / 1e6:.2f}M", va="center", fontsize=7)
+            ax.text(value, y, f" {value / 1e6:.2f}M", va="center", fontsize=figures.FLOOR_PT)
+        ax.set_xscale("log")
         ax.set_xlim(right=heads[column].max() * 8)
-    axes[1].set_yticklabels([])
+        ax.set_xlabel(f"{quantity} (log scale)")
+        ax.tick_params(labelsize=8)
+    axes[0].invert_yaxis()
+    axes[0].set_ylabel("backbone and head")
+    axes[1].tick_params(labelleft=False)
+    axes[1].legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
-

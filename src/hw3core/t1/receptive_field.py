@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from torch import nn
 
+from .. import figures
 from .layers import Conv, Depthwise, Layer, SeparableConv, Shape
 from .networks import INPUT_SHAPE, build, output_shape
 
@@ -134,10 +135,10 @@ def plot_receptive_field(image: np.ndarray, layers: list[Layer], neurons: list[t
     `effective_receptive_field`) around that neuron's theoretical field.
     """
     size = image.shape[0]
-    fig = Figure(figsize=(8.0, 4.0))
+    fig = Figure(figsize=(figures.FULL_WIDTH_IN, 3.4))
     left, right = fig.subplots(1, 2)
     pad = int((receptive_field_table(layers).iloc[-1]["receptive field"] - 1) / 2)
-    left.imshow(image, cmap="gray", extent=(-0.5, size - 0.5, size - 0.5, -0.5), zorder=1)
+    left.imshow(figures.rgb(image), extent=(-0.5, size - 0.5, size - 0.5, -0.5), zorder=1)
     left.add_patch(Rectangle((-pad - 0.5, -pad - 0.5), size + 2 * pad, size + 2 * pad, fill=False,
                              hatch="///", edgecolor="0.6", linewidth=0, zorder=0, label="zero padding"))
     for (row, col), color in zip(neurons, ["tab:red", "tab:cyan", "tab:orange"]):
@@ -147,7 +148,7 @@ def plot_receptive_field(image: np.ndarray, layers: list[Layer], neurons: list[t
     left.set_xlim(-pad - 1, size + pad)
     left.set_ylim(size + pad, -pad - 1)
     left.legend(loc="lower right", fontsize=7)
-    left.set_title("theoretical receptive field")
+    left.set_title("theoretical receptive field", fontsize=9)
     (r_lo, r_hi, *_), (c_lo, c_hi, *_) = (input_span(layers, i, size) for i in neurons[0])
     margin = 4
     crop = footprint[r_lo - margin:r_hi + margin + 1, c_lo - margin:c_hi + margin + 1]
@@ -155,9 +156,10 @@ def plot_receptive_field(image: np.ndarray, layers: list[Layer], neurons: list[t
                          extent=(c_lo - margin - 0.5, c_hi + margin + 0.5, r_hi + margin + 0.5, r_lo - margin - 0.5))
     right.add_patch(Rectangle((c_lo - 0.5, r_lo - 0.5), c_hi - c_lo + 1, r_hi - r_lo + 1, fill=False,
                               edgecolor="tab:red", linewidth=2))
-    right.set_title(f"|dy/dx| of neuron {neurons[0]}, random weights")
+    right.set_title(f"$|\\partial y/\\partial x|$ of neuron {neurons[0]}, random weights", fontsize=9)
     for ax in (left, right):
         ax.grid(False)
-    fig.colorbar(shown, ax=right, fraction=0.046)
+        ax.set(xlabel="input column (pixel)", ylabel="input row (pixel)")
+    fig.colorbar(shown, ax=right, fraction=0.046, label="$|\\partial y/\\partial x|$ / its maximum")
     fig.tight_layout()
     return fig

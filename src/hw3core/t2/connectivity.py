@@ -112,17 +112,17 @@ def connectivity_figure(layers: int = 4) -> Figure:
     """
     spacing, size = 1.7, 0.6
     width = spacing * layers + 2.2
-    fig, ax = canvas(width, 5.4, figsize=(width * 0.95, 5.4 * 0.95))
+    fig, ax = canvas(width, 5.4)
     rows = [
-        ("ResNet: x_l = H_l(x_{l-1}) + x_{l-1}  (addition)", 3.8, PALETTE["image"], "#1f77b4", layers),
-        ("DenseNet: x_l = H_l([x_0, x_1, ..., x_{l-1}])  (concatenation)", 1.45, PALETTE["fusion"], "#2ca02c",
+        (r"ResNet: $x_\ell = H_\ell(x_{\ell-1}) + x_{\ell-1}$  (addition)", 3.8, PALETTE["image"], "#1f77b4", layers),
+        (r"DenseNet: $x_\ell = H_\ell([x_0, x_1, \ldots, x_{\ell-1}])$  (concatenation)", 1.45, PALETTE["fusion"], "#2ca02c",
          dense_connections(layers)),
     ]
     for row, (title, y, color, line, connections) in enumerate(rows):
         ax.text(0.1, y + 1.2, title, fontsize=8, weight="bold")
-        boxes = [box(ax, 0.2 + i * spacing, y, size, size, f"x{i}", color) for i in range(layers + 1)]
+        boxes = [box(ax, 0.2 + i * spacing, y, size, size, f"$x_{i}$", color) for i in range(layers + 1)]
         for i in range(1, layers + 1):
-            arrow(ax, boxes[i - 1].right, boxes[i].left, label=f"H{i}")
+            arrow(ax, boxes[i - 1].right, boxes[i].left, label=f"$H_{i}$")
             if row == 0:
                 arrow(ax, boxes[i - 1].top, boxes[i].top, curve=-0.45, color=line)
                 ax.text(boxes[i].top[0] - 0.12, y + size + 0.05, "+", color=line, fontsize=10, weight="bold")

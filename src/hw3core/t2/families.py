@@ -18,6 +18,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models import get_model, get_model_weights
 
+from ..figures import FLOOR_PT, FULL_WIDTH_IN
 from ..training import parameter_count
 
 DENSENETS = ("densenet121", "densenet169", "densenet201", "densenet161")
@@ -67,7 +68,7 @@ def family_table(names: tuple[str, ...] = DENSENETS + RESNETS, size: int = 224) 
 
 def family_figure(table: pd.DataFrame) -> Figure:
     """Top-1 against parameters and against multiply-adds, one line per family."""
-    fig = Figure(figsize=(8.0, 3.4), layout="constrained")
+    fig = Figure(figsize=(FULL_WIDTH_IN, 3.2), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
     for ax, column in zip(axes, ["parameters (M)", "multiply-adds (G)"]):
         for family, rows in table.groupby("family", sort=False):
@@ -79,7 +80,7 @@ def family_figure(table: pd.DataFrame) -> Figure:
                     (row[column], row["ImageNet top-1 (%)"]),
                     textcoords="offset points",
                     xytext=(3, -9),
-                    fontsize=6.5,
+                    fontsize=FLOOR_PT,
                 )
         ax.set_xlabel(column)
     axes[0].set_ylabel("ImageNet top-1 (%)")

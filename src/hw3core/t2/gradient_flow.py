@@ -78,7 +78,7 @@ def gradient_flow_figure(frame: pd.DataFrame) -> Figure:
     ax = fig.subplots()
     for connection in ("plain", "residual", "dense"):
         ax.semilogy(frame["layer"], frame[connection], label=connection)
-    ax.set_xlabel("layer l (1 = nearest the input)")
-    ax.set_ylabel("‖∂L/∂x_l‖ / ‖∂L/∂x_last‖")
+    ax.set_xlabel(r"layer $\ell$ (1 = nearest the input)")
+    ax.set_ylabel(r"$\Vert\partial L/\partial x_\ell\Vert \;/\; \Vert\partial L/\partial x_{\mathrm{last}}\Vert$")
     ax.legend()
     return fig

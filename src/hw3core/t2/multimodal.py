@@ -151,7 +151,7 @@ def multimodal_figure(
     def dims(shape: tuple[int, ...]) -> str:
         return "×".join(str(v) for v in shape)
 
-    fig, ax = canvas(13.2, 6.4, figsize=(8.6, 4.3))
+    fig, ax = canvas(13.2, 6.4)
     image_in = box(ax, 0.1, 4.6, 1.8, 0.9, f"image\n3×{image_size}×{image_size}", PALETTE["image"])
     trunk = box(
         ax, 2.3, 4.45, 3.3, 1.2,
@@ -171,12 +171,12 @@ def multimodal_figure(
     tile = box(ax, 6.2, 2.75, 1.6, 0.9, f"tile to\n{dims(s['text vector'])}×{s['image trunk'][1]}×{s['image trunk'][2]}", PALETTE["text"])
     concat = box(ax, 6.2, 4.6, 1.6, 0.9, f"concat\n{dims(s['fusion input'])}", PALETTE["fusion"])
     fusion = box(
-        ax, 8.3, 4.45, 2.3, 1.2,
+        ax, 8.25, 4.45, 2.5, 1.2,
         f"dense block 4 (fusion)\n{len(model.fusion_block.layers)} layers, k={model.fusion_block.growth}\nout {dims(s['fusion block'])}",
         PALETTE["fusion"],
     )
-    late = box(ax, 9.6, 2.6, 1.9, 1.2, f"BN-ReLU-GAP {dims(s['pooled'])}\n+ text vector\n= {model.classifier.in_features}", PALETTE["fusion"])
-    head = box(ax, 11.3, 0.95, 1.8, 1.0, f"linear\n{model.classifier.out_features} logits\n(sigmoid/softmax)", PALETTE["head"])
+    late = box(ax, 9.45, 2.6, 2.25, 1.2, f"BN-ReLU-GAP {dims(s['pooled'])}\n+ text vector\n= {model.classifier.in_features}", PALETTE["fusion"])
+    head = box(ax, 11.15, 0.95, 2.0, 1.0, f"linear\n{model.classifier.out_features} logits\n(sigmoid/softmax)", PALETTE["head"])
     for a, b in [(image_in, trunk), (text_in, embed), (embed, text_block), (text_block, text_vec)]:
         arrow(ax, a.right, b.left)
     arrow(ax, trunk.right, concat.left)

@@ -20,6 +20,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy.ndimage import map_coordinates, zoom
 
+from ..figures import FULL_WIDTH_IN, image_axes, rgb
+
 GRID = 3
 SIGMA = 10.0
 
@@ -75,9 +77,9 @@ def plot_elastic(image: np.ndarray, deformation: Deformation, spacing: int = 32,
     h, w = image.shape[:2]
     field = deformation.field
     lines_r, lines_c = np.arange(0, h, spacing), np.arange(0, w, spacing)
-    fig = Figure(figsize=(10.0, 3.7))
-    orig, warped, magnitude = fig.subplots(1, 3)
-    orig.imshow(image, cmap="gray", vmin=0, vmax=1)
+    fig = Figure(figsize=(FULL_WIDTH_IN, 2.7))
+    orig, warped, magnitude = (image_axes(ax) for ax in fig.subplots(1, 3))
+    orig.imshow(rgb(image))
     orig.hlines(lines_r, -0.5, w - 0.5, color="yellow", linewidth=0.5)
     orig.vlines(lines_c, -0.5, h - 0.5, color="yellow", linewidth=0.5)
     grid = deformation.coarse.shape[1]
@@ -86,15 +88,16 @@ def plot_elastic(image: np.ndarray, deformation: Deformation, spacing: int = 32,
     orig.quiver(pc, pr, deformation.coarse[1] * arrow_scale, deformation.coarse[0] * arrow_scale,
                 color="red", angles="xy", scale_units="xy", scale=1, width=0.012)
     orig.scatter(pc, pr, color="red", s=12)
-    orig.set_title(f"original, {grid}×{grid} displacements (×{arrow_scale:g})", fontsize=9)
-    warped.imshow(np.clip(deformation.image, 0, 1), cmap="gray", vmin=0, vmax=1)
+    orig.set_title(f"original, {grid}×{grid} control-point\ndisplacements (×{arrow_scale:g})", fontsize=8)
+    warped.imshow(rgb(deformation.image))
     rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
     warped.contour(rows + field[0], levels=lines_r, colors="yellow", linewidths=0.5)
     warped.contour(cols + field[1], levels=lines_c, colors="yellow", linewidths=0.5)
-    warped.set_title("deformed, with the deformed grid", fontsize=9)
+    warped.set_title("deformed, with the\ndeformed grid", fontsize=8)
     shown = magnitude.imshow(np.hypot(field[0], field[1]), cmap="viridis")
-    magnitude.set_title("|displacement| (pixels)", fontsize=9)
-    fig.colorbar(shown, ax=magnitude, fraction=0.046)
+    magnitude.set_title("displacement of\neach pixel", fontsize=8)
+    bar = fig.colorbar(shown, ax=magnitude, fraction=0.046, label="|displacement| (pixels)")
+    bar.ax.tick_params(labelsize=8)
     reach = float(np.abs(deformation.coarse).max() * arrow_scale) + 4  # room for the corner arrows
     for ax in (orig, warped, magnitude):
         margin = reach if ax is orig else 0.0

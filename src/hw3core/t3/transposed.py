@@ -26,6 +26,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..figures import FLOOR_PT, FULL_WIDTH_IN, diagram
+
 
 def _as_channels(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """Promote a single-channel (H, W) input and (kh, kw) kernel to the channel layout."""
@@ -218,12 +220,13 @@ def _draw_matrix(ax: Axes, a: np.ndarray, colors: np.ndarray | None = None, titl
         for c in range(cols):
             fill = "white" if colors is None or colors[r][c] is None else colors[r][c]
             ax.add_patch(Rectangle((c, r), 1, 1, facecolor=fill, edgecolor="0.4", linewidth=0.8))
-            ax.text(c + 0.5, r + 0.5, f"{a[r, c]:g}", ha="center", va="center", fontsize=9)
+            ax.text(c + 0.5, r + 0.5, f"{a[r, c]:g}", ha="center", va="center", fontsize=8)
     ax.set_xlim(-0.05, cols + 0.05)
     ax.set_ylim(rows + 0.05, -0.05)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=FLOOR_PT + 0.5)
+    diagram(ax)
 
 
 def plot_scatter_steps(x: np.ndarray, w: np.ndarray, strides: tuple[int, ...] = (1, 2)) -> Figure:
@@ -234,7 +237,7 @@ def plot_scatter_steps(x: np.ndarray, w: np.ndarray, strides: tuple[int, ...] = 
     """
     x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
     n = x.size
-    fig = Figure(figsize=(1.35 * (n + 3), 1.9 * len(strides)))
+    fig = Figure(figsize=(FULL_WIDTH_IN, 1.5 * len(strides)))
     axes = fig.subplots(len(strides), n + 3, gridspec_kw={"width_ratios": [2, 2] + [4] * (n + 1)}, squeeze=False)
     element_colors = np.array(_PALETTE[:n], dtype=object).reshape(x.shape)
     for row, stride in zip(axes, strides):
@@ -250,6 +253,12 @@ def plot_scatter_steps(x: np.ndarray, w: np.ndarray, strides: tuple[int, ...] = 
     return fig
 
 
+def _prepared_title(stride: int, pad: int) -> str:
+    """What was done to the input: at stride 1 nothing is inserted, only the border padded."""
+    inserted = "no zeros inserted" if stride == 1 else f"{stride - 1} zero{'s' * (stride > 2)} inserted between elements"
+    return f"stride {stride}: {inserted}, padded by {pad}"
+
+
 def plot_zero_insertion(x: np.ndarray, w: np.ndarray, strides: tuple[int, ...] = (1, 2),
                         padding: int = 0) -> Figure:
     """One row per stride: zero-inserted and padded input, flipped kernel, ordinary conv result.
@@ -258,7 +267,7 @@ def plot_zero_insertion(x: np.ndarray, w: np.ndarray, strides: tuple[int, ...] =
     of the convolution (the kernel over the top-left corner) is outlined.
     """
     x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
-    fig = Figure(figsize=(7.0, 2.6 * len(strides)))
+    fig = Figure(figsize=(FULL_WIDTH_IN, 2.1 * len(strides)))
     axes = fig.subplots(len(strides), 3, gridspec_kw={"width_ratios": [6, 2, 4]}, squeeze=False)
     for row, stride in zip(axes, strides):
         view = zero_insertion(x, w, stride, padding)
@@ -266,7 +275,7 @@ def plot_zero_insertion(x: np.ndarray, w: np.ndarray, strides: tuple[int, ...] =
         colors = np.full(view.padded.shape, "#dddddd", dtype=object)
         colors[pad:pad + view.upsampled.shape[0], pad:pad + view.upsampled.shape[1]] = "white"
         colors[pad:pad + view.upsampled.shape[0]:stride, pad:pad + view.upsampled.shape[1]:stride] = "#b3cde3"
-        _draw_matrix(row[0], view.padded, colors, f"stride {stride}: zeros inserted, padded by {pad}")
+        _draw_matrix(row[0], view.padded, colors, _prepared_title(stride, pad))
         row[0].add_patch(Rectangle((0, 0), w.shape[1], w.shape[0], fill=False, edgecolor="tab:red", linewidth=2))
         _draw_matrix(row[1], view.flipped, None, "flipped W")
         _draw_matrix(row[2], view.output, None, "ordinary convolution")

@@ -15,8 +15,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import torch
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+
+from ..figures import FLOOR_PT, FULL_WIDTH_IN
 
 # --- problem 1, hand-picked priors: dimension clusters ------------------------------------
 
@@ -109,24 +112,29 @@ def anchor_curve(wh: np.ndarray, ks: range = range(1, 10), seed: int = 0) -> pd.
 
 def anchor_figure(wh: np.ndarray, curve: pd.DataFrame, k: int = 5, seed: int = 0) -> Figure:
     """The boxes with k centroids from each distance, and average IoU against k."""
-    fig = Figure(figsize=(10.5, 3.4), layout="constrained")
+    fig = Figure(figsize=(FULL_WIDTH_IN, 3.0), layout="constrained")
     axes = fig.subplots(1, 3)
+    cluster_colours = np.array(colormaps["tab10"].colors)
     for ax, metric, title in [(axes[0], "iou", "d = 1 − IoU"), (axes[1], "euclidean", "Euclidean")]:
         anchors = kmeans_anchors(wh, k, metric, seed)
         assignment = _distance(wh, anchors, metric).argmin(axis=1)
-        ax.scatter(wh[:, 0], wh[:, 1], c=assignment, cmap="tab10", s=3, alpha=0.5)
+        ax.scatter(wh[:, 0], wh[:, 1], color=cluster_colours[assignment % len(cluster_colours)], s=3, alpha=0.5)
         ax.scatter(anchors[:, 0], anchors[:, 1], c="black", marker="x", s=50)
         for w, h in anchors:
             ax.add_patch(Rectangle((0, 0), w, h, fill=False, lw=0.8, edgecolor="black", alpha=0.6))
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="box width", ylabel="box height", aspect="equal",
-               title=f"k = {k}, {title}: avg IoU {mean_best_iou(wh, anchors):.3f}")
-        ax.title.set_fontsize(8.5)
+               title=f"k-means, {title}, k = {k}\navg IoU {mean_best_iou(wh, anchors):.3f}")
+        ax.title.set_fontsize(8)
     axes[2].plot(curve["k"], curve["IoU k-means"], "o-", label="k-means, 1 − IoU")
     axes[2].plot(curve["k"], curve["Euclidean k-means"], "s--", label="k-means, Euclidean")
     hand = hand_picked_anchors()
     axes[2].plot([len(hand)], [mean_best_iou(wh, hand)], "r^", label="hand-picked (3 scales × 3 ratios)")
     axes[2].set(xlabel="number of anchors k", ylabel="average IoU")
-    axes[2].legend(fontsize=7)
+    fig.legend(*axes[2].get_legend_handles_labels(), loc="outside lower right", ncols=3, fontsize=FLOOR_PT)
+    for ax in axes:
+        ax.tick_params(labelsize=FLOOR_PT)
+        ax.xaxis.label.set_fontsize(8)
+        ax.yaxis.label.set_fontsize(8)
     return fig
 
 
@@ -163,9 +171,9 @@ def outside_cell(centres: torch.Tensor, cell: tuple[int, int]) -> float:
 
 
 def centre_figure(spread: dict[str, torch.Tensor], cell: tuple[int, int] = (6, 6), grid: int = 13) -> Figure:
-    fig = Figure(figsize=(7.2, 3.6), layout="constrained")
-    axes = fig.subplots(1, 2)
-    titles = {"offset": "unconstrained offsets x = x_a + t_x w_a", "direct": "direct: b_x = σ(t_x) + c_x"}
+    fig = Figure(figsize=(FULL_WIDTH_IN, 3.4), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    titles = {"offset": "unconstrained offsets $x = x_a + t_x w_a$", "direct": r"direct: $b_x = \sigma(t_x) + c_x$"}
     for ax, name in zip(axes, ("offset", "direct")):
         centres = spread[name]
         ax.scatter(centres[:, 0], centres[:, 1], s=2, alpha=0.4)
@@ -174,4 +182,6 @@ def centre_figure(spread: dict[str, torch.Tensor], cell: tuple[int, int] = (6, 6
                yticks=range(0, grid + 1, 1), xticklabels=[], yticklabels=[])
         ax.grid(True, alpha=0.5)
         ax.set_title(f"{titles[name]}\noutside the cell: {100 * outside_cell(centres, cell):.0f}%", fontsize=8.5)
+        ax.set_xlabel(f"x (cells of the {grid}×{grid} grid)")
+    axes[0].set_ylabel(f"y (cells of the {grid}×{grid} grid)")
     return fig

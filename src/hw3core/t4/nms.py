@@ -16,6 +16,8 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ..figures import FULL_WIDTH_IN
+
 
 def box_area(boxes: torch.Tensor) -> torch.Tensor:
     return (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
@@ -88,8 +90,8 @@ def nms_figure(scene: Scene, iou_threshold: float = 0.5) -> Figure:
     """All detections (left) and what per-class NMS keeps (right)."""
     keep = batched_nms(scene.boxes, scene.scores, scene.classes, iou_threshold)
     colors = colormaps["tab10"].colors
-    fig = Figure(figsize=(7.6, 3.9), layout="constrained")
-    axes = fig.subplots(1, 2)
+    fig = Figure(figsize=(FULL_WIDTH_IN, 3.4), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
     panels = [(axes[0], torch.arange(len(scene.boxes)), f"before NMS: {len(scene.boxes)} boxes"),
               (axes[1], keep, f"after per-class NMS (IoU > {iou_threshold}): {len(keep)} boxes")]
     for ax, indices, title in panels:
@@ -99,11 +101,13 @@ def nms_figure(scene: Scene, iou_threshold: float = 0.5) -> Figure:
             ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, lw=1.2,
                                    edgecolor=color, alpha=float(scene.scores[i])))
             if len(indices) < len(scene.boxes):
-                ax.text(x1 + 1, y1 + 4, f"{scene.class_names[int(scene.classes[i])]} {scene.scores[i]:.2f}",
-                        fontsize=6.5, color=color)
+                ax.text(x1 + 1, y1 + 1, f"{scene.class_names[int(scene.classes[i])]} {scene.scores[i]:.2f}",
+                        fontsize=8, color=color, va="top", bbox={"facecolor": "white", "alpha": 0.8, "pad": 1, "lw": 0})
         ax.set_xlim(0, scene.size)
         ax.set_ylim(scene.size, 0)
         ax.set_aspect("equal")
         ax.set_title(title, fontsize=8.5)
+        ax.set_xlabel("x (pixels)")
         ax.grid(False)
+    axes[0].set_ylabel("y (pixels)")
     return fig
