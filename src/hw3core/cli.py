@@ -56,7 +56,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"hw3: trained {', '.join(trained)}" if trained else "hw3: every experiment the chapters need is cached")
         return 0
     if not args.names:
-        raise ValueError("name experiments, chapters (p1, p2, p3) or all, e.g. hw3 train p1")
+        raise UserError("name experiments, chapters (p1, p2, p3) or all, e.g. hw3 train p1")
     for name in experiments.select(args.names):
         started = time.perf_counter()
         artifacts = experiments.result(name, profile)

@@ -18,6 +18,7 @@ from typing import Callable
 
 import nbformat
 
+from ..errors import SourceError
 from .qmd import split_options
 
 # The `language:` key of each kind of target, as Quarto's crossref names them.
@@ -96,7 +97,7 @@ def resolve_references(
         if label not in targets and not strict:
             return "?"
         if label not in targets:
-            raise KeyError(f"cross-reference @{label} has no figure, table or section with that label")
+            raise SourceError(f"cross-reference @{label} has no figure, table or section with that label")
         return f"[{targets[label].text}]({link(label)})"
 
     out, in_code = [], False
@@ -154,7 +155,7 @@ class ChapterWriter:
             data = output.get("data", {})
             if "image/png" in data:
                 if not options.get("fig-cap"):
-                    raise ValueError(f"a cell shows a figure without a caption: give it `#| fig-cap:` (cell {label or 'without a label'})")
+                    raise SourceError(f"a cell shows a figure without a caption: give it `#| fig-cap:` (cell {label or 'without a label'})")
                 path = self._image(data["image/png"])
                 if label.startswith("fig-") and label in self.targets and not any("{#fig-" in p for p in parts):
                     caption = f"{self.targets[label].text}: {options.get('fig-cap', '')}".rstrip(": ")

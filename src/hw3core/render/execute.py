@@ -113,11 +113,16 @@ def chapter_error(notebook: nbformat.NotebookNode, source: Path, root: Path, err
     """One line (chapter, cell, the error's last line) and the whole traceback in a log file."""
     failed = next((c for c in notebook.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
     where = _cell_name(failed) if failed is not None else "a cell"
-    last = f"{error.ename}: {error.evalue}".strip() if error.ename else _ANSI.sub("", str(error)).strip().splitlines()[-1]
+    # The cell's own error output names the exception even where nbclient's does not (an
+    # error raised by a display formatter reaches it as "NoneType: None").
+    shown = next((o for o in failed.outputs if o.get("output_type") == "error"), None) if failed is not None else None
+    ename, evalue = (shown.ename, shown.evalue) if shown is not None else (error.ename, error.evalue)
+    last = f"{ename}: {evalue}".strip() if ename else _ANSI.sub("", str(error)).strip().splitlines()[-1]
+    last = "; ".join(part.strip(" -") for part in last.splitlines() if part.strip(" -"))
     log = root / LOG_DIR / f"{source.stem}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(_ANSI.sub("", str(error)) + "\n", encoding="utf-8")
-    return ChapterError(f"{source}: {where} failed: {last.splitlines()[0]} (full traceback: {log})", log)
+    return ChapterError(f"{source}: {where} failed: {last} (full traceback: {log})", log)
 
 
 def execute(notebook: nbformat.NotebookNode, source: Path, root: Path, profile: str, timeout: int = 3600) -> nbformat.NotebookNode:

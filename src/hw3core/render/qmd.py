@@ -20,6 +20,8 @@ from typing import Any
 import nbformat
 import yaml
 
+from ..errors import SourceError
+
 CELL_OPEN = re.compile(r"^```+\s*\{python[^}]*\}\s*$")
 # Quarto's pattern (src/core/execute-inline.ts): not after a backtick, one space or tab.
 INLINE = re.compile(r"(^|[^`])`\{python\}[ \t]([^`]+)`", re.MULTILINE)
@@ -64,7 +66,7 @@ def parse(text: str) -> list[Block]:
         while j < len(lines) and lines[j].strip() != fence:
             j += 1
         if j == len(lines):
-            raise ValueError(f"unclosed ```{{python}} cell starting at line {i + 1}")
+            raise SourceError(f"unclosed ```{{python}} cell starting at line {i + 1}")
         if "".join(buffer).strip():
             blocks.append(Block("markdown", "\n".join(buffer).strip("\n")))
         buffer = []
@@ -136,7 +138,7 @@ def substitute_inline(markdown: str, results: list[dict], where: str) -> str:
         result = next(texts)
         text = quarto_inline(result["result"]["data"], to_html=False)
         if text != quarto_inline(result["result"]["data"], to_html=True):
-            raise ValueError(f"{where}: inline `{{python}} {result['expression']}` has a text/html form, so Quarto would "
+            raise SourceError(f"{where}: inline `{{python}} {result['expression']}` has a text/html form, so Quarto would "
                              "show it differently in HTML and PDF; return a str or an IPython Markdown object")
         if not text:
             log.warning("%s: inline `{python} %s` is empty; Quarto leaves the expression on the page", where, result["expression"])
@@ -194,6 +196,6 @@ def _user_expressions(cell: nbformat.NotebookNode, where: str) -> list[dict]:
     for key, expression in enumerate(cell.metadata[INLINE_MARK]):
         answer = answers[str(key)]
         if answer["status"] != "ok":
-            raise ValueError(f"{where}: inline `{{python}} {expression}` raised {answer['ename']}: {answer['evalue']}")
+            raise SourceError(f"{where}: inline `{{python}} {expression}` raised {answer['ename']}: {answer['evalue']}")
         results.append({"expression": expression, "result": answer})
     return results
