@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import torch
 
-from . import atomic
+from . import atomic, cut_short
 from .cache import Artifacts, CorruptEntryError, ExperimentCache, config_key, verify
 from .profiles import Profile, active_profile, check_profile
 from .settings import Settings, get_settings
@@ -128,7 +128,7 @@ def _entry(name: str, profile: str | None, settings: Settings | None) -> _Entry:
     settings = settings or get_settings()
     profile = check_profile(profile or active_profile())
     experiment = get(name)
-    config = experiment.config(profile)
+    config = cut_short.rewrite(experiment.config(profile))  # a rehearsal caps the epochs
     return _Entry(experiment, profile, config, config_key(name, profile, config), ExperimentCache(settings.cache_dir), settings)
 
 

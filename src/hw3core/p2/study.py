@@ -54,7 +54,7 @@ from ..experiments import Experiment, RunContext, register, result
 from ..profiles import Profile, active_profile, per_profile
 from ..settings import Settings
 from ..stats import standard_error
-from ..training import autocast, classification_step, fit, run_epoch, seed_everything, to_device
+from ..training import autocast, classification_step, fit, map_batches, run_epoch, seed_everything, to_device
 from .triplet import TripletImages, combined_step, embed, step_with_margin, triplet_step
 
 CLASSES = ("airplane", "automobile")
@@ -204,12 +204,13 @@ def capture_feature_maps(
 def embeddings(extractor: Extractor, images: TensorImages, device: torch.device, batch_size: int = 500) -> torch.Tensor:
     """Unit-norm embeddings of a whole split (no augmentation), on the CPU."""
     extractor.eval()
-    out = []
-    for start in range(0, len(images), batch_size):
-        x, _ = images[list(range(start, min(start + batch_size, len(images))))]
+
+    def embedded(part: slice) -> torch.Tensor:
+        x, _ = images[list(range(part.start, part.stop))]
         with autocast(device):
-            out.append(embed(extractor, to_device(x, device)).cpu())
-    return torch.cat(out)
+            return embed(extractor, to_device(x, device)).cpu()
+
+    return map_batches(embedded, len(images), batch_size)
 
 
 def nearest_centroid_accuracy(reference: torch.Tensor, reference_labels: torch.Tensor, query: torch.Tensor, query_labels: torch.Tensor) -> float:
@@ -335,13 +336,12 @@ def train_linear_head(extractor: Extractor, cfg: dict[str, Any], data: StudyData
 
 def pooled_layers(extractor: Extractor, images: TensorImages, device: torch.device, batch_size: int = 500) -> dict[str, np.ndarray]:
     """Every stage's feature maps averaged over space (one vector per image), for a whole split."""
-    parts: dict[str, list[torch.Tensor]] = {name: [] for name in LAYERS}
-    for start in range(0, len(images), batch_size):
-        x, _ = images[list(range(start, min(start + batch_size, len(images))))]
-        maps = capture_feature_maps(extractor, to_device(x, device), reduce=lambda out: out.mean(dim=(2, 3)))
-        for name in LAYERS:
-            parts[name].append(maps[name])
-    return {name: torch.cat(chunks).numpy() for name, chunks in parts.items()}
+
+    def pooled(part: slice) -> dict[str, torch.Tensor]:
+        x, _ = images[list(range(part.start, part.stop))]
+        return capture_feature_maps(extractor, to_device(x, device), reduce=lambda out: out.mean(dim=(2, 3)))
+
+    return {name: maps.numpy() for name, maps in map_batches(pooled, len(images), batch_size).items()}
 
 
 def linear_probe(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray) -> float:
