@@ -151,7 +151,7 @@ class Tally:
         return (sum(loop.images for loop in loops) / seconds if seconds else 0.0), kind
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cut:
     """How short a rehearsal cuts: batches per loop, images per batch, epochs per stage."""
 

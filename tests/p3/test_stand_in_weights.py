@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from hw3core import book, experiments
+from hw3core.cache import Artifacts
 from hw3core.p3 import architecture, plots, study, tables, text
 from hw3core.p3.flowers import FLOWERS_CLASSES
 from hw3core.p3.weights import BACKBONES, find_weights, hub_checkpoint, imagenet_model, save_stand_in
@@ -55,7 +56,7 @@ def test_the_pretrained_branch_runs_on_stand_ins_and_is_marked_not_real(torch_ho
     classifier = architecture.imagenet_classifier("full")  # (b): loads the stand-in, as the full book would
     prediction = architecture.top_k(classifier, architecture.example_image()[0])
     outcomes = study.frozen_outcomes("smoke")
-    assert all(isinstance(o, experiments.Artifacts) for o in outcomes.values())
+    assert all(isinstance(o, Artifacts) for o in outcomes.values())
     assert all(experiments.get(study.features_name(n)).config("smoke")["model"]["pretrained"] for n in BACKBONES)
     summaries = tables.frozen_summaries(outcomes, "smoke")
     totals = {n: c["total"] for n, c in tables.parameter_summary("smoke")["counts"].items()}
