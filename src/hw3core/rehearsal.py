@@ -180,7 +180,7 @@ def rehearse(
     except (UnknownProfileError, KeyError, BadInput) as error:
         say(f"hw3 rehearse: {error.args[0] if isinstance(error, KeyError) else error}")
         return 2
-    settings = Settings(data_dir=real.data_dir, cache_dir=namespace / "cache", device=real.device, offline=True)
+    settings = Settings(data_dir=real.data_dir, cache_dir=namespace / "cache", device_name=real.device_name, offline=True)
     user_hub = Path(torch.hub.get_dir()) / "checkpoints"
     variables = {"HW3_CACHE_DIR": str(settings.cache_dir), "HW3_OFFLINE": "1", "TORCH_HOME": str(namespace / "torch")}
     outcomes: list[Outcome] = []
