@@ -6,6 +6,7 @@
     hw3 list [--profile P]
     hw3 notebooks [--profile P] [--quarto]
     hw3 submission [--profile P]
+    hw3 rehearse [NAME|CHAPTER|all ...] [--profile full] [--keep]
 """
 
 from __future__ import annotations
@@ -125,6 +126,13 @@ def cmd_submission(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rehearse(args: argparse.Namespace) -> int:
+    """Run the experiments cut short in a throw-away namespace; print one line each and the book's projected total."""
+    from .rehearsal import rehearse
+
+    return rehearse(args.names, args.profile, args.keep, say=lambda line: print(line, flush=True))
+
+
 class _StderrHandler(logging.Handler):
     """Writes to whatever sys.stderr is at the time, so a replaced stream is never stale."""
 
@@ -155,6 +163,12 @@ def parser() -> argparse.ArgumentParser:
         "--quarto", action="store_true", help="called by Quarto's post-render (writes to QUARTO_PROJECT_OUTPUT_DIR)"
     )
     command("submission", cmd_submission, "zip the PDF, notebooks and HTML for submission")
+    # its own --profile: full by default, and an unknown name is the rehearsal's one-line error
+    rehearse = commands.add_parser("rehearse", help="run every experiment cut short (few batches, <= 2 epochs) to prove the profile runs")
+    rehearse.add_argument("names", nargs="*", metavar="NAME|CHAPTER|all", help="default: all")
+    rehearse.add_argument("--profile", default="full", help="default: full")
+    rehearse.add_argument("--keep", action="store_true", help="keep the rehearsal's namespace (its cache, stand-in weights)")
+    rehearse.set_defaults(handler=cmd_rehearse)
     return main
 
 

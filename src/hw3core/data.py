@@ -29,7 +29,7 @@ from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm  # not tqdm.auto: in a kernel it warns that ipywidgets is missing
 
-from . import atomic
+from . import atomic, cut_short
 from .errors import DataError
 from .images import rgb_tensor
 from .provenance import record_data
@@ -269,7 +269,11 @@ class TensorImages(Dataset):
 
 
 class BatchIndexSampler(Sampler[list[int]]):
-    """Yields lists of indices, reshuffled per epoch from (seed, epoch) so resumes are exact."""
+    """Yields lists of indices, reshuffled per epoch from (seed, epoch) so resumes are exact.
+
+    A rehearsal (cut_short) keeps only the first few batches, trimmed; `len` stays the
+    real count, so schedules built from it are the real run's.
+    """
 
     def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int = 0, drop_last: bool = False) -> None:
         self.n, self.batch_size, self.shuffle, self.seed, self.drop_last = n, batch_size, shuffle, seed, drop_last
@@ -284,11 +288,10 @@ class BatchIndexSampler(Sampler[list[int]]):
             if self.shuffle
             else torch.arange(self.n)
         )
-        for start in range(0, self.n, self.batch_size):
-            batch = order[start : start + self.batch_size]
-            if self.drop_last and len(batch) < self.batch_size:
-                return
-            yield batch.tolist()
+        batches = (order[start : start + self.batch_size].tolist() for start in range(0, self.n, self.batch_size))
+        kept = (batch for batch in batches if len(batch) == self.batch_size or not self.drop_last)
+        real_images = len(self) * self.batch_size if self.drop_last else self.n
+        yield from cut_short.trimmed(kept, real_images, training=self.shuffle)
 
     def __len__(self) -> int:
         full, rest = divmod(self.n, self.batch_size)

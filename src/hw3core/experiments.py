@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import torch
 
-from . import atomic, provenance
+from . import atomic, cut_short, provenance
 from .cache import Artifacts, CorruptEntryError, ExperimentCache, StaleEntryError, config_key, verify
 from .errors import UserError
 from .profiles import Profile, active_profile, check_profile
@@ -162,7 +162,7 @@ def _entry(name: str, profile: str | None, settings: Settings | None) -> _Entry:
     settings = settings or get_settings()
     profile = check_profile(profile or active_profile())
     experiment = get(name)
-    config = experiment.config(profile)
+    config = cut_short.rewrite(experiment.config(profile))  # a rehearsal caps the epochs
     return _Entry(experiment, profile, config, config_key(name, profile, config), ExperimentCache(settings.cache_dir), settings)
 
 

@@ -8,7 +8,8 @@ are seeded from (seed, epoch), which is what makes a resumed run identical to an
 uninterrupted one. On CUDA it trains in bf16 autocast with channels-last tensors.
 A resume file that cannot be read (or no longer fits the model) is moved aside and the
 run starts over; Ctrl-C ends in `Interrupted`, which says from which epoch a rerun
-resumes.
+resumes. A rehearsal (cut_short) is honoured here too: each epoch of `fit` is measured
+as an epoch of its stage, and `map_batches` passes over a split only a few trimmed batches.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from . import atomic
+from . import atomic, cut_short
 from .errors import Interrupted
 from .seeding import epoch_seed, seed_everything
 
@@ -50,12 +51,24 @@ class StepResult:
 
 
 Step = Callable[[nn.Module, Any], StepResult]
+Outputs = TypeVar("Outputs", torch.Tensor, dict[str, torch.Tensor])
+
+
+# The device types that train in bf16 autocast with channels-last tensors. Only CUDA
+# gains from it, but the branches are plain PyTorch that also runs on the CPU, so the
+# tests add "cpu" here to execute them before a GPU is ever rented.
+FAST_PATH_DEVICES = {"cuda"}
+
+
+def fast_path(device: torch.device) -> bool:
+    """Whether `device` runs the bf16-autocast, channels-last path."""
+    return device.type in FAST_PATH_DEVICES
 
 
 def to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
     """Move a batch to the device; 4-D image batches go channels-last on CUDA (faster convs)."""
     x = x.to(device, non_blocking=True)
-    if device.type == "cuda" and x.dim() == 4 and x.is_floating_point():
+    if fast_path(device) and x.dim() == 4 and x.is_floating_point():
         x = x.contiguous(memory_format=torch.channels_last)
     return x
 
@@ -75,8 +88,8 @@ def classification_step(
 
 
 def autocast(device: torch.device) -> contextlib.AbstractContextManager:
-    if device.type == "cuda":
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    if fast_path(device):
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
@@ -142,7 +155,7 @@ def fit(
     it is not called again for epochs already done.
     """
     model.to(device)
-    if device.type == "cuda":
+    if fast_path(device):
         model.to(memory_format=torch.channels_last)
     state_path = workdir / f"last-{Path(history_name).stem}.pt"
     rows, best_acc, start = _resume(state_path, model, optimizer, scheduler, desc, epochs)
@@ -151,7 +164,7 @@ def fit(
     bar = tqdm(range(start, epochs), desc=desc, initial=start, total=epochs, unit="epoch", disable=None)
     saved = start  # epochs the resume file holds
     try:
-        for epoch in bar:
+        for epoch in cut_short.epochs(bar, epochs, desc):
             seed_everything(epoch_seed(seed, epoch))
             _set_epoch(train_loader, epoch)
             started = time.perf_counter()
@@ -236,6 +249,25 @@ def fit_best(model: nn.Module, train_loader: Iterable, val_loader: Iterable, **o
     history = fit(model, train_loader, val_loader, **options)
     model.load_state_dict(atomic.torch_load(options["workdir"] / options.get("best_name", "best.pt")))
     return history
+
+
+@torch.no_grad()
+def map_batches(fn: Callable[[slice], Outputs], n: int, batch_size: int) -> Outputs:
+    """`fn` over consecutive slices of `n` items, its rows (a tensor, or a dict of them) joined in order.
+
+    For passes over a whole split that keep one output per image (features, embeddings).
+    In a rehearsal only a few trimmed slices run and the other rows stay zero, so every
+    consumer still gets the split's real shape.
+    """
+    spans = (range(start, min(start + batch_size, n)) for start in range(0, n, batch_size))
+    out: dict[str, torch.Tensor] = {}
+    for span in cut_short.trimmed(spans, n):
+        part = fn(slice(span.start, span.stop))
+        for key, rows in (part.items() if isinstance(part, dict) else [("", part)]):
+            if key not in out:
+                out[key] = rows.new_zeros((n, *rows.shape[1:]))
+            out[key][span.start : span.stop] = rows
+    return out if isinstance(part, dict) else out[""]
 
 
 @torch.no_grad()

@@ -40,7 +40,7 @@ def test_frozen_backbone_does_not_change_while_the_head_trains(tmp_path):
     assert all(torch.equal(before[k], after[k]) for k in before)  # weights and batch-norm statistics
     assert not torch.equal(head_before, net.head[1].weight)
     x, _ = FlowerViews(data, 32, [0.5] * 3, [0.25] * 3, torch.device("cpu"))[[0, 1, 2]]
-    cached = extract_features(net.extractor, data.images[:3], lambda b: x, torch.device("cpu"), 8, "t")
+    cached = extract_features(net.extractor, data.images[:3], lambda b: x, torch.device("cpu"), 8)
     net.eval()
     assert torch.allclose(net.head(cached), net(x), atol=1e-5)
 

@@ -17,8 +17,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ..data import TensorImages, tensor_loader
-from ..training import autocast, to_device
+from ..data import TensorImages
+from ..training import autocast, map_batches, to_device
 from .models import LAYERS, Extractor
 from .triplet import embed
 
@@ -54,23 +54,28 @@ def capture_feature_maps(
 
 @torch.no_grad()
 def embeddings(extractor: Extractor, images: TensorImages, device: torch.device) -> torch.Tensor:
-    """Unit-norm embeddings of a whole split (no augmentation), on the CPU."""
+    """Unit-norm embeddings of a whole split (no augmentation), on the CPU.
+
+    A whole-split pass goes through `map_batches`, so a rehearsal keeps its full shape.
+    """
     extractor.eval()
-    out = []
-    for x, _ in tensor_loader(images, BATCH, shuffle=False):
+
+    def embedded(part: slice) -> torch.Tensor:
+        x, _ = images[list(range(part.start, part.stop))]
         with autocast(device):
-            out.append(embed(extractor, to_device(x, device)).cpu())
-    return torch.cat(out)
+            return embed(extractor, to_device(x, device)).cpu()
+
+    return map_batches(embedded, len(images), BATCH)
 
 
 def pooled_layers(extractor: Extractor, images: TensorImages, device: torch.device) -> dict[str, np.ndarray]:
     """Every stage's feature maps averaged over space (one vector per image), for a whole split."""
-    parts: dict[str, list[torch.Tensor]] = {name: [] for name in LAYERS}
-    for x, _ in tensor_loader(images, BATCH, shuffle=False):
-        maps = capture_feature_maps(extractor, to_device(x, device), reduce=lambda out: out.mean(dim=(2, 3)))
-        for name in LAYERS:
-            parts[name].append(maps[name])
-    return {name: torch.cat(chunks).numpy() for name, chunks in parts.items()}
+
+    def pooled(part: slice) -> dict[str, torch.Tensor]:
+        x, _ = images[list(range(part.start, part.stop))]
+        return capture_feature_maps(extractor, to_device(x, device), reduce=lambda out: out.mean(dim=(2, 3)))
+
+    return {name: maps.numpy() for name, maps in map_batches(pooled, len(images), BATCH).items()}
 
 
 def nearest_centroid_accuracy(reference: torch.Tensor, reference_labels: torch.Tensor, query: torch.Tensor, query_labels: torch.Tensor) -> float:

@@ -20,7 +20,7 @@ from tqdm import tqdm  # not tqdm.auto: in a kernel it warns that ipywidgets is 
 
 from .. import atomic
 from ..experiments import RunContext
-from ..training import autocast, to_device
+from ..training import autocast, fast_path, map_batches, to_device
 from .flowers import SPLITS, flowers_split, random_resized_views
 from .network import split_classifier
 from .weights import BACKBONES, Backbone, imagenet_model
@@ -28,16 +28,17 @@ from .weights import BACKBONES, Backbone, imagenet_model
 
 @torch.no_grad()
 def extract_features(
-    extractor: nn.Module, images: torch.Tensor, view: Callable[[torch.Tensor], torch.Tensor], device: torch.device, batch_size: int, desc: str
+    extractor: nn.Module, images: torch.Tensor, view: Callable[[torch.Tensor], torch.Tensor], device: torch.device, batch_size: int
 ) -> torch.Tensor:
     """Features [N, D] (float32, on the CPU) of uint8 images, `view` turning a batch into inputs."""
     extractor.to(device).eval()
-    out = []
-    for start in tqdm(range(0, len(images), batch_size), desc=desc, disable=None, leave=False):
-        x = to_device(view(images[start : start + batch_size].to(device)), device)
+
+    def features(part: slice) -> torch.Tensor:
+        x = to_device(view(images[part].to(device)), device)
         with autocast(device):
-            out.append(extractor(x).float().cpu())
-    return torch.cat(out)
+            return extractor(x).float().cpu()
+
+    return map_batches(features, len(images), batch_size)
 
 
 def preprocessing(backbone: Backbone, crop: int | None) -> nn.Module:
@@ -50,7 +51,7 @@ def run_features(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
     backbone, stage = BACKBONES[cfg["model"]["backbone"]], cfg["features"]
     extractor, width = split_classifier(imagenet_model(backbone, cfg["model"]["pretrained"], ctx.settings), backbone)
     extractor.requires_grad_(False)
-    if ctx.device.type == "cuda":
+    if fast_path(ctx.device):
         extractor.to(memory_format=torch.channels_last)
     preprocess = preprocessing(backbone, stage["crop"])
     crop = preprocess.crop_size[0]
@@ -64,7 +65,7 @@ def run_features(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
         data = flowers_split(split, cfg["data"], ctx.settings)
         views = [preprocess] + ([augmented] * stage["augmented_copies"] if split == "train" else [])
         started = _synchronised_clock(ctx.device)
-        copies = [extract_features(extractor, data.images, v, ctx.device, stage["batch_size"], f"{backbone.title} {split}") for v in views]
+        copies = [extract_features(extractor, data.images, v, ctx.device, stage["batch_size"]) for v in views]
         seconds[split] = _synchronised_clock(ctx.device) - started
         counts[split] = len(views) * len(data)
         stored[split] = {"features": torch.stack(copies), "labels": data.labels}

@@ -56,6 +56,15 @@ def smoke_warning(profile: Profile) -> str:
     )
 
 
+def stand_in_warning() -> str:
+    """The banner over any P3 output made with stand-in weights (weights.save_stand_in), never a real result."""
+    return (
+        "::: {.callout-warning}\n## STAND-IN WEIGHTS — NOT REAL RESULTS\n"
+        "وزن‌های «ازپیش‌آموزش‌دیده» در این اجرا **تصادفی‌اند** (جانشینِ آزمایشیِ فایل‌های ImageNet، با همان نام فایل):"
+        " فقط مسیرِ بارگذاری و کد آزموده می‌شود و هیچ عدد، جدول یا جمله‌ای در زیر نتیجهٔ واقعی نیست.\n:::\n"
+    )
+
+
 def missing_weights(missing: MissingWeights) -> str:
     """The one note the chapter shows where a result would need absent weights."""
     return (

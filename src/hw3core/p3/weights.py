@@ -129,3 +129,20 @@ def imagenet_model(backbone: Backbone, pretrained: bool, settings: Settings) -> 
         reason = f"corrupt file at {path}: delete it and run again ({type(error).__name__})"
         raise MissingWeightsError(MissingWeights(backbone.title, path.name, (str(path.parent),), reason)) from None
     return model
+
+
+def save_stand_in(backbone: Backbone, seed: int = 0) -> Path:
+    """A randomly initialised state dict saved where torchvision looks for the real weights.
+
+    For rehearsals and tests only: `find_weights` and `imagenet_model` then load it
+    through exactly the book's path (the file under its official name in
+    $TORCH_HOME/hub/checkpoints/, `weights_only=True`, a strict `load_state_dict`).
+    torchvision checks the name's hash prefix only when it downloads
+    (`torch.hub.download_url_to_file`), never for a file already there, and neither does
+    this module, so no check is skipped; a random file could never pass that check,
+    which is why the stand-in must only ever live in a throw-away TORCH_HOME.
+    """
+    torch.manual_seed(seed)
+    target = hub_checkpoint(backbone)
+    atomic.torch_save(backbone.builder(weights=None).state_dict(), target)
+    return target
