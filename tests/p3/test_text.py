@@ -57,7 +57,7 @@ def test_prediction_summary_states_the_top_class_and_the_mass_of_the_top_three()
     prediction = pd.DataFrame({"rank": [1, 2, 3, 4], "class": ["tabby", "tiger cat", "Egyptian cat", "lynx"], "probability": [0.512, 0.25, 0.1, 0.05]})
     sentence = text.prediction_summary("full", prediction, 1000)
     assert "«tabby»" in sentence and "51.2 درصد" in sentence and f"{100 * (0.512 + 0.25 + 0.1):.1f} درصد" in sentence
-    assert "997 کلاسِ دیگر" in sentence
+    assert "997 کلاس دیگر" in sentence
     assert text.prediction_summary("smoke", prediction, 1000) == ""  # random network: nothing to say
     assert text.prediction_summary("full", None, 1000) == ""  # no weights: the note stands instead
 
@@ -102,8 +102,8 @@ def test_scratch_scope_of_quick_states_what_was_reduced():
     cfg, full = study.scratch_config("quick"), study.scratch_config("full")
     scope = text.scratch_scope("quick", cfg, full, {"train": 1020, "val": 510, "test": 1020})
     assert f"وضوح ورودی {cfg['model']['input_size']} پیکسل به جای {full['model']['input_size']}" in scope
-    assert f"{cfg['train']['epochs']} دوره به جای {full['train']['epochs']}" in scope
-    assert "1,020 تصویرِ آموزش" in scope and "510 تصویرِ اعتبارسنجی" in scope and f"({cfg['data']['per_class']['val']} از هر کلاس)" in scope
+    assert f"{cfg['train']['epochs']} epoch به جای {full['train']['epochs']}" in scope
+    assert "1,020 تصویر آموزش" in scope and "510 تصویر اعتبارسنجی" in scope and f"({cfg['data']['per_class']['val']} از هر کلاس)" in scope
 
 
 def test_scratch_comparison_states_the_gain_of_pretraining_only_when_measured():
@@ -111,9 +111,9 @@ def test_scratch_comparison_states_the_gain_of_pretraining_only_when_measured():
     frozen = run(0.97, 0.88, 0.86).metrics
     compared = text.scratch_comparison("quick", scratch, frozen, "1,020", 102)
     alone = text.scratch_comparison("quick", scratch, None, "1,020", 102)
-    assert "پس از 30 دوره (بهترین دوره: 27)" in compared and "10.0 دقیقه" in compared
+    assert "پس از 30 epoch (بهترین epoch: 27)" in compared and "10.0 دقیقه" in compared
     assert f"{86.0 - 35.0:.1f} واحد درصد بهتر" in compared and "در دسترس نیست" not in compared
     assert "در دسترس نیست" in alone and "واحد درصد بهتر" not in alone and "35.0 درصد روی آزمون" in alone
-    assert "1,020 تصویرِ آموزشی" in alone and "برای 102 گونه" in alone
+    assert "1,020 تصویر آموزشی" in alone and "برای 102 گونه" in alone
     assert "smoke" in text.scratch_comparison("smoke", scratch, frozen, "1,020", 102)
 
