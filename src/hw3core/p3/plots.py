@@ -44,6 +44,23 @@ def prediction_figure(image: torch.Tensor, table: pd.DataFrame, source: str) -> 
     return fig
 
 
+def preprocessing_figure(image: torch.Tensor, tensor: torch.Tensor, source: str) -> Figure:
+    """The photo, and the tensor the network receives: its three normalised channels on one
+    colour scale, with the scale's bar (the values are what the first convolution sees)."""
+    fig = Figure(figsize=(8.0, 2.6), layout="constrained")
+    axes = fig.subplots(1, 4, width_ratios=[1.3, 1, 1, 1])
+    axes[0].imshow(image.permute(1, 2, 0).numpy())
+    axes[0].set_title(f"{source}: {image.shape[1]}×{image.shape[2]} px", fontsize="small")
+    limit = float(tensor.abs().max())
+    for ax, channel, name in zip(axes[1:], tensor, ("R", "G", "B")):
+        shown = ax.imshow(channel.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(f"input {name}: {channel.shape[0]}×{channel.shape[1]}", fontsize="small")
+    for ax in axes:
+        ax.axis("off")
+    fig.colorbar(shown, ax=axes[1:], shrink=0.85, label="normalised value")
+    return fig
+
+
 def accuracy_vs_parameters(rows: pd.DataFrame) -> Figure:
     """Test accuracy against total parameters (log scale), one labelled point per model.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Iterable
 
 from .. import book
 from ..cache import Artifacts
@@ -56,19 +56,35 @@ def smoke_warning(profile: Profile) -> str:
     )
 
 
-def missing_weights(missing: MissingWeights) -> str:
-    """The one note the chapter shows where a result would need absent weights."""
+def missing_reason(missing: MissingWeights) -> str:
+    """Why the weights are missing, in Persian: offline, an unreadable file, or a failed download."""
+    if missing.reason.startswith("HW3_OFFLINE"):
+        return "`HW3_OFFLINE` روشن است و بارگیری امتحان نشد"
+    if missing.reason.startswith("corrupt file"):
+        return "فایلی با این نام هست ولی خوانده نمی‌شود (ناقص یا خراب است)؛ پاکش کنید و دوباره بسازید"
+    return f"بارگیری نشد (`{missing.reason}`)"
+
+
+def missing_note(missing: Iterable[MissingWeights]) -> str:
+    """The chapter's one note on absent pretrained weights: which files, why, what is not
+    shown and where to put them; nothing when every file was there.
+
+    One note for the chapter rather than one per section: the reader learns once what
+    is missing, and each section shows what it can without the weights.
+    """
+    files = {m.file: m for m in missing}
+    if not files:
+        return ""
+    items = "".join(f"- {m.title}: `{m.file}`؛ {missing_reason(m)}.\n" for m in files.values())
     return (
         "::: {.callout-important}\n## وزن‌های ازپیش‌آموزش‌دیده در دسترس نیست\n"
-        f"وزن‌های ImageNet برای {missing.title} (فایل `{missing.file}`) در این محیط نیست و بارگیری هم نشد"
-        f" (`{missing.reason}`)، پس نتیجهٔ این بخش اینجا نمی‌آید و هیچ عددی به جای آن ساخته نشده است؛"
-        " با گذاشتن فایل در `$TORCH_HOME/hub/checkpoints/` یا `HW3_DATA_DIR/weights/` و ساختن دوبارهٔ کتاب، نتیجه همین‌جا ظاهر می‌شود.\n:::\n"
+        "وزن‌های ImageNet این شبکه‌ها در این محیط پیدا نشد:\n\n"
+        + items
+        + "\nهرچه به این وزن‌ها نیاز ندارد در فصل آمده است (معماری، تصویر آزمون و پیش‌پردازش آن، شمار پارامترها و پهنای"
+        " ویژگی‌ها، و آموزش از صفر)؛ پیش‌بینی‌ها و دقت‌های شبکه‌های منجمد نیامده‌اند و هیچ عددی به جای آن‌ها ساخته نشده است."
+        " با گذاشتن فایل‌ها در `$TORCH_HOME/hub/checkpoints/` یا `HW3_DATA_DIR/weights/` و ساختن دوبارهٔ کتاب، نتیجه‌ها"
+        " سر جای خود ظاهر می‌شوند.\n:::\n"
     )
-
-
-def missing_notes(outcomes: dict[str, Outcome], shown: tuple[str, ...] = ()) -> str:
-    """The notes of every backbone whose weights are missing, except those already `shown`."""
-    return "\n".join(missing_weights(o) for name, o in outcomes.items() if name not in shown and isinstance(o, MissingWeights))
 
 
 def prediction_summary(profile: Profile, prediction: Any, classes: int) -> str:
@@ -77,14 +93,19 @@ def prediction_summary(profile: Profile, prediction: Any, classes: int) -> str:
     `prediction` is `architecture.top_k`'s table (None without weights); `classes` is
     how many ImageNet classes share the probability.
     """
-    if prediction is None or profile == "smoke":
+    if profile == "smoke":
         return ""
+    if prediction is None:
+        return (
+            "سه کلاس محتمل به وزن‌های ازپیش‌آموزش‌دیدهٔ MobileNetV2 نیاز دارد که در این اجرا نیست (یادداشت آغاز فصل)؛"
+            " شکل بالا تصویر و همان ورودی پیش‌پردازش‌شده‌ای را نشان می‌دهد که به شبکه داده می‌شد."
+        )
     top = prediction.iloc[0]
     return (
         f"شبکه محتمل‌ترین کلاس را «{top['class']}» با احتمال {100 * top['probability']:.1f} درصد می‌داند و سه کلاس نخست"
         f" روی‌هم {100 * prediction['probability'].head(3).sum():.1f} درصد احتمال را گرفته‌اند؛ بقیهٔ احتمال میان"
-        f" {classes - 3} کلاس دیگر پخش شده است. کلاس‌های نزدیک به هم در ImageNet (مثلاً چند نوع گربه) معمولاً احتمال را میان خود"
-        " تقسیم می‌کنند، چون مرزشان حتی در برچسب‌های خود ImageNet هم مبهم است."
+        f" {classes - 3} کلاس دیگر پخش شده است. کلاس‌های نزدیک به هم در ImageNet (مثلاً چند نژاد گربه) ظاهری"
+        " بسیار شبیه دارند و احتمال را میان خود تقسیم می‌کنند."
     )
 
 
@@ -178,20 +199,27 @@ def scratch_comparison(profile: Profile, scratch: dict[str, Any], frozen: dict[s
         f" {s['train']:.1f} درصد روی آموزش، {s['val']:.1f} درصد روی اعتبارسنجی و {s['test']:.1f} درصد روی آزمون رسید"
         f" و {scratch['train_seconds'] / 60:.1f} دقیقه آموزش طول کشید. "
     )
-    if frozen is not None:
-        f = {k: 100 * v["accuracy"] for k, v in frozen["final"].items()}
+    why = (
+        f"{train_size} تصویر آموزشی برای یادگرفتن لبه‌ها، بافت‌ها و اجزای شیء از صفر بسیار کم است، در حالی که بدنهٔ"
+        " ازپیش‌آموزش‌دیده این ویژگی‌ها را از بیش از یک میلیون تصویر ImageNet آموخته است و سر خطی فقط باید آن‌ها را برای"
+        f" {classes} گونه ترکیب کند. "
+    )
+    if frozen is None:
         text += (
-            f"همین معماری با بدنهٔ منجمد ازپیش‌آموزش‌دیده به {f['test']:.1f} درصد دقت آزمون رسید، یعنی"
-            f" {f['test'] - s['test']:.1f} واحد درصد بهتر، در حالی که فقط سر آن آموزش دید. "
+            "نتیجهٔ MobileNetV2 منجمد در این اجرا نیست (یادداشت آغاز فصل)، پس برتری پیش‌آموزش را اینجا نمی‌توان اندازه گرفت؛"
+            " انتظار می‌رود بزرگ باشد، چون " + why
         )
     else:
-        text += "نتیجهٔ MobileNetV2 منجمد برای مقایسهٔ عددی در این اجرا در دسترس نیست (وزن‌ها موجود نبودند). "
+        f = {k: 100 * v["accuracy"] for k, v in frozen["final"].items()}
+        gain = f["test"] - s["test"]
+        text += f"همین معماری با بدنهٔ منجمد ازپیش‌آموزش‌دیده، در حالی که فقط سر آن آموزش دید، به {f['test']:.1f} درصد دقت آزمون رسید، "
+        if gain > 0:
+            text += f"یعنی {gain:.1f} واحد درصد بهتر. دلیل این فاصله داده است: " + why
+        else:
+            text += f"یعنی {-gain:.1f} واحد درصد کمتر از آموزش از صفر؛ پیش‌آموزش در این اجرا سودی نداشت. "
     return text + (
-        f"دلیل این فاصله داده است: {train_size} تصویر آموزشی برای یادگرفتن لبه‌ها، بافت‌ها و اجزای شیء از صفر بسیار"
-        " کم است، در حالی که بدنهٔ ازپیش‌آموزش‌دیده این ویژگی‌ها را از بیش از یک میلیون تصویر ImageNet آموخته است و"
-        f" سر خطی فقط باید آن‌ها را برای {classes} گونه ترکیب کند. شبکهٔ تصادفی باید همهٔ پارامترها را از همین داده‌های"
-        " اندک بیاموزد؛ داده‌افزایی و weight decay جلوی حفظ‌کردن را می‌گیرند، اما جای داده را نمی‌گیرند، و فاصلهٔ"
-        " دقت آموزش و اعتبارسنجی در @fig-p3-scratch همین را نشان می‌دهد. هزینهٔ محاسباتی هم یکسان نیست: آموزش"
-        " از صفر در هر epoch کل شبکه را جلو و عقب می‌برد، ولی حالت منجمد پس از یک بار استخراج ویژگی فقط یک لایهٔ"
-        " خطی را آموزش می‌دهد."
+        "شبکهٔ تصادفی باید همهٔ پارامترهایش را از همین داده بیاموزد؛ داده‌افزایی و weight decay جلوی حفظ‌کردن را می‌گیرند"
+        " اما جای داده را نمی‌گیرند، و فاصلهٔ دقت آموزش و اعتبارسنجی در @fig-p3-scratch همین را نشان می‌دهد. هزینهٔ"
+        " محاسبه هم یکسان نیست: آموزش از صفر در هر epoch کل شبکه را جلو و عقب می‌برد، ولی حالت منجمد پس از یک بار"
+        " استخراج ویژگی فقط یک لایهٔ خطی را آموزش می‌دهد."
     )
