@@ -386,8 +386,8 @@ def test_a_corrupt_weights_file_shows_the_missing_weights_note(tmp_path, monkeyp
     assert f"corrupt file at {target}" in missing.message() and "weights_only" not in missing.message()
     outcome = study.frozen_outcome("mobilenet_v2", "quick")
     assert isinstance(outcome, weights.MissingWeights) and "corrupt file at" in outcome.reason
-    note = text.missing_weights(outcome)
-    assert "corrupt file at" in note and "weights_only" not in note
+    note = text.missing_note([outcome])
+    assert f"`{target}`" in note and "خوانده نمی‌شود" in note and "weights_only" not in note
     assert target.read_bytes().startswith(b"<html>"), "the user's file is left for them to inspect"
     assert experiments.status(study.features_name("mobilenet_v2"), "quick") == "missing"
 

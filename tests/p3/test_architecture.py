@@ -7,6 +7,7 @@ from torch import nn
 from torchvision import models
 
 from hw3core.p3 import architecture
+from hw3core.p3.weights import BACKBONES
 
 # torchvision's default inverted_residual_setting (Sandler et al. 2018, Table 2): [t, c, n, s]
 TORCHVISION_SETTING = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]]
@@ -65,3 +66,16 @@ def test_image_from_the_environment_is_used(tmp_path, monkeypatch):
     monkeypatch.setenv(architecture.IMAGE_ENV, str(tmp_path / "green.png"))
     image, source = architecture.example_image()
     assert source == "green.png" and image.shape == (3, 20, 30) and image[1].float().mean() == 200
+
+
+def test_the_preprocessed_input_needs_no_weights_and_is_what_top_k_feeds_the_network():
+    image, _ = architecture.example_image()
+    x = architecture.preprocessed(image)
+    crop = BACKBONES["mobilenet_v2"].weights.transforms().crop_size[0]
+    assert x.shape == (3, crop, crop) and x.dtype == torch.float32
+    assert x.min() < 0 < x.max()  # normalised around ImageNet's mean, no longer in [0, 1]
+    fed = []
+    model = BACKBONES["mobilenet_v2"].builder().eval()
+    model.register_forward_pre_hook(lambda module, inputs: fed.append(inputs[0]))
+    architecture.top_k(model, image, k=3)
+    assert torch.equal(fed[0][0], x)

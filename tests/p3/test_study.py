@@ -59,9 +59,10 @@ def test_missing_weights_give_the_clear_message_and_no_numbers(tmp_path, monkeyp
     missing = study.frozen_outcome("resnet50", profile="quick")
     assert isinstance(missing, MissingWeights)
     assert missing.file == "resnet50-0676ba61.pth" and missing.reason == "OSError"
-    assert "resnet50-0676ba61.pth" in text.missing_weights(missing) and "resnet50-0676ba61.pth" in missing.message()
+    assert "resnet50-0676ba61.pth" in text.missing_note([missing]) and "resnet50-0676ba61.pth" in missing.message()
     assert isinstance(architecture.imagenet_classifier("quick"), MissingWeights)
     table = tables.comparison_table({"resnet50": missing}, profile="quick")
     assert (table.filter(like="(%)").iloc[0] == "—").all() and table.iloc[0]["extract (s)"] == "—"
     assert table.iloc[0]["parameters"] == f"{tables.frozen_parameters('resnet50', 'quick')['total']:,}"
+    assert table.iloc[0]["width"] == "2,048"  # the feature width needs the architecture only
     assert not list((tmp_path / "cache").glob("p3-*/*"))  # nothing was run or cached

@@ -37,29 +37,29 @@ def test_smoke_warning_only_under_smoke():
     assert text.smoke_warning("quick") == text.smoke_warning("full") == ""
 
 
-def test_missing_weights_note_names_the_file_the_reason_and_where_to_put_it():
-    note = text.missing_weights(MISSING)
-    assert note.startswith("::: {.callout-important}") and note.endswith(":::\n")
-    assert "ResNet50" in note and "`resnet50-0676ba61.pth`" in note and "(`OSError`)" in note
+def test_missing_note_names_each_file_once_with_its_reason_and_where_to_put_them():
+    offline = MissingWeights("VGG16", "vgg16-397923af.pth", (), "HW3_OFFLINE is set, no download tried")
+    corrupt = MissingWeights("MobileNetV2", "mobilenet_v2-b0353104.pth", (), "corrupt file at /x: delete it and run again (EOFError)")
+    note = text.missing_note([MISSING, offline, corrupt, MISSING])
+    assert note.startswith("::: {.callout-important}") and note.endswith(":::\n") and note.count("::: {") == 1
+    assert note.count("`resnet50-0676ba61.pth`") == 1 and "`vgg16-397923af.pth`" in note and "`mobilenet_v2-b0353104.pth`" in note
+    assert "بارگیری نشد (`OSError`)" in note and "`HW3_OFFLINE` روشن است" in note and "خوانده نمی‌شود" in note
     assert "$TORCH_HOME/hub/checkpoints/" in note and "HW3_DATA_DIR/weights/" in note
+    assert "no download tried" not in note  # the reason is said in Persian, not as the English message
 
 
-def test_missing_notes_skip_the_backbones_with_results_and_those_already_shown():
-    vgg = MissingWeights("VGG16", "vgg16-397923af.pth", (), "OSError")
-    outcomes = {"mobilenet_v2": MISSING, "vgg16": vgg, "resnet50": run(0.9, 0.8, 0.8)}
-    notes = text.missing_notes(outcomes, shown=("mobilenet_v2",))
-    assert notes == text.missing_weights(vgg)
-    assert text.missing_notes(outcomes) == text.missing_weights(MISSING) + "\n" + text.missing_weights(vgg)
-    assert text.missing_notes({"resnet50": run(0.9, 0.8, 0.8)}) == ""
+def test_missing_note_is_nothing_when_every_file_was_there():
+    assert text.missing_note([]) == "" and text.missing_note(iter(())) == ""
 
 
 def test_prediction_summary_states_the_top_class_and_the_mass_of_the_top_three():
     prediction = pd.DataFrame({"rank": [1, 2, 3, 4], "class": ["tabby", "tiger cat", "Egyptian cat", "lynx"], "probability": [0.512, 0.25, 0.1, 0.05]})
     sentence = text.prediction_summary("full", prediction, 1000)
     assert "«tabby»" in sentence and "51.2 درصد" in sentence and f"{100 * (0.512 + 0.25 + 0.1):.1f} درصد" in sentence
-    assert "997 کلاسِ دیگر" in sentence
+    assert "997 کلاس دیگر" in sentence
     assert text.prediction_summary("smoke", prediction, 1000) == ""  # random network: nothing to say
-    assert text.prediction_summary("full", None, 1000) == ""  # no weights: the note stands instead
+    without = text.prediction_summary("full", None, 1000)  # no weights: a pointer to the note, no number
+    assert "یادداشت آغاز فصل" in without and not any(ch.isdigit() for ch in without.replace("MobileNetV2", ""))
 
 
 def test_quick_features_note_reads_the_config():
@@ -102,8 +102,8 @@ def test_scratch_scope_of_quick_states_what_was_reduced():
     cfg, full = study.scratch_config("quick"), study.scratch_config("full")
     scope = text.scratch_scope("quick", cfg, full, {"train": 1020, "val": 510, "test": 1020})
     assert f"وضوح ورودی {cfg['model']['input_size']} پیکسل به جای {full['model']['input_size']}" in scope
-    assert f"{cfg['train']['epochs']} دوره به جای {full['train']['epochs']}" in scope
-    assert "1,020 تصویرِ آموزش" in scope and "510 تصویرِ اعتبارسنجی" in scope and f"({cfg['data']['per_class']['val']} از هر کلاس)" in scope
+    assert f"{cfg['train']['epochs']} epoch به جای {full['train']['epochs']}" in scope
+    assert "1,020 تصویر آموزش" in scope and "510 تصویر اعتبارسنجی" in scope and f"({cfg['data']['per_class']['val']} از هر کلاس)" in scope
 
 
 def test_scratch_comparison_states_the_gain_of_pretraining_only_when_measured():
@@ -111,9 +111,16 @@ def test_scratch_comparison_states_the_gain_of_pretraining_only_when_measured():
     frozen = run(0.97, 0.88, 0.86).metrics
     compared = text.scratch_comparison("quick", scratch, frozen, "1,020", 102)
     alone = text.scratch_comparison("quick", scratch, None, "1,020", 102)
-    assert "پس از 30 دوره (بهترین دوره: 27)" in compared and "10.0 دقیقه" in compared
-    assert f"{86.0 - 35.0:.1f} واحد درصد بهتر" in compared and "در دسترس نیست" not in compared
-    assert "در دسترس نیست" in alone and "واحد درصد بهتر" not in alone and "35.0 درصد روی آزمون" in alone
-    assert "1,020 تصویرِ آموزشی" in alone and "برای 102 گونه" in alone
+    assert "پس از 30 epoch (بهترین epoch: 27)" in compared and "10.0 دقیقه" in compared
+    assert f"{86.0 - 35.0:.1f} واحد درصد بهتر" in compared and "یادداشت آغاز فصل" not in compared
+    assert "یادداشت آغاز فصل" in alone and "واحد درصد" not in alone and "35.0 درصد روی آزمون" in alone
+    assert "دلیل این فاصله" in compared and "دلیل این فاصله" not in alone  # no gap is referred to that is not shown
+    assert "1,020 تصویر آموزشی" in alone and "برای 102 گونه" in alone
     assert "smoke" in text.scratch_comparison("smoke", scratch, frozen, "1,020", 102)
 
+
+
+def test_scratch_comparison_says_so_when_pretraining_did_not_help():
+    scratch = run(0.9, 0.5, 0.60, epochs=30, best_epoch=27, train_seconds=600.0).metrics
+    worse = text.scratch_comparison("quick", scratch, run(0.97, 0.6, 0.55).metrics, "1,020", 102)
+    assert f"{60.0 - 55.0:.1f} واحد درصد کمتر" in worse and "واحد درصد بهتر" not in worse and "دلیل این فاصله" not in worse

@@ -45,6 +45,19 @@ def test_every_bibliography_key_is_defined_once_across_the_bib_files():
     assert [key for key, count in keys.items() if count > 1] == []
 
 
+BIB_TITLE = re.compile(r"^\s*title\s*=\s*\{(.+)\},?\s*$", re.MULTILINE)
+
+
+def test_every_work_has_one_entry_across_the_bib_files():
+    """Two keys for one work print it twice in the references (citeproc then tells them
+    apart as 2015a and 2015b); a work cited by several chapters belongs in core.bib."""
+    titles = Counter(
+        re.sub(r"\W", "", title.lower()) for bib in (PROJECT_ROOT / "report" / "bib").glob("*.bib") for title in BIB_TITLE.findall(bib.read_text(encoding="utf-8"))
+    )
+    assert titles, "no titles found"
+    assert [title for title, count in titles.items() if count > 1] == []
+
+
 def test_the_pdf_uses_pandoc_citeproc_like_the_html():
     """Typst books default to citeproc: false (src/format/typst/format-typst.ts)."""
     assert _yaml(PROJECT_ROOT / "_quarto.yml")["format"]["typst"]["citeproc"] is True

@@ -166,10 +166,16 @@ def imagenet_classifier(profile: Profile | None = None, settings: Settings | Non
         return error.missing
 
 
+def preprocessed(image: torch.Tensor, backbone: Backbone = BACKBONES["mobilenet_v2"]) -> torch.Tensor:
+    """The network's input for `image`: `weights.transforms()` (resize, centre crop,
+    normalise), which needs no weights file, so (b) can show it without them."""
+    return backbone.weights.transforms()(image)
+
+
 @torch.no_grad()
 def top_k(model: nn.Module, image: torch.Tensor, k: int = 5, backbone: Backbone = BACKBONES["mobilenet_v2"]) -> pd.DataFrame:
     """The k most probable ImageNet classes (names from `weights.meta`) with softmax probabilities."""
-    x = backbone.weights.transforms()(image).unsqueeze(0)
+    x = preprocessed(image, backbone).unsqueeze(0)
     probabilities = model.eval()(x).softmax(dim=1)[0]
     values, indices = probabilities.topk(k)
     categories = backbone.weights.meta["categories"]

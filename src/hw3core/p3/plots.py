@@ -11,7 +11,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ..figures import FULL_WIDTH_IN, show_image
+from ..figures import FLOOR_PT, FULL_WIDTH_IN, image_axes, show_image
 
 
 def training_curves(histories: dict[str, pd.DataFrame]) -> Figure:
@@ -41,6 +41,22 @@ def prediction_figure(image: torch.Tensor, table: pd.DataFrame, source: str) -> 
         bar_ax.text(p, y, f" {p:.1f}%", va="center", fontsize="small")
     bar_ax.set(xlabel="probability (%)", ylabel="ImageNet class", xlim=(0, max(100 * table["probability"].max() * 1.25, 1)))
     bar_ax.grid(axis="y", visible=False)
+    return fig
+
+
+def preprocessing_figure(image: torch.Tensor, tensor: torch.Tensor, source: str) -> Figure:
+    """The photo, and the tensor the network receives: its three normalised channels on one
+    colour scale, with the scale's bar (the values are what the first convolution sees)."""
+    fig = Figure(figsize=(FULL_WIDTH_IN, 2.3), layout="constrained")
+    axes = fig.subplots(1, 4, width_ratios=[1.3, 1, 1, 1])
+    show_image(axes[0], image.permute(1, 2, 0).numpy(), f"{source}: {image.shape[1]}×{image.shape[2]} px")
+    limit = float(tensor.abs().max())
+    for ax, channel, name in zip(axes[1:], tensor, ("R", "G", "B")):
+        shown = ax.imshow(channel.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(f"input {name}: {channel.shape[0]}×{channel.shape[1]}", fontsize=FLOOR_PT)
+        ax.axis("off")
+        image_axes(ax)
+    fig.colorbar(shown, ax=axes[1:], shrink=0.85, label="normalised value")
     return fig
 
 

@@ -79,19 +79,24 @@ def frozen_summaries(outcomes: Outcomes, profile: Profile | None = None) -> dict
 
 
 def comparison_table(outcomes: Outcomes, profile: Profile | None = None) -> pd.DataFrame:
-    """(d): parameters read from PyTorch, feature-extraction time, accuracies."""
+    """(d): parameters and feature widths read from PyTorch, feature-extraction time, accuracies
+    ("—" where a run would need missing weights)."""
     profile = profile or active_profile()
     rows = []
     for name, outcome in outcomes.items():
         counts = frozen_parameters(name, profile)
-        row = {"backbone": BACKBONES[name].title, "parameters": f"{counts['total']:,}", "trainable": f"{counts['trainable']:,}"}
+        row = {
+            "backbone": BACKBONES[name].title,
+            "parameters": f"{counts['total']:,}",
+            "trainable": f"{counts['trainable']:,}",
+            "width": f"{feature_width(name):,}",  # from the architecture: known without weights
+        }
         if isinstance(outcome, MissingWeights):
-            row |= {"width": "—", "extract (s)": "—", **{f"{split} (%)": "—" for split in SPLITS}}
+            row |= {"extract (s)": "—", **{f"{split} (%)": "—" for split in SPLITS}}
         else:
             extraction = experiments.result(features_name(name), profile).metrics
             final = outcome.metrics["final"]
             row |= {
-                "width": str(extraction["feature_dim"]),
                 "extract (s)": f"{extraction['extraction_seconds']:.1f}",
                 **{f"{split} (%)": f"{100 * final[split]['accuracy']:.1f}" for split in SPLITS},
             }

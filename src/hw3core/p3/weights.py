@@ -38,9 +38,10 @@ class Backbone:
     classifier: str  # dotted path of the ImageNet output layer that the new head replaces
 
 
-# IMAGENET1K_V1 for all three: the original, plainly regularised recipes, whose
-# penultimate features transfer best as fixed features (Kornblith et al., 2019), and
-# the only weights VGG16 has, so the comparison is like for like.
+# IMAGENET1K_V1 for all three: the original, plainly regularised recipes. The V2 weights
+# of MobileNetV2 and ResNet50 use label smoothing and mixup, regularisers that Kornblith
+# et al. (2019) find to hurt penultimate features used frozen; VGG16's other weights,
+# IMAGENET1K_FEATURES, have no valid `classifier`, which our extractor uses up to fc7.
 BACKBONES: dict[str, Backbone] = {
     b.name: b
     for b in (
@@ -55,7 +56,7 @@ BACKBONES: dict[str, Backbone] = {
 class MissingWeights:
     """Why a pretrained result cannot be shown: which file, where it was looked for.
 
-    The chapter's Persian note for it is `text.missing_weights`.
+    The chapter's Persian note for them is `text.missing_note`.
     """
 
     title: str
