@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 import torch
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -49,11 +50,11 @@ def preprocessing_figure(image: torch.Tensor, tensor: torch.Tensor, source: str)
     colour scale, with the scale's bar (the values are what the first convolution sees)."""
     fig = Figure(figsize=(FULL_WIDTH_IN, 2.3), layout="constrained")
     axes = fig.subplots(1, 4, width_ratios=[1.3, 1, 1, 1])
-    show_image(axes[0], image.permute(1, 2, 0).numpy(), f"{source}: {image.shape[1]}×{image.shape[2]} px")
-    limit = float(tensor.abs().max())
+    show_image(axes[0], image.permute(1, 2, 0).numpy(), f"{source}: {image.shape[1]}×{image.shape[2]} px", FLOOR_PT + 0.5)
+    norm = Normalize(-float(tensor.abs().max()), float(tensor.abs().max()))  # one scale for the three channels
     for ax, channel, name in zip(axes[1:], tensor, ("R", "G", "B")):
-        shown = ax.imshow(channel.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
-        ax.set_title(f"input {name}: {channel.shape[0]}×{channel.shape[1]}", fontsize=FLOOR_PT)
+        shown = ax.imshow(channel.numpy(), cmap="RdBu_r", norm=norm)
+        ax.set_title(f"input {name}: {channel.shape[0]}×{channel.shape[1]}", fontsize=FLOOR_PT + 0.5)
         ax.axis("off")
         image_axes(ax)
     fig.colorbar(shown, ax=axes[1:], shrink=0.85, label="normalised value")
