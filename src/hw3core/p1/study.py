@@ -63,6 +63,14 @@ PARTS = {
     "p1-bn": Part("d", "ConvNet + BatchNorm"),
     "p1-dropout": Part("e", "ConvNet + BatchNorm + Dropout"),
 }
+# Runs that answer no part but make a comparison of the parts change one thing only:
+# (c) trained at the peak rate of (d), so that (c') -> (d) is BatchNorm alone and
+# (c) -> (c') is the rate alone.
+ABLATIONS = {
+    "p1-improved-bn-lr": Part("c'", "ConvNet at (d)'s peak rate"),
+}
+# Every run, in the order of the tables: b, c, c', d, e.
+ALL_PARTS = dict(sorted({**PARTS, **ABLATIONS}.items(), key=lambda item: item[1].letter))
 
 
 # ---- configs ----------------------------------------------------------------------
@@ -89,6 +97,7 @@ def config(name: str, profile: Profile) -> dict[str, Any]:
     model, lr, full_batch, label_smoothing = {
         "p1-baseline": ({"family": "baseline"}, 0.02, 128, 0.0),
         "p1-improved": ({**convnet, "batchnorm": False, "dropout": 0.0}, pick(full=0.1, quick=0.05, smoke=0.1), 512, 0.2),
+        "p1-improved-bn-lr": ({**convnet, "batchnorm": False, "dropout": 0.0}, 0.2, 512, 0.2),
         "p1-bn": ({**convnet, "batchnorm": True, "dropout": 0.0}, 0.2, 512, 0.2),
         "p1-dropout": ({**convnet, "batchnorm": True, "dropout": 0.3}, 0.2, 512, 0.2),
     }[name]
@@ -246,6 +255,6 @@ def run(cfg: dict[str, Any], ctx: RunContext, *, name: str = "p1", on_epoch_end=
 EXPERIMENTS = register(
     *(
         Experiment(name, "p1", f"P1({part.letter}): {part.title} on CIFAR-10", functools.partial(config, name), functools.partial(run, name=name))
-        for name, part in PARTS.items()
+        for name, part in ALL_PARTS.items()
     )
 )
