@@ -95,3 +95,17 @@ def test_device_side_sums_give_the_numbers_of_per_step_reads():
     assert results[0] == results[1]  # exact equality, not approx
     step = classification_step(model, next(iter(val)))
     assert isinstance(step.correct, torch.Tensor) and step.correct.dim() == 0  # no host read inside the step
+
+
+def test_flip_test_time_augmentation_sums_the_logits_of_the_mirror_image():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.LazyLinear(3))
+    x, y = torch.randn(10, 3, 6, 6), torch.randint(0, 3, (10,))
+    model(x)  # materialise the lazy layer
+    loader = [(x, y)]
+    _, plain = predict(model, loader, torch.device("cpu"))
+    _, flipped = predict(model, loader, torch.device("cpu"), flip=True)
+    with torch.no_grad():
+        assert (plain == model(x).argmax(1).numpy()).all()
+        assert (flipped == (model(x) + model(x.flip(3))).argmax(1).numpy()).all()
+    assert (plain != flipped).any()  # with this seed the mirror image changes some predictions

@@ -254,13 +254,20 @@ def fit_best(model: nn.Module, train_loader: Iterable, val_loader: Iterable, **o
 
 
 @torch.no_grad()
-def predict(model: nn.Module, loader: Iterable, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and predicted classes over a loader of (images, labels) batches."""
+def predict(model: nn.Module, loader: Iterable, device: torch.device, flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and predicted classes over a loader of (images, labels) batches.
+
+    `flip` is test-time augmentation by horizontal flip, as airbench evaluates: the class
+    is read from the sum of the logits of each image and of its mirror image.
+    """
     model.to(device).eval()
     labels, predictions = [], []
     for x, y in loader:
+        x = to_device(x, device)
         with autocast(device):
-            logits = model(to_device(x, device))
+            logits = model(x).float()
+            if flip:
+                logits = logits + model(x.flip(3)).float()
         labels.append(y.cpu())
         predictions.append(logits.argmax(1).cpu())
     return torch.cat(labels).numpy(), torch.cat(predictions).numpy()

@@ -91,3 +91,15 @@ def test_each_comparison_changes_one_thing(profile):
     assert cfg["p1-improved-bn-lr"]["train"]["lr"] == cfg["p1-bn"]["train"]["lr"]
     assert differences("p1-improved-bn-lr", "p1-bn") == {"model.batchnorm"}
     assert differences("p1-bn", "p1-dropout") == {"model.dropout"}
+
+
+def test_logit_scale_multiplies_the_logits_and_adds_no_parameters():
+    torch.manual_seed(0)
+    plain = ConvNet((4, 8, 8, 8), 8, batchnorm=True)
+    torch.manual_seed(0)
+    scaled = ConvNet((4, 8, 8, 8), 8, batchnorm=True, logit_scale=0.125)
+    x = torch.randn(3, 3, 32, 32)
+    plain.eval(), scaled.eval()
+    assert torch.allclose(scaled(x), 0.125 * plain(x))
+    assert sum(p.numel() for p in scaled.parameters()) == sum(p.numel() for p in plain.parameters())
+    assert cifar_study.config("p1-bn", "full")["model"]["logit_scale"] == 0.125

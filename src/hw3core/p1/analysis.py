@@ -58,6 +58,8 @@ def recipe_table(profile: Profile) -> pd.DataFrame:
                 "weight decay": t["weight_decay"],
                 "label smoothing": t["label_smoothing"],
                 "dropout": cfg["model"].get("dropout", 0.0),
+                "logit scale": cfg["model"].get("logit_scale", 1.0),
+                "flip TTA": cfg["eval"]["flip_tta"],
             }
         )
     return pd.DataFrame(rows)
