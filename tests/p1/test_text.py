@@ -60,13 +60,20 @@ def test_bn_story_reads_each_effect_from_the_comparison_that_isolates_it():
     c = summary(best_val=70.0)
     shown = text.bn_story(c, summary(best_val=60.0, gap_last=2.0), summary(best_val=75.0, gap_last=5.0), n)
     assert "دیده می‌شود." in shown.split("دیده نمی‌شود")[0] and "بالا رفت" in shown  # BN makes the rate usable
-    assert "بیشتر شد" in shown and "منظم‌سازی از آن دیده نمی‌شود" in shown  # the gap grew: no regularising seen
+    assert "5.00 واحد بیشتر شد" in shown and "منظم‌سازی از آن دیده نمی‌شود" in shown  # the gap grew: no regularising seen
     not_rescued = text.bn_story(c, summary(best_val=60.0), summary(best_val=60.5), n)
     assert "جبران نکرد" in not_rescued and "تساوی" in not_rescued
     no_need = text.bn_story(c, summary(best_val=70.2, gap_last=5.0), summary(best_val=74.0, gap_last=2.0), n)
     assert "نیاز نداشت" in no_need and "کمتر شد" in no_need and "سازگار" in no_need
     same_gap = text.bn_story(c, summary(best_val=70.0, gap_last=3.0), summary(best_val=70.0, gap_last=3.5), n)
-    assert "در حد نوسان یکسان ماند" in same_gap
+    assert "در حد نوسان یکسان ماند" in same_gap and "دیده نمی‌شود" in same_gap
+
+
+def test_gap_change_is_judged_against_the_validation_noise():
+    n = 5000
+    assert text.gap_change(summary(gap_last=2.0), summary(gap_last=6.0), n) == "بیشتر شد"
+    assert text.gap_change(summary(gap_last=6.0), summary(gap_last=2.0), n) == "کمتر شد"
+    assert text.gap_change(summary(gap_last=2.0), summary(gap_last=3.0), n) == "در حد نوسان یکسان ماند"
 
 
 def test_bn_effect_follows_the_test_accuracy_at_equal_rate():

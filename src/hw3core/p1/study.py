@@ -8,8 +8,8 @@ model by validation accuracy, then classifies the test set with it and records t
 accuracy, per-class accuracy and the confusion matrix.
 
 Profiles: `full` is the assignment at full size (a GPU run); `quick` keeps the model
-family but trains narrower networks on a stratified subset for fewer epochs, so it fits
-a 2-core CPU; `smoke` uses tiny synthetic images so the chapter runs in seconds.
+family and the data but trains narrower networks for fewer epochs, so it fits a 2-core
+CPU; `smoke` uses tiny synthetic images so the chapter runs in seconds.
 """
 
 from __future__ import annotations
@@ -167,8 +167,9 @@ def load_splits(cfg: dict[str, Any], settings: Settings | None = None) -> Splits
     """Train/validation/test ImageSets for a data config (a config's "data").
 
     The validation split (VAL_PER_CLASS per class) is cut from the training set first and
-    the same way in every profile; `quick` then takes stratified subsets of both parts, so
-    its validation images are a subset of the full profile's.
+    the same way in every profile; a data config with fewer images per class takes
+    stratified subsets of both parts, so its validation images are a subset of the full
+    profile's.
     """
     seed = cfg["seed"]
     if cfg["source"] == "synthetic":

@@ -113,19 +113,22 @@ def bn_story(c: Summary, c_fast: Summary, d: Summary, n: int) -> str:
             "شبکهٔ بدون BatchNorm در نرخ بالاتر هم آسیبی ندید، پس در این اجرا این نرخ به BatchNorm نیاز نداشت و این‌که "
             "BatchNorm نرخ بالاتر را ممکن می‌کند دیده نمی‌شود."
         )
-    band = noise_band(c_fast["val_last"] / 100, d["val_last"] / 100, n)
-    gap = direction(c_fast["gap_last"], d["gap_last"], "بیشتر", "کمتر", "", tolerance=band)
-    gaps = f"از {c_fast['gap_last']:.2f} به {d['gap_last']:.2f} واحد"
-    if gap == "بیشتر":
-        gap_text = f"فاصلهٔ دقت آموزش و اعتبارسنجی در epoch آخر با BatchNorm {gaps} بیشتر شد، پس در این اجرا اثر منظم‌سازی از آن دیده نمی‌شود."
-    elif gap == "کمتر":
-        gap_text = f"فاصلهٔ دقت آموزش و اعتبارسنجی در epoch آخر با BatchNorm {gaps} کمتر شد، که با اثر منظم‌ساز نویز آمار دسته سازگار است."
-    else:
-        gap_text = f"فاصلهٔ دقت آموزش و اعتبارسنجی در epoch آخر ({gaps}) در حد نوسان یکسان ماند، پس اثر منظم‌سازی از آن دیده نمی‌شود."
+    gap = gap_change(c_fast, d, n)
+    gap_text = f"فاصلهٔ دقت آموزش و اعتبارسنجی در epoch آخر با BatchNorm از {c_fast['gap_last']:.2f} به {d['gap_last']:.2f} واحد {gap}، " + (
+        "که با اثر منظم‌ساز نویز آمار دسته سازگار است." if gap == "کمتر شد" else "پس در این اجرا اثر منظم‌سازی از آن دیده نمی‌شود."
+    )
     return (
         f"در نرخ برابر، یعنی از (ج′) به (د) که تنها در BatchNorm فرق دارند، بهترین دقت اعتبارسنجی "
         f"{change(c_fast['best_val'], d['best_val'], n)}. {rate_text} {gap_text}"
     )
+
+
+def gap_change(before: Summary, after: Summary, n: int) -> str:
+    """How the last epoch's train-validation gap moved between two runs: "grew" or "shrank"
+    only beyond two standard errors of the difference of their validation accuracies (on `n`
+    images; the training accuracy, on many more images, adds little noise), else the same."""
+    band = noise_band(before["val_last"] / 100, after["val_last"] / 100, n)
+    return direction(before["gap_last"], after["gap_last"], "بیشتر شد", "کمتر شد", "در حد نوسان یکسان ماند", tolerance=band)
 
 
 def bn_effect(c_fast: Summary, d: Summary, n: int) -> str:
