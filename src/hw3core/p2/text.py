@@ -57,16 +57,16 @@ def first_in_seconds(convergence_of: dict[str, dict[str, Any]], what: str) -> st
     their times (`analysis.time_noise`); otherwise that the times tie within noise."""
     reached = {regime: c for regime, c in convergence_of.items() if c[f"{what}_seconds"] is not None}
     if len(reached) < 2:
-        return "بر حسب ثانیه مقایسه‌ای نمی‌ماند، چون کمتر از دو رژیم به هدف رسیدند"
+        return "مقایسه‌ای نمی‌ماند، چون کمتر از دو رژیم به هدف رسیدند"
     first, second = sorted(reached, key=lambda regime: reached[regime][f"{what}_seconds"])[:2]
     lead = reached[second][f"{what}_seconds"] - reached[first][f"{what}_seconds"]
     band = NOISE_STANDARD_ERRORS * float(np.hypot(reached[first][f"{what}_seconds_noise"], reached[second][f"{what}_seconds_noise"]))
     if lead <= band:
         return (
-            f"بر حسب ثانیه اختلاف زودترین دو رژیم ({lead:,.1f} ثانیه) از نوسان زمان epochها ({band:,.1f} ثانیه) کمتر است، "
+            f"اختلاف زودترین دو رژیم ({lead:,.1f} ثانیه) از نوسان زمان epochها ({band:,.1f} ثانیه) کمتر است، "
             "پس از این نظر برنده‌ای نمی‌توان نام برد"
         )
-    return f"بر حسب ثانیه رژیم {NAMES[first]} با {lead:,.1f} ثانیه اختلاف، بیش از نوسان زمان epochها ({band:,.1f} ثانیه)، زودتر رسید"
+    return f"رژیم {NAMES[first]} با {lead:,.1f} ثانیه اختلاف، بیش از نوسان زمان epochها ({band:,.1f} ثانیه)، زودتر رسید"
 
 
 def lossy_note(source: str) -> str:
