@@ -41,6 +41,13 @@ def test_verdict_and_change_call_a_difference_within_the_band_a_tie():
     assert "تساوی" in text.change(60.0, 65.0, 100)  # the same gap on 100 images is noise
 
 
+def test_best_model_is_compared_with_the_baseline_unless_it_is_the_baseline():
+    better = text.best_model("د", summary(test=75.0), summary(test=60.0), N)
+    itself = text.best_model("ب", summary(test=60.0), None, N)
+    assert "(د)" in better and "75.00%" in better and "بالا رفت" in better
+    assert "هیچ‌یک از شبکه‌ها" in itself and "نسبت به مدل پایه" not in itself
+
+
 def test_depth_effect_has_a_sentence_for_each_outcome():
     b = summary(test=58.0)
     gained = text.depth_effect(b, summary(test=68.0), N)

@@ -81,6 +81,15 @@ def change(before: float, after: float, n: int) -> str:
     return f"{moved:.2f} واحد درصد {'بالا رفت' if outcome == 'up' else 'پایین آمد'}، بیش از نوسان ({noise})"
 
 
+def best_model(part: str, best: Summary, baseline: Summary | None, n: int) -> str:
+    """The best model by validation accuracy (part `part`, its Persian letter) with its test
+    accuracy, against the baseline's on `n` images; `baseline` is None when it is the best."""
+    text = f"بهترین مدل، که با دقت اعتبارسنجی انتخاب می‌شود، مدل بخش ({part}) است و دقت آزمونش {best['test']:.2f}%"
+    if baseline is None:
+        return text + "؛ یعنی در این ساخت هیچ‌یک از شبکه‌های بعدی از مدل پایه بهتر نشد."
+    return text + f"؛ نسبت به مدل پایه دقت آزمون {change(baseline['test'], best['test'], n)}."
+
+
 def depth_effect(b: Summary, c: Summary, n: int) -> str:
     """Whether the network and recipe of (c) turned their capacity into test accuracy (on `n` images)."""
     outcome = verdict(b["test"], c["test"], n)
