@@ -105,8 +105,9 @@ def config(name: str, profile: Profile) -> dict[str, Any]:
 
     `quick` (this 2-core CPU, about 40 minutes for the whole book): all 45,000 training
     images for few epochs rather than a subset for many, narrow layers, batch 256 (the
-    search, scored on the validation split only, is in benchmarks/quick_search.md). The plain rate is half the BN rate,
-    as in `full`; it is not tuned separately.
+    search, scored on the validation split only, is in benchmarks/quick_search.md: the
+    BN network reached 80.3 % validation accuracy at peak rate 0.4, 78.1 % at 0.2). The
+    plain rate is half the BN rate; it is not tuned separately.
     """
     pick = functools.partial(per_profile, profile)
     convnet = {
@@ -115,8 +116,8 @@ def config(name: str, profile: Profile) -> dict[str, Any]:
         "hidden": pick(full=512, quick=128, smoke=16),
         "logit_scale": pick(full=0.125, quick=1.0, smoke=1.0),
     }
-    bn_lr = pick(full=0.4, quick=0.2, smoke=0.2)
-    plain_lr = pick(full=0.1, quick=0.1, smoke=0.1)
+    bn_lr = pick(full=0.4, quick=0.4, smoke=0.2)
+    plain_lr = pick(full=0.1, quick=0.2, smoke=0.1)
     conv_batch = pick(full=512, quick=256, smoke=32)
     # model, peak lr, batch size, label smoothing
     model, lr, batch, label_smoothing = {
