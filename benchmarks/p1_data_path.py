@@ -12,8 +12,11 @@ The same model takes the same number of SGD steps, through the trainer's own loo
                  DataLoader with worker processes (and pinned memory on CUDA).
 3. compute     - no data path at all: one batch already on the device, reused every step.
 
-It prints images per second and each path's time over compute-only; on a GPU our path
-should stay within a few per cent of compute-only. The three paths take turns for
+It prints images per second and each path's time over compute-only (the "x compute-only"
+column). The goal is a ratio of at most GPU_GOAL (1.05) for our path on a GPU, where the
+trainer reads loss and hits once per epoch and never waits on the host between steps; on a
+CPU the data path and the model share the same cores, so the ratio is reported but not
+judged against the goal. The three paths take turns for
 `--repeats` rounds and each keeps its fastest round, so load from other processes on a
 shared machine disturbs the ratios less. Run it from the repository root:
 
@@ -39,6 +42,8 @@ from hw3core.p1 import study as cifar_study
 from hw3core.data import CIFAR10_CLASSES, ImageSet, TensorImages, channel_stats, load_cifar10, synthetic_images, tensor_loader
 from hw3core.settings import MissingDataError, get_settings
 from hw3core.training import classification_step, run_epoch
+
+GPU_GOAL = 1.05  # our path's time over compute-only on a GPU
 
 
 class PILImages(Dataset):
@@ -137,8 +142,12 @@ def main() -> None:
         }
     )
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
-    overhead = seconds["tensor (ours)"] / compute - 1
-    print(f"our data path costs {100 * overhead:+.1f} % over compute-only; the per-image path {100 * (seconds[table['path'][1]] / compute - 1):+.1f} %")
+    ratio = seconds["tensor (ours)"] / compute
+    print(f"our data path costs {100 * (ratio - 1):+.1f} % over compute-only; the per-image path {100 * (seconds[table['path'][1]] / compute - 1):+.1f} %")
+    if device.type == "cuda":
+        print(f"ratio to compute-only {ratio:.3f}: {'within' if ratio <= GPU_GOAL else 'OVER'} the GPU goal of {GPU_GOAL}")
+    else:
+        print(f"ratio to compute-only {ratio:.3f} on {device.type} (the goal of {GPU_GOAL} is for a GPU; not judged here)")
 
 
 if __name__ == "__main__":

@@ -16,3 +16,12 @@ def test_within_noise_is_two_standard_errors_either_way():
     se = stats.standard_error(0.7, 10000)
     assert stats.within_noise(2 * se, se) and stats.within_noise(-2 * se, se)
     assert not stats.within_noise(2.01 * se, se) and not stats.within_noise(-2.01 * se, se)
+
+
+def test_difference_standard_error_adds_the_two_variances():
+    a, b, n = 0.8, 0.7, 2000
+    expected = 100 * math.sqrt(a * (1 - a) / n + b * (1 - b) / n)
+    assert stats.difference_standard_error(a, b, n) == pytest.approx(expected)
+    assert stats.noise_band(a, b, n) == pytest.approx(2 * expected)
+    # more images, a narrower band
+    assert stats.noise_band(a, b, 4 * n) == pytest.approx(stats.noise_band(a, b, n) / 2)

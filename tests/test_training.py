@@ -9,7 +9,7 @@ from torch import nn
 from hw3core import atomic
 from hw3core.toy import blobs
 from hw3core.data import tensor_loader
-from hw3core.training import fit, predict
+from hw3core.training import classification_step, fit, predict, run_epoch
 
 
 class Killed(RuntimeError):
@@ -63,3 +63,49 @@ def test_killed_run_resumes_to_the_same_result(tmp_path: Path):
     assert resumed[columns].equals(reference[columns])
     for a, b in zip(reference_model.state_dict().values(), resumed_model.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def _old_run_epoch(model, loader, optimizer=None):
+    """The trainer's epoch as it was before the device-side sums: float(loss) and int(correct) per step."""
+    model.train(optimizer is not None)
+    total_loss, correct, count = 0.0, 0, 0
+    with torch.set_grad_enabled(optimizer is not None):
+        for batch in loader:
+            result = classification_step(model, batch)
+            if optimizer is not None:
+                optimizer.zero_grad(set_to_none=True)
+                result.loss.backward()
+                optimizer.step()
+            total_loss += float(result.loss.detach()) * result.count
+            correct += int(result.correct)
+            count += result.count
+    return total_loss / count, correct / count
+
+
+def test_device_side_sums_give_the_numbers_of_per_step_reads():
+    """run_epoch sums loss and hits on the device and reads them once; on the CPU the
+    history is bit for bit what the per-step float()/int() reads gave (train and eval)."""
+    results = []
+    for epoch_fn in (_old_run_epoch, lambda m, l, o=None: run_epoch(m, l, classification_step, torch.device("cpu"), o)):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        train, val = tensor_loader(blobs(200, 0), 24, shuffle=False), tensor_loader(blobs(90, 1), 32, shuffle=False)
+        results.append([epoch_fn(model, train, optimizer), epoch_fn(model, val), epoch_fn(model, train, optimizer)])
+    assert results[0] == results[1]  # exact equality, not approx
+    step = classification_step(model, next(iter(val)))
+    assert isinstance(step.correct, torch.Tensor) and step.correct.dim() == 0  # no host read inside the step
+
+
+def test_flip_test_time_augmentation_sums_the_logits_of_the_mirror_image():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.LazyLinear(3))
+    x, y = torch.randn(10, 3, 6, 6), torch.randint(0, 3, (10,))
+    model(x)  # materialise the lazy layer
+    loader = [(x, y)]
+    _, plain = predict(model, loader, torch.device("cpu"))
+    _, flipped = predict(model, loader, torch.device("cpu"), flip=True)
+    with torch.no_grad():
+        assert (plain == model(x).argmax(1).numpy()).all()
+        assert (flipped == (model(x) + model(x.flip(3))).argmax(1).numpy()).all()
+    assert (plain != flipped).any()  # with this seed the mirror image changes some predictions

@@ -5,7 +5,10 @@ validation loader, keeps the per-epoch history in a DataFrame, saves the best st
 dict by validation accuracy, and checkpoints after each epoch so a killed run resumes
 where it stopped and ends with the same numbers. Shuffling, augmentation and dropout
 are seeded from (seed, epoch), which is what makes a resumed run identical to an
-uninterrupted one. On CUDA it trains in bf16 autocast with channels-last tensors.
+uninterrupted one. On CUDA it trains in bf16 autocast with channels-last tensors, and
+an epoch reads its loss and accuracy from the device once, at its end (`run_epoch`).
+`torch.compile` is not used: whether it pays for these small networks has not been
+measured on a GPU (none was available to measure it), so it stays off until it is.
 A resume file that cannot be read (or no longer fits the model) is moved aside and the
 run starts over; Ctrl-C ends in `Interrupted`, which says from which epoch a rerun
 resumes. A rehearsal (cut_short) is honoured here too: each epoch of `fit` is measured
@@ -43,10 +46,14 @@ def parameter_count(model: nn.Module, trainable: bool = False) -> int:
 
 @dataclass
 class StepResult:
-    """Loss of one batch (a graph-carrying tensor), how many predictions were right, of how many."""
+    """Loss of one batch (a graph-carrying tensor), how many predictions were right, of how many.
+
+    `correct` stays a tensor on the device (an int is accepted too): reading it with
+    int() would make the host wait for the device at every step (`run_epoch`).
+    """
 
     loss: torch.Tensor
-    correct: int
+    correct: torch.Tensor | int
     count: int
 
 
@@ -84,7 +91,7 @@ def classification_step(
     x, y = to_device(batch[0], device), batch[1].to(device, non_blocking=True)
     logits = model(x)
     loss = nn.functional.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
-    return StepResult(loss, int((logits.argmax(1) == y).sum()), len(y))
+    return StepResult(loss, (logits.argmax(1) == y).sum(), len(y))
 
 
 def autocast(device: torch.device) -> contextlib.AbstractContextManager:
@@ -108,10 +115,18 @@ def run_epoch(
     scheduler: Any = None,
     scheduler_per_batch: bool = False,
 ) -> tuple[float, float]:
-    """One pass; trains when an optimizer is given, else evaluates without gradients."""
+    """One pass; trains when an optimizer is given, else evaluates without gradients.
+
+    Loss and hits are summed on the device and read once, at the end: a float(loss) per
+    step would make the host wait for every step's kernels to finish before it queues the
+    next, and a GPU would idle between steps. The sum is in float64 of loss x batch size,
+    the same arithmetic (and so the same numbers) as summing float(loss) x count on the host.
+    """
     training = optimizer is not None
     model.train(training)
-    total_loss, correct, count = 0.0, 0, 0
+    total_loss = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    count = 0
     grad = contextlib.nullcontext() if training else torch.no_grad()
     with grad:
         for batch in loader:
@@ -123,10 +138,10 @@ def run_epoch(
                 optimizer.step()
                 if scheduler is not None and scheduler_per_batch:
                     scheduler.step()
-            total_loss += float(result.loss.detach()) * result.count
+            total_loss += result.loss.detach().double() * result.count
             correct += result.correct
             count += result.count
-    return total_loss / max(count, 1), correct / max(count, 1)
+    return float(total_loss) / max(count, 1), int(correct) / max(count, 1)
 
 
 def fit(
@@ -271,13 +286,20 @@ def map_batches(fn: Callable[[slice], Outputs], n: int, batch_size: int) -> Outp
 
 
 @torch.no_grad()
-def predict(model: nn.Module, loader: Iterable, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and predicted classes over a loader of (images, labels) batches."""
+def predict(model: nn.Module, loader: Iterable, device: torch.device, flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and predicted classes over a loader of (images, labels) batches.
+
+    `flip` is test-time augmentation by horizontal flip, as airbench evaluates: the class
+    is read from the sum of the logits of each image and of its mirror image.
+    """
     model.to(device).eval()
     labels, predictions = [], []
     for x, y in loader:
+        x = to_device(x, device)
         with autocast(device):
-            logits = model(to_device(x, device))
+            logits = model(x).float()
+            if flip:
+                logits = logits + model(x.flip(3)).float()
         labels.append(y.cpu())
         predictions.append(logits.argmax(1).cpu())
     return torch.cat(labels).numpy(), torch.cat(predictions).numpy()

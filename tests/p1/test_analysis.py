@@ -44,12 +44,13 @@ def test_split_table_counts_every_split():
 @pytest.mark.parametrize("profile", ["full", "quick", "smoke"])
 def test_recipe_table_reads_the_configs(profile):
     table = analysis.recipe_table(profile).set_index("part")
-    for name, part in cifar_study.PARTS.items():
+    assert list(table.index) == ["b", "c", "c'", "d", "e"]
+    for name, part in cifar_study.ALL_PARTS.items():
         cfg = cifar_study.config(name, profile)
         assert table.loc[part.letter, "peak lr"] == cfg["train"]["lr"]
         assert table.loc[part.letter, "batch"] == cfg["train"]["batch_size"]
-    assert table.loc["c", "peak lr"] < table.loc["d", "peak lr"] == table.loc["e", "peak lr"]
-    assert list(table["dropout"]) == [0.0, 0.0, 0.0, 0.3]
+    assert table.loc["c", "peak lr"] < table.loc["c'", "peak lr"] == table.loc["d", "peak lr"] == table.loc["e", "peak lr"]
+    assert list(table["dropout"]) == [0.0, 0.0, 0.0, 0.0, 0.3] and list(table["batchnorm"]) == [False, False, False, True, True]
 
 
 def fake_run(val_acc, train_acc, val_loss):

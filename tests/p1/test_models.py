@@ -62,11 +62,13 @@ def test_limits_are_enforced():
 def test_batchnorm_and_dropout_only_where_each_part_adds_them(profile):
     models = {name: cifar_study.build_model(cifar_study.config(name, profile)["model"]) for name in cifar_study.EXPERIMENTS}
     counts = {name: count_layers(m) for name, m in models.items()}
-    assert [counts[n]["batchnorm"] for n in cifar_study.EXPERIMENTS] == [0, 0, 4, 4]
-    assert [counts[n]["dropout"] for n in cifar_study.EXPERIMENTS] == [0, 0, 0, 1]
-    # (d) = (c) + BN and (e) = (d) + Dropout: the conv and FC layers are the same shapes
+    assert list(cifar_study.EXPERIMENTS) == ["p1-baseline", "p1-improved", "p1-improved-bn-lr", "p1-bn", "p1-dropout"]
+    assert [counts[n]["batchnorm"] for n in cifar_study.EXPERIMENTS] == [0, 0, 0, 4, 4]
+    assert [counts[n]["dropout"] for n in cifar_study.EXPERIMENTS] == [0, 0, 0, 0, 1]
+    # (c') = (c), (d) = (c) + BN and (e) = (d) + Dropout: the conv and FC layers are the same shapes
     shapes = {n: [tuple(p.shape) for m in models[n].modules() if isinstance(m, (nn.Conv2d, nn.Linear)) for p in m.parameters()] for n in models}
-    assert shapes["p1-improved"] == shapes["p1-bn"] == shapes["p1-dropout"]
+    assert shapes["p1-improved"] == shapes["p1-improved-bn-lr"] == shapes["p1-bn"] == shapes["p1-dropout"]
+
     for name in ("p1-bn", "p1-dropout"):
         names = [n for n, _ in models[name].named_children()]
         kinds = [type(m) for _, m in models[name].named_children()]
@@ -75,3 +77,29 @@ def test_batchnorm_and_dropout_only_where_each_part_adds_them(profile):
                 assert kinds[i - 1] in (nn.Conv2d, nn.MaxPool2d) and i < names.index("global_pool")
             if kind is nn.Dropout:  # between the two FC layers
                 assert names.index("fc1") < i < names.index("fc2")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_each_comparison_changes_one_thing(profile):
+    """(c) -> (c') changes the peak rate only, (c') -> (d) BatchNorm only, (d) -> (e) Dropout only."""
+    cfg = {name: cifar_study.config(name, profile) for name in cifar_study.EXPERIMENTS}
+
+    def differences(a: str, b: str) -> set[str]:
+        return {f"{section}.{key}" for section in ("data", "model", "train") for key in cfg[a][section] if cfg[a][section][key] != cfg[b][section][key]}
+
+    assert differences("p1-improved", "p1-improved-bn-lr") <= {"train.lr"}
+    assert cfg["p1-improved-bn-lr"]["train"]["lr"] == cfg["p1-bn"]["train"]["lr"]
+    assert differences("p1-improved-bn-lr", "p1-bn") == {"model.batchnorm"}
+    assert differences("p1-bn", "p1-dropout") == {"model.dropout"}
+
+
+def test_logit_scale_multiplies_the_logits_and_adds_no_parameters():
+    torch.manual_seed(0)
+    plain = ConvNet((4, 8, 8, 8), 8, batchnorm=True)
+    torch.manual_seed(0)
+    scaled = ConvNet((4, 8, 8, 8), 8, batchnorm=True, logit_scale=0.125)
+    x = torch.randn(3, 3, 32, 32)
+    plain.eval(), scaled.eval()
+    assert torch.allclose(scaled(x), 0.125 * plain(x))
+    assert sum(p.numel() for p in scaled.parameters()) == sum(p.numel() for p in plain.parameters())
+    assert cifar_study.config("p1-bn", "full")["model"]["logit_scale"] == 0.125

@@ -29,12 +29,32 @@ def test_baseline_fit_tells_underfitting_from_overfitting():
     assert "12.00" in over and "بیش‌برازش" in over
 
 
+N = 10_000  # test images: two standard errors of a difference near 60 % are about 1.4 points
+
+
+def test_verdict_and_change_call_a_difference_within_the_band_a_tie():
+    band = stats.noise_band(0.60, 0.60, N)
+    assert text.verdict(60.0, 60.0 + 0.9 * band, N) == "tie" == text.verdict(60.0, 60.0 - 0.9 * band, N)
+    assert text.verdict(60.0, 60.0 + 1.1 * band, N) == "up" and text.verdict(60.0, 60.0 - 1.1 * band, N) == "down"
+    assert "تساوی" in text.change(60.0, 60.5, N) and f"{stats.noise_band(0.6, 0.605, N):.2f}" in text.change(60.0, 60.5, N)
+    assert "بالا رفت" in text.change(60.0, 65.0, N) and "پایین آمد" in text.change(65.0, 60.0, N)
+    assert "تساوی" in text.change(60.0, 65.0, 100)  # the same gap on 100 images is noise
+
+
+def test_best_model_is_compared_with_the_baseline_unless_it_is_the_baseline():
+    better = text.best_model("د", summary(test=75.0), summary(test=60.0), N)
+    itself = text.best_model("ب", summary(test=60.0), None, N)
+    assert "(د)" in better and "75.00%" in better and "بالا رفت" in better
+    assert "هیچ‌یک از شبکه‌ها" in itself and "نسبت به مدل پایه" not in itself
+
+
 def test_depth_effect_has_a_sentence_for_each_outcome():
     b = summary(test=58.0)
-    gained = text.depth_effect(b, summary(test=68.0))
-    unfinished = text.depth_effect(b, summary(test=55.0, best_epoch=10, epochs=10))
-    settled = text.depth_effect(b, summary(test=55.0, best_epoch=6, epochs=10))
-    assert len({gained, unfinished, settled}) == 3 and "epoch آخر" in unfinished
+    gained = text.depth_effect(b, summary(test=68.0), N)
+    unfinished = text.depth_effect(b, summary(test=55.0, best_epoch=10, epochs=10), N)
+    settled = text.depth_effect(b, summary(test=55.0, best_epoch=6, epochs=10), N)
+    tie = text.depth_effect(b, summary(test=58.5, best_epoch=6, epochs=10), N)
+    assert len({gained, unfinished, settled}) == 3 and "epoch آخر" in unfinished and tie == settled
 
 
 def test_bn_reach_names_the_epochs_or_says_never():
@@ -42,25 +62,42 @@ def test_bn_reach_names_the_epochs_or_says_never():
     assert "نرسید" in text.bn_reach(None, summary())
 
 
-def test_bn_effect_follows_the_test_accuracy():
-    helped = text.bn_effect(summary(test=68.0), summary(test=73.0))
-    did_not = text.bn_effect(summary(test=68.0), summary(test=67.0))
-    assert helped != did_not and "چنین نشد" in did_not and "چنین نشد" not in helped
+def test_bn_story_reads_each_effect_from_the_comparison_that_isolates_it():
+    n = 5000
+    c = summary(best_val=70.0)
+    shown = text.bn_story(c, summary(best_val=60.0, gap_last=2.0), summary(best_val=75.0, gap_last=5.0), n)
+    assert "دیده می‌شود." in shown.split("دیده نمی‌شود")[0] and "بالا رفت" in shown  # BN makes the rate usable
+    assert "5.00 واحد بیشتر شد" in shown and "منظم‌سازی از آن دیده نمی‌شود" in shown  # the gap grew: no regularising seen
+    not_rescued = text.bn_story(c, summary(best_val=60.0), summary(best_val=60.5), n)
+    assert "جبران نکرد" in not_rescued and "تساوی" in not_rescued
+    no_need = text.bn_story(c, summary(best_val=70.2, gap_last=5.0), summary(best_val=74.0, gap_last=2.0), n)
+    assert "نیاز نداشت" in no_need and "کمتر شد" in no_need and "سازگار" in no_need
+    same_gap = text.bn_story(c, summary(best_val=70.0, gap_last=3.0), summary(best_val=70.0, gap_last=3.5), n)
+    assert "در حد نوسان یکسان ماند" in same_gap and "دیده نمی‌شود" in same_gap
 
 
-def test_dropout_effect_follows_the_validation_accuracy():
-    d = summary(best_val=72.0, gap_last=4.0)
-    kept = text.dropout_effect(d, summary(best_val=72.5))
-    slowed = text.dropout_effect(d, summary(best_val=70.0, best_epoch=12, epochs=12))
-    hurt = text.dropout_effect(d, summary(best_val=70.0, best_epoch=8, epochs=12))
-    assert "پایین نیاورد" in kept and "4.00" in slowed and "12 epoch" in slowed
-    assert len({kept, slowed, hurt}) == 3
+def test_gap_change_is_judged_against_the_validation_noise():
+    n = 5000
+    assert text.gap_change(summary(gap_last=2.0), summary(gap_last=6.0), n) == "بیشتر شد"
+    assert text.gap_change(summary(gap_last=6.0), summary(gap_last=2.0), n) == "کمتر شد"
+    assert text.gap_change(summary(gap_last=2.0), summary(gap_last=3.0), n) == "در حد نوسان یکسان ماند"
 
 
-def test_noise_verdict_follows_two_standard_errors():
-    se = stats.standard_error(0.7, 10000)
-    assert "کمتر" in text.against_noise(1.5 * se, se) and "کمتر" in text.against_noise(-2 * se, se)
-    assert "بیشتر" in text.against_noise(-2.5 * se, se)
+def test_bn_effect_follows_the_test_accuracy_at_equal_rate():
+    helped = text.bn_effect(summary(test=68.0), summary(test=73.0), N)
+    tie = text.bn_effect(summary(test=68.0), summary(test=68.4), N)
+    hurt = text.bn_effect(summary(test=68.0), summary(test=64.0), N)
+    assert len({helped, tie, hurt}) == 3 and "چنین نشد" in hurt and "در حد نوسان" in tie
+
+
+def test_dropout_effect_follows_the_validation_accuracy_against_noise():
+    n, d = 5000, summary(best_val=72.0, gap_last=4.0)
+    helped = text.dropout_effect(d, summary(best_val=75.0), n)
+    tie = text.dropout_effect(d, summary(best_val=72.5), n)
+    slowed = text.dropout_effect(d, summary(best_val=68.0, best_epoch=12, epochs=12), n)
+    hurt = text.dropout_effect(d, summary(best_val=68.0, best_epoch=8, epochs=12), n)
+    assert "نه کمک کرد" in tie and "4.00" in slowed and "12 epoch" in slowed
+    assert len({helped, tie, slowed, hurt}) == 4
 
 
 def test_most_confused_and_pairs_read_the_matrix():
@@ -68,16 +105,19 @@ def test_most_confused_and_pairs_read_the_matrix():
     assert text.most_confused(matrix) == ("truck", "automobile", 40)
     pairs = text.confused_pairs(matrix, top=2)
     assert pairs == [frozenset({"cat", "dog"}), frozenset({"truck", "automobile"})]  # 55 both ways beats 40
+    assert text.pair_errors(matrix)[frozenset({"cat", "dog"})] == 55
 
 
-def test_confusion_summary_checks_the_lookalike_claim():
+def test_confusion_summary_names_only_the_lookalikes_the_matrix_shows():
     baseline = confusion({("ship", "airplane"): 50})
     alike = text.confusion_summary(confusion({("cat", "dog"): 30, ("dog", "cat"): 25, ("bird", "deer"): 10}), baseline)
     unlike = text.confusion_summary(
         confusion({("bird", "deer"): 30, ("frog", "horse"): 20, ("ship", "truck"): 15, ("cat", "dog"): 1}), baseline
     )
-    assert "cat و dog" in alike and "airplane" in alike and "(50 تصویر)" in alike
-    assert "هیچ‌کدام" in unlike and "هیچ‌کدام" not in alike
+    assert "cat و dog (55 تصویر)" in alike and "airplane" in alike and "(50 تصویر)" in alike
+    assert "automobile و truck در میان" not in alike and "شکل و پس‌زمینه" in alike  # truck/automobile is not in its top 3
+    assert "هیچ‌کدام" in unlike and "هیچ‌کدام" not in alike and "bird و deer (30 تصویر)" in unlike
+    assert "شکل و پس‌زمینه" not in unlike
     assert "هیچ خطایی" in text.confusion_summary(confusion({}), baseline)
 
 

@@ -14,6 +14,13 @@ from hw3core.p2.models import LAYERS
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 
 
+def test_time_noise_grows_with_the_root_of_the_epochs():
+    seconds = pd.Series([1.0, 3.0, 1.0, 3.0])
+    assert analysis.time_noise(seconds, 1) == pytest.approx(seconds.std(ddof=1))
+    assert analysis.time_noise(seconds, 4) == pytest.approx(2 * seconds.std(ddof=1))
+    assert analysis.time_noise(pd.Series([2.0]), 1) == 0.0
+
+
 def test_first_reach_counts_epochs_and_cumulative_seconds():
     accuracy = pd.Series([0.5, 0.8, 0.95, 0.9, 0.97])
     seconds = pd.Series([2.0, 3.0, 4.0, 5.0, 6.0])
@@ -66,6 +73,8 @@ def test_triplet_convergence_counts_both_stages(runs):
     if c["classifier_epochs"] is not None:
         assert c["classifier_epochs"].startswith(f"{len(stage_one)} + ")
         assert c["classifier_seconds"] > stage_one["seconds"].sum()
+        assert c["classifier_epoch_count"] == len(stage_one) + int(c["classifier_epochs"].split(" + ")[1])
+        assert c["classifier_seconds_noise"] >= analysis.time_noise(stage_one["seconds"], len(stage_one))
     table = analysis.convergence_table(runs)
     assert len(table) == 3 and all(isinstance(v, str) for v in table["طبقه‌بند: epoch"])
 

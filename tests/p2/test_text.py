@@ -19,12 +19,32 @@ def test_or_never_formats_reached_values_and_says_never():
     assert text.or_never(1234.56) == "1,234.6" and text.or_never(1.234, digits=2) == "1.23"
 
 
-def test_winner_and_fastest_name_the_regime():
+def test_winner_names_the_regime():
     values = per_regime(0.2, 0.5, 0.4)
     assert text.winner(values) == text.NAMES["triplet"] and text.winner(values, highest=False) == text.NAMES["cross-entropy"]
-    conv = {"cross-entropy": {"s": 9.0}, "triplet": {"s": None}, "combined": {"s": 4.0}}
-    assert text.fastest(conv, "s") == text.NAMES["combined"]
-    assert text.fastest({"triplet": {"s": None}}, "s") == "هیچ رژیمی"
+
+
+def reach(epochs, seconds=None, noise=0.0):
+    return {"centroid_epoch_count": epochs, "centroid_seconds": seconds, "centroid_seconds_noise": noise}
+
+
+def test_first_in_epochs_names_one_regime_a_tie_or_none():
+    one = {"cross-entropy": reach(4), "triplet": reach(None), "combined": reach(3)}
+    assert text.NAMES["combined"] in text.first_in_epochs(one, "centroid") and "(3)" in text.first_in_epochs(one, "centroid")
+    tied = {"cross-entropy": reach(4), "triplet": reach(4), "combined": reach(5)}
+    words = text.first_in_epochs(tied, "centroid")
+    assert "برابرند" in words and text.NAMES["cross-entropy"] in words and text.NAMES["triplet"] in words
+    assert "هیچ رژیمی" in text.first_in_epochs({"triplet": reach(None)}, "centroid")
+
+
+def test_first_in_seconds_names_a_winner_only_beyond_the_noise_of_epoch_times():
+    # 11.3 s against 11.4 s with epochs that vary by seconds: no winner
+    noisy = {"cross-entropy": reach(4, 11.3, 3.0), "triplet": reach(4, 11.4, 3.0), "combined": reach(4, 30.0, 3.0)}
+    assert "برنده‌ای نمی‌توان نام برد" in text.first_in_seconds(noisy, "centroid")
+    clear = {"cross-entropy": reach(4, 11.3, 0.5), "triplet": reach(4, 20.0, 0.5)}
+    words = text.first_in_seconds(clear, "centroid")
+    assert text.NAMES["cross-entropy"] in words and "8.7" in words and "زودتر رسید" in words
+    assert "کمتر از دو رژیم" in text.first_in_seconds({"cross-entropy": reach(4, 11.3), "triplet": reach(None)}, "centroid")
 
 
 def test_source_and_timing_notes_say_what_applies_and_are_never_empty():

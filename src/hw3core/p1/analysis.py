@@ -14,12 +14,17 @@ from ..cache import Artifacts
 from ..data import ImageSet, stratified_subset
 from ..experiments import result
 from ..profiles import Profile
-from .study import EXPERIMENTS, PARTS, SEED, Splits, config
+from .study import ABLATIONS, ALL_PARTS, EXPERIMENTS, PARTS, SEED, Splits, config
 
 
 def results(profile: Profile) -> dict[str, Artifacts]:
-    """The cached (or freshly trained) artifacts of the four experiments, in part order."""
-    return {name: result(name, profile) for name in EXPERIMENTS}
+    """The cached (or freshly trained) artifacts of the four parts' experiments, in part order."""
+    return {name: result(name, profile) for name in PARTS}
+
+
+def ablation_results(profile: Profile) -> dict[str, Artifacts]:
+    """The artifacts of the runs that isolate one change between two parts (`study.ABLATIONS`)."""
+    return {name: result(name, profile) for name in ABLATIONS}
 
 
 def sample_per_class(data: ImageSet, seed: int = SEED) -> np.ndarray:
@@ -37,14 +42,15 @@ def split_table(splits: Splits) -> pd.DataFrame:
 
 
 def recipe_table(profile: Profile) -> pd.DataFrame:
-    """The training settings of every part, straight from the configs."""
+    """The training settings of every run (the parts and the ablation), straight from the configs."""
     rows = []
     for name in EXPERIMENTS:
         cfg = config(name, profile)
         t = cfg["train"]
         rows.append(
             {
-                "part": PARTS[name].letter,
+                "part": ALL_PARTS[name].letter,
+                "batchnorm": cfg["model"].get("batchnorm", False),
                 "epochs": t["epochs"],
                 "batch": t["batch_size"],
                 "peak lr": t["lr"],
@@ -52,6 +58,8 @@ def recipe_table(profile: Profile) -> pd.DataFrame:
                 "weight decay": t["weight_decay"],
                 "label smoothing": t["label_smoothing"],
                 "dropout": cfg["model"].get("dropout", 0.0),
+                "logit scale": cfg["model"].get("logit_scale", 1.0),
+                "flip TTA": cfg["eval"]["flip_tta"],
             }
         )
     return pd.DataFrame(rows)
@@ -85,8 +93,8 @@ def accuracy_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
         m = art.metrics
         rows.append(
             {
-                "part": PARTS[name].letter,
-                "model": PARTS[name].title,
+                "part": ALL_PARTS[name].letter,
+                "model": ALL_PARTS[name].title,
                 "parameters": m["parameters"],
                 "best epoch": m["best_epoch"],
                 "best val acc (%)": 100 * m["best_val_acc"],
@@ -99,7 +107,7 @@ def accuracy_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
 
 def per_class_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
     """Test accuracy (%) per class (rows) and model (columns)."""
-    columns = {f"({PARTS[name].letter})": art.metrics["per_class_acc"] for name, art in runs.items()}
+    columns = {f"({ALL_PARTS[name].letter})": art.metrics["per_class_acc"] for name, art in runs.items()}
     return (pd.DataFrame(columns) * 100).rename_axis("class").reset_index()
 
 

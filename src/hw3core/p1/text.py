@@ -9,12 +9,13 @@ profile or data built it. They are plain functions of numbers, tested branch by 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from ..profiles import Profile
-from ..stats import within_noise
+from ..prose import direction
+from ..stats import noise_band
 
 Summary = dict[str, Any]
 
@@ -56,46 +57,118 @@ def bn_reach(reach: int | None, c: Summary) -> str:
     return f"دقت اعتبارسنجی شبکهٔ (د) در epoch {reach} به بهترین دقت شبکهٔ (ج) رسید، که (ج) در epoch {c['best_epoch']} به آن رسیده بود."
 
 
-def bn_effect(c: Summary, d: Summary) -> str:
-    """Whether BatchNorm (with the higher rate it allows) did what it is expected to do."""
-    if d["test"] > c["test"]:
-        return "BatchNorm با پایدارکردن بهینه‌سازی و ممکن‌کردن نرخ یادگیری بالاتر همان کاری را کرد که از آن انتظار می‌رود."
+# ---- comparisons judged against noise ---------------------------------------------
+
+Verdict = Literal["up", "down", "tie"]
+
+
+def verdict(before: float, after: float, n: int) -> Verdict:
+    """How an accuracy (percent) moved between two runs, each measured on the same `n` images:
+    up or down only beyond two standard errors of the difference (`stats.noise_band`), else a tie."""
+    if abs(after - before) <= noise_band(before / 100, after / 100, n):
+        return "tie"
+    return "up" if after > before else "down"
+
+
+def change(before: float, after: float, n: int) -> str:
+    """A clause for a sentence whose subject is an accuracy: by how much it moved from
+    `before` to `after` (percent, on `n` images), and the verdict against the noise band."""
+    band, moved = noise_band(before / 100, after / 100, n), abs(after - before)
+    noise = f"دو خطای معیار اختلاف روی {n:,} تصویر {band:.2f} واحد است"
+    outcome = verdict(before, after, n)
+    if outcome == "tie":
+        return f"{moved:.2f} واحد درصد جابه‌جا شد، که در حد نوسان است ({noise}): یک تساوی"
+    return f"{moved:.2f} واحد درصد {'بالا رفت' if outcome == 'up' else 'پایین آمد'}، بیش از نوسان ({noise})"
+
+
+def best_model(part: str, best: Summary, baseline: Summary | None, n: int) -> str:
+    """The best model by validation accuracy (part `part`, its Persian letter) with its test
+    accuracy, against the baseline's on `n` images; `baseline` is None when it is the best."""
+    text = f"بهترین مدل، که با دقت اعتبارسنجی انتخاب می‌شود، مدل بخش ({part}) است و دقت آزمونش {best['test']:.2f}%"
+    if baseline is None:
+        return text + "؛ یعنی در این ساخت هیچ‌یک از شبکه‌های بعدی از مدل پایه بهتر نشد."
+    return text + f"؛ نسبت به مدل پایه دقت آزمون {change(baseline['test'], best['test'], n)}."
+
+
+def depth_effect(b: Summary, c: Summary, n: int) -> str:
+    """Whether the network and recipe of (c) turned their capacity into test accuracy (on `n` images)."""
+    outcome = verdict(b["test"], c["test"], n)
+    if outcome == "up":
+        return "در این ساخت این ظرفیت بیشتر به دقت آزمون بالاتری تبدیل شد."
+    if c["best_epoch"] == c["epochs"]:
+        return (
+            "در این ساخت اما ظرفیت بیشتر هنوز به دقت آزمون بالاتری تبدیل نشده است: بهترین دقت اعتبارسنجی شبکهٔ (ج) در epoch آخر "
+            "به دست آمد، یعنی آموزشش با این تعداد تصویر و epoch هنوز تمام نشده بود."
+        )
+    return "در این ساخت اما ظرفیت بیشتر به دقت آزمون بالاتری تبدیل نشد، با آن‌که آموزش شبکهٔ (ج) پیش از epoch آخر به بهترین دقتش رسیده بود."
+
+
+def bn_story(c: Summary, c_fast: Summary, d: Summary, n: int) -> str:
+    """What BatchNorm did, each effect read from the one comparison that isolates it (on the
+    `n` validation images): BatchNorm alone is (c') -> (d), at the same peak rate; whether
+    BatchNorm is what makes that rate usable is (c) -> (c') next to (c') -> (d); and whether
+    it regularised is the train-validation gap of (c') against (d)."""
+    alone = verdict(c_fast["best_val"], d["best_val"], n)
+    rate = verdict(c["best_val"], c_fast["best_val"], n)
+    if rate == "down" and alone == "up":
+        rate_text = (
+            "شبکهٔ بدون BatchNorm در نرخ بالاتر بدتر آموخت و BatchNorm در همان نرخ آن را بیش از نوسان بهتر کرد: "
+            "این‌که BatchNorm نرخ بالاتر را ممکن می‌کند در این اجرا دیده می‌شود."
+        )
+    elif rate == "down":
+        rate_text = "نرخ بالاتر به شبکهٔ بدون BatchNorm آسیب زد، اما BatchNorm در همان نرخ آن را بیش از نوسان جبران نکرد."
+    else:
+        rate_text = (
+            "شبکهٔ بدون BatchNorm در نرخ بالاتر هم آسیبی ندید، پس در این اجرا این نرخ به BatchNorm نیاز نداشت و این‌که "
+            "BatchNorm نرخ بالاتر را ممکن می‌کند دیده نمی‌شود."
+        )
+    gap = gap_change(c_fast, d, n)
+    gap_text = f"فاصلهٔ دقت آموزش و اعتبارسنجی در epoch آخر با BatchNorm از {c_fast['gap_last']:.2f} به {d['gap_last']:.2f} واحد {gap}، " + (
+        "که با اثر منظم‌ساز نویز آمار دسته سازگار است." if gap == "کمتر شد" else "پس در این اجرا اثر منظم‌سازی از آن دیده نمی‌شود."
+    )
     return (
-        "از BatchNorm انتظار می‌رود با پایدارکردن بهینه‌سازی و ممکن‌کردن نرخ یادگیری بالاتر دقت را بهتر کند، "
-        "اما در این اجرا چنین نشد."
+        f"در نرخ برابر، یعنی از (ج′) به (د) که تنها در BatchNorm فرق دارند، بهترین دقت اعتبارسنجی "
+        f"{change(c_fast['best_val'], d['best_val'], n)}. {rate_text} {gap_text}"
     )
 
 
-def dropout_effect(d: Summary, e: Summary) -> str:
-    """What Dropout did to the best validation accuracy of (d), and the likely reason."""
-    if e["best_val"] >= d["best_val"]:
-        return "در این اجرا Dropout دقت اعتبارسنجی را پایین نیاورد و اندازهٔ اثرش همان است که در بالا آمد."
+def gap_change(before: Summary, after: Summary, n: int) -> str:
+    """How the last epoch's train-validation gap moved between two runs: "grew" or "shrank"
+    only beyond two standard errors of the difference of their validation accuracies (on `n`
+    images; the training accuracy, on many more images, adds little noise), else the same."""
+    band = noise_band(before["val_last"] / 100, after["val_last"] / 100, n)
+    return direction(before["gap_last"], after["gap_last"], "بیشتر شد", "کمتر شد", "در حد نوسان یکسان ماند", tolerance=band)
+
+
+def bn_effect(c_fast: Summary, d: Summary, n: int) -> str:
+    """BatchNorm's effect on test accuracy (on `n` images) at equal peak rate, (c') -> (d)."""
+    return {
+        "up": "در نرخ برابر BatchNorm دقت آزمون را بیش از نوسان بالا برد.",
+        "tie": "در نرخ برابر تفاوت دقت آزمون با و بدون BatchNorm در حد نوسان است: در این اجرا BatchNorm به‌تنهایی دقت آزمون را تغییر نداد.",
+        "down": "در نرخ برابر دقت آزمون با BatchNorm بیش از نوسان پایین‌تر بود: از BatchNorm بهبود انتظار می‌رود، اما در این اجرا چنین نشد.",
+    }[verdict(c_fast["test"], d["test"], n)]
+
+
+def dropout_effect(d: Summary, e: Summary, n: int) -> str:
+    """What Dropout did to the best validation accuracy of (d) (on `n` images), and the likely reason."""
+    outcome = verdict(d["best_val"], e["best_val"], n)
+    if outcome == "up":
+        return "در این اجرا Dropout دقت اعتبارسنجی را بیش از نوسان بالا برد: لایه‌های FC هنوز جای منظم‌سازی داشتند."
+    if outcome == "tie":
+        return "در این اجرا تفاوت بهترین دقت اعتبارسنجی با و بی Dropout در حد نوسان است: Dropout نه کمک کرد و نه آسیب زد."
     if e["best_epoch"] == e["epochs"]:
         return (
-            f"در این اجرا Dropout دقت را پایین آورد و بهترین دقت اعتبارسنجی شبکهٔ (هـ) در epoch آخر به دست آمد: Dropout برازش را کند "
-            f"می‌کند، و در آموزشی به این کوتاهی ({e['epochs']} epoch، با فاصلهٔ آموزش و اعتبارسنجی {d['gap_last']:.2f} واحد "
+            f"در این اجرا Dropout دقت را بیش از نوسان پایین آورد و بهترین دقت اعتبارسنجی شبکهٔ (هـ) در epoch آخر به دست آمد: Dropout "
+            f"برازش را کند می‌کند، و در آموزشی به این کوتاهی ({e['epochs']} epoch، با فاصلهٔ آموزش و اعتبارسنجی {d['gap_last']:.2f} واحد "
             "برای شبکهٔ (د)) هزینهٔ این کندی از سود منظم‌سازی‌اش بیشتر شد."
         )
-    return "در این اجرا Dropout دقت اعتبارسنجی را پایین آورد؛ منظم‌سازی‌ای که شبکه پیش از آن داشت کافی بود و Dropout تنها برازش را سخت‌تر کرد."
+    return (
+        "در این اجرا Dropout دقت اعتبارسنجی را بیش از نوسان پایین آورد؛ منظم‌سازی‌ای که شبکه پیش از آن داشت کافی بود و "
+        "Dropout تنها برازش را سخت‌تر کرد."
+    )
 
 
-def depth_effect(b: Summary, c: Summary) -> str:
-    """Whether the deeper, wider network of (c) turned its capacity into test accuracy."""
-    if c["test"] > b["test"]:
-        return "در این ساخت این ظرفیت بیشتر به دقت بالاتر تبدیل شد."
-    if c["best_epoch"] == c["epochs"]:
-        return (
-            "در این ساخت اما ظرفیت بیشتر هنوز به دقت بالاتر تبدیل نشده است: بهترین دقت اعتبارسنجی شبکهٔ (ج) در epoch آخر به دست آمد، "
-            "یعنی آموزشش با این تعداد تصویر و epoch هنوز تمام نشده بود؛ شبکهٔ چندلایه بدون نرمال‌سازی کندتر از مدل تک‌لایه همگرا می‌شود."
-        )
-    return "در این ساخت اما ظرفیت بیشتر به دقت بالاتر تبدیل نشد، با آن‌که آموزش شبکهٔ (ج) پیش از epoch آخر به بهترین دقتش رسیده بود."
-
-
-def against_noise(difference: float, standard_error: float) -> str:
-    """Whether a change in accuracy stands out from measurement noise (two standard errors)."""
-    if within_noise(difference, standard_error):
-        return "این تغییر از دو برابر خطای معیار کمتر است و نمی‌توان آن را معنادار دانست"
-    return "این تغییر از دو برابر خطای معیار بیشتر است و به نوسان اندازه‌گیری نسبت‌دادنی نیست"
+# ---- the confusion matrix ---------------------------------------------------------
 
 
 def most_confused(matrix: pd.DataFrame) -> tuple[str, str, int]:
@@ -106,40 +179,50 @@ def most_confused(matrix: pd.DataFrame) -> tuple[str, str, int]:
     return str(true), str(predicted), int(count)
 
 
-def confused_pairs(matrix: pd.DataFrame, top: int = 3) -> list[frozenset[str]]:
-    """The `top` class pairs with the most errors between them, both directions added."""
+def pair_errors(matrix: pd.DataFrame) -> dict[frozenset[str], int]:
+    """Errors between every pair of classes, both directions added."""
     pairs: dict[frozenset[str], int] = {}
     for true in matrix.index:
         for predicted in matrix.columns:
             if true != predicted:
                 pair = frozenset((true, predicted))
                 pairs[pair] = pairs.get(pair, 0) + int(matrix.loc[true, predicted])
-    return sorted(pairs, key=pairs.get, reverse=True)[:top]
+    return pairs
+
+
+def confused_pairs(matrix: pd.DataFrame, top: int = 3) -> list[frozenset[str]]:
+    """The `top` class pairs with the most errors between them, both directions added."""
+    errors = pair_errors(matrix)
+    return sorted(errors, key=errors.get, reverse=True)[:top]
+
+
+def _pair(pair: frozenset[str]) -> str:
+    return " و ".join(sorted(pair))
 
 
 def confusion_summary(best: pd.DataFrame, baseline: pd.DataFrame) -> str:
-    """The largest error of the best model and of the baseline, and whether the classes that
-    look alike at 32x32 are among the best model's most confused pairs."""
+    """The largest error of the best model and of the baseline, the best model's most
+    confused pairs as its matrix counts them, and the look-alike explanation for exactly
+    those look-alike pairs that are among them (no pair is named that the matrix does not show)."""
     true, predicted, count = most_confused(best)
     if count == 0:
         return "این مدل روی دادهٔ آزمون هیچ خطایی ندارد."
     base_true, base_predicted, base_count = most_confused(baseline)
+    errors, top = pair_errors(best), confused_pairs(best)
+    listed = "، ".join(f"{_pair(pair)} ({errors[pair]:,} تصویر)" for pair in top)
     text = (
         f"بیشترین خطای آن پیش‌بینی {predicted} برای تصاویر {true} است ({count:,} تصویر)، "
         f"و بیشترین خطای مدل پایه پیش‌بینی {base_predicted} برای تصاویر {base_true} ({base_count:,} تصویر). "
+        f"{len(top)} جفت کلاسی که بیشترین خطا (در هر دو جهت) میانشان رخ داده {listed} هستند. "
     )
-    top = confused_pairs(best)
-    found = [" و ".join(pair) for pair in LOOKALIKES if frozenset(pair) in top]
-    names = "، ".join(" و ".join(pair) for pair in LOOKALIKES)
+    found = [_pair(frozenset(pair)) for pair in LOOKALIKES if frozenset(pair) in top]
     if found:
         return text + (
-            f"جفت‌هایی که در وضوح $32\\times32$ شبیه هم‌اند ({names}) انتظار می‌رود بیشتر با هم اشتباه شوند، و در این مدل "
-            f"{'، '.join(found)} در میان {len(top)} جفت کلاسی‌اند که بیشترین خطا (در هر دو جهت) میانشان رخ داده است."
+            f"از جفت‌هایی که در وضوح $32\\times32$ شبیه هم‌اند، {'، '.join(found)} در میان این‌هاست: شکل و پس‌زمینهٔ "
+            "مشابهی دارند و در این وضوح جزئیاتی که آن‌ها را جدا می‌کند به چند پیکسل محدود است."
         )
-    return text + (
-        f"انتظار می‌رود جفت‌هایی که در وضوح $32\\times32$ شبیه هم‌اند ({names}) بیشتر با هم اشتباه شوند، اما در این مدل هیچ‌کدام "
-        f"در میان {len(top)} جفت کلاسی نیستند که بیشترین خطا میانشان رخ داده است."
-    )
+    names = "، ".join(_pair(frozenset(pair)) for pair in LOOKALIKES)
+    return text + f"جفت‌هایی که در وضوح $32\\times32$ شبیه هم‌اند ({names}) در این مدل هیچ‌کدام در میان این‌ها نیستند."
 
 
 def targets_note(profile: Profile, baseline_test: float, best_test: float) -> str:

@@ -61,11 +61,24 @@ def training_seconds(artifacts: Artifacts) -> float:
     return float(seconds)
 
 
+def time_noise(seconds: pd.Series, epochs: int) -> float:
+    """The standard deviation of the time `epochs` epochs take, from the spread of the epoch
+    times in `seconds` (epochs taken as independent draws; 0 with fewer than two epochs).
+
+    On a shared CPU an epoch's seconds vary several-fold with the load, so a time to the
+    target is only called faster when the lead is beyond this noise.
+    """
+    spread = float(seconds.std(ddof=1)) if len(seconds) > 1 else 0.0
+    return float(np.sqrt(epochs)) * spread
+
+
 def convergence(artifacts: Artifacts) -> dict[str, Any]:
     """When the embedding (nearest-centroid) and the classifier first reach the target on validation.
 
     For the triplet regime the classifier exists only in stage 2, so its epochs are
-    'stage-1 epochs + stage-2 epochs' and its seconds include all of stage 1.
+    'stage-1 epochs + stage-2 epochs' and its seconds include all of stage 1. Next to the
+    shown values it keeps the epoch counts as numbers (`*_epoch_count`, for comparing
+    regimes) and the noise of the seconds (`*_seconds_noise`, `time_noise`).
     """
     target = artifacts.config["train"]["target_acc"]
     history = artifacts.history()
@@ -75,15 +88,22 @@ def convergence(artifacts: Artifacts) -> dict[str, Any]:
         linear = artifacts.history("history-linear.csv")
         epochs, seconds = first_reach(linear["val_acc"], linear["seconds"], target)
         classifier_epochs = None if epochs is None else f"{len(history)} + {epochs}"
+        classifier_count = None if epochs is None else len(history) + epochs
         classifier_seconds = None if seconds is None else seconds + float(history["seconds"].sum())
+        classifier_noise = None if epochs is None else float(np.hypot(time_noise(history["seconds"], len(history)), time_noise(linear["seconds"], epochs)))
     else:
-        epochs, classifier_seconds = first_reach(history["val_acc"], history["seconds"], target)
-        classifier_epochs = None if epochs is None else str(epochs)
+        classifier_count, classifier_seconds = first_reach(history["val_acc"], history["seconds"], target)
+        classifier_epochs = None if classifier_count is None else str(classifier_count)
+        classifier_noise = None if classifier_count is None else time_noise(history["seconds"], classifier_count)
     return {
         "centroid_epochs": centroid_epochs,
+        "centroid_epoch_count": centroid_epochs,
         "centroid_seconds": centroid_seconds,
+        "centroid_seconds_noise": None if centroid_epochs is None else time_noise(history["seconds"], centroid_epochs),
         "classifier_epochs": classifier_epochs,
+        "classifier_epoch_count": classifier_count,
         "classifier_seconds": classifier_seconds,
+        "classifier_seconds_noise": classifier_noise,
     }
 
 

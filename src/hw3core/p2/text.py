@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..prose import direction
 from ..stats import NOISE_STANDARD_ERRORS, within_noise
 from .models import DEEPEST
@@ -36,10 +38,35 @@ def winner(values: PerRegime, highest: bool = True) -> str:
     return NAMES[pick]
 
 
-def fastest(convergence_of: dict[str, dict[str, Any]], key: str) -> str:
-    """The Persian name of the regime that reached the target in the fewest seconds (`key`), if any did."""
-    reached = {regime: c[key] for regime, c in convergence_of.items() if c[key] is not None}
-    return winner(reached, highest=False) if reached else "هیچ رژیمی"
+def first_in_epochs(convergence_of: dict[str, dict[str, Any]], what: str) -> str:
+    """A clause: which regime's `what` ("centroid" or "classifier") reached the target in the
+    fewest epochs, or that several did in the same epoch, or that none did."""
+    reached = {regime: c[f"{what}_epoch_count"] for regime, c in convergence_of.items() if c[f"{what}_epoch_count"] is not None}
+    if not reached:
+        return "هیچ رژیمی به هدف نرسید"
+    fewest = min(reached.values())
+    first = [NAMES[regime] for regime, epochs in reached.items() if epochs == fewest]
+    if len(first) == 1:
+        return f"رژیم {first[0]} در کمترین تعداد epoch ({fewest}) به هدف رسید"
+    return f"رژیم‌های {' و '.join(first)} در یک epoch ({fewest}) به هدف رسیدند و از این نظر برابرند"
+
+
+def first_in_seconds(convergence_of: dict[str, dict[str, Any]], what: str) -> str:
+    """A clause: which regime's `what` reached the target first in seconds, named only when
+    its lead over the runner-up is beyond two standard deviations of the difference of
+    their times (`analysis.time_noise`); otherwise that the times tie within noise."""
+    reached = {regime: c for regime, c in convergence_of.items() if c[f"{what}_seconds"] is not None}
+    if len(reached) < 2:
+        return "مقایسه‌ای نمی‌ماند، چون کمتر از دو رژیم به هدف رسیدند"
+    first, second = sorted(reached, key=lambda regime: reached[regime][f"{what}_seconds"])[:2]
+    lead = reached[second][f"{what}_seconds"] - reached[first][f"{what}_seconds"]
+    band = NOISE_STANDARD_ERRORS * float(np.hypot(reached[first][f"{what}_seconds_noise"], reached[second][f"{what}_seconds_noise"]))
+    if lead <= band:
+        return (
+            f"اختلاف زودترین دو رژیم ({lead:,.1f} ثانیه) از نوسان زمان epochها ({band:,.1f} ثانیه) کمتر است، "
+            "پس از این نظر برنده‌ای نمی‌توان نام برد"
+        )
+    return f"رژیم {NAMES[first]} با {lead:,.1f} ثانیه اختلاف، بیش از نوسان زمان epochها ({band:,.1f} ثانیه)، زودتر رسید"
 
 
 def lossy_note(source: str) -> str:

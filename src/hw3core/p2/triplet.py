@@ -109,11 +109,12 @@ def mined_triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: t
     return nn.functional.triplet_margin_loss(anchor, positive, mined, margin=margin)
 
 
-def satisfied(anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, margin: float) -> int:
-    """How many triplets already meet the margin: d(a, p) + margin < d(a, n)."""
+def satisfied(anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, margin: float) -> torch.Tensor:
+    """How many triplets already meet the margin, d(a, p) + margin < d(a, n), as a 0-d
+    tensor on the device (see `training.StepResult`)."""
     d_ap = (anchor - positive).norm(dim=1)
     d_an = (anchor - negative).norm(dim=1)
-    return int((d_ap + margin < d_an).sum())
+    return (d_ap + margin < d_an).sum()
 
 
 def _embed_triplets(extractor: nn.Module, batch: Triplets) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,7 +125,7 @@ def _embed_triplets(extractor: nn.Module, batch: Triplets) -> tuple[torch.Tensor
     return extractor(x).float(), labels
 
 
-def _triplet_terms(features: torch.Tensor, labels: torch.Tensor, margin: float) -> tuple[torch.Tensor, int]:
+def _triplet_terms(features: torch.Tensor, labels: torch.Tensor, margin: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Mined triplet loss over a 3B batch, and how many of the dataset's own triplets meet the margin."""
     embeddings = nn.functional.normalize(features, dim=1)
     anchor, positive, negative = embeddings.chunk(3)
@@ -151,7 +152,7 @@ def combined_step(model: nn.Module, batch: Triplets, margin: float) -> StepResul
     b = len(batch.anchor)
     logits = model.head(features[:b])
     cross_entropy = nn.functional.cross_entropy(logits.float(), labels[:b])
-    return StepResult(triplet + cross_entropy, int((logits.argmax(1) == labels[:b]).sum()), b)
+    return StepResult(triplet + cross_entropy, (logits.argmax(1) == labels[:b]).sum(), b)
 
 
 def step_with_margin(step: Callable[..., StepResult], margin: float) -> Step:
