@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import pypdf
+import pymupdf
 import pytest
 import typst
 import yaml
@@ -188,7 +188,7 @@ def test_the_style_redefines_what_quartos_typst_output_calls(tmp_path: Path):
     (tmp_path / "doc.typ").write_text(QUARTO_ORDER.replace("STYLE", style), encoding="utf-8")
     pdf = tmp_path / "doc.pdf"
     typst.compile(str(tmp_path / "doc.typ"), output=str(pdf), font_paths=[str(PROJECT_ROOT / "fonts")])
-    page = pypdf.PdfReader(pdf).pages[0].extract_text()
+    page = pymupdf.open(pdf)[0].get_text()
     assert "left_first = 1" in page, "highlighted code keeps its left-to-right order"
     assert "بدنه" in page, "Quarto's callout is drawn by the style's callout"
     assert page.index("جدول") < page.index("cell"), "a Quarto table's caption is above it"
