@@ -36,6 +36,10 @@ class SourceError(UserError, ValueError):
     figure without a caption, an unclosed cell, an inline value Quarto would not print."""
 
 
+class MissingOutputError(UserError, FileNotFoundError):
+    """A file the book links to (the PDF, a notebook) was not produced by this render."""
+
+
 class StorageError(UserError):
     """A write failed for a reason outside the program: a full disk, a read-only folder."""
 

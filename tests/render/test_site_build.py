@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hw3core.errors import UserError
 from hw3core.render.config import load_book
 from hw3core.render.search import write_search_index
 from hw3core.render.site import check_site_links, other_links, sidebar_links
@@ -47,6 +48,7 @@ def test_a_missing_download_fails_the_build_with_one_clear_line(tmp_path: Path, 
     with pytest.raises(FileNotFoundError) as error:
         check_site_links(book)
     message = str(error.value)
+    assert isinstance(error.value, UserError), "hw3 prints it as one line, not a traceback"
     assert "hw3.pdf" in message and "p1.ipynb" not in message and "example.org" not in message
     assert "book.downloads" in message and "_quarto.yml" in message and "\n" not in message
     with caplog.at_level(logging.WARNING, logger="hw3.render"):

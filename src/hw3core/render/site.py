@@ -23,6 +23,7 @@ from typing import Any
 import nbformat
 import pypandoc
 
+from ..errors import MissingOutputError
 from .config import BookConfig, Chapter
 from .convert import ChapterWriter, Target, resolve_references
 from .search import INDEX_FILE
@@ -103,7 +104,7 @@ def check_site_links(book: BookConfig, strict: bool = True) -> None:
         "format.html.other-links in _quarto.yml"
     )
     if strict:
-        raise FileNotFoundError(message)
+        raise MissingOutputError(message)
     log.warning("%s", message)
 
 
