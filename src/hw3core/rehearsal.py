@@ -31,7 +31,8 @@ from typing import Callable, Iterator
 import torch
 
 from . import cut_short, experiments
-from .profiles import Profile, UnknownProfileError, check_profile, per_profile
+from .errors import StorageError, UserError
+from .profiles import Profile, check_profile, per_profile
 from .settings import MissingDataError, Settings, get_settings
 
 # NVIDIA H100 SXM5 datasheet: 989.4 TFLOP/s BF16 tensor-core peak, dense (no sparsity).
@@ -46,10 +47,6 @@ GIB = 1 << 30
 def namespace_bytes(profile: Profile) -> int:
     """Free space the namespace needs: decoded data sets plus stand-in weights (measured, with a margin)."""
     return per_profile(profile, full=4 * GIB, quick=3 * GIB, smoke=GIB // 4)
-
-
-class BadInput(ValueError):
-    """What the user asked for cannot be rehearsed; the message is the one line to print."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,7 @@ def namespace_for(settings: Settings, profile: Profile) -> Path:
     existing = next(p for p in (parent, *parent.parents) if p.exists())
     free, needed = shutil.disk_usage(existing).free, namespace_bytes(profile)
     if free < needed:
-        raise BadInput(
+        raise StorageError(
             f"no space for the rehearsal's namespace under {parent}: {free / GIB:.1f} GiB free, the {profile} profile"
             f" needs {needed / GIB:.1f} GiB; free some space or point HW3_CACHE_DIR at a larger disk (the namespace goes beside it)"
         )
@@ -113,7 +110,7 @@ def namespace_for(settings: Settings, profile: Profile) -> Path:
     try:
         namespace.mkdir(parents=True)
     except OSError as error:
-        raise BadInput(f"cannot create the rehearsal's namespace {namespace}: {error.strerror or error}") from error
+        raise StorageError(f"cannot create the rehearsal's namespace {namespace}: {error.strerror or error}") from error
     return namespace
 
 
@@ -177,9 +174,9 @@ def rehearse(
         names = experiments.select(words or ["all"])
         real = get_settings()
         namespace = namespace_for(real, profile)
-    except (UnknownProfileError, KeyError, BadInput) as error:
-        say(f"hw3 rehearse: {error.args[0] if isinstance(error, KeyError) else error}")
-        return 2
+    except UserError as error:  # an unknown profile or name, no room or no folder for the namespace
+        say(f"hw3 rehearse: {error}")
+        return error.exit_code
     settings = Settings(data_dir=real.data_dir, cache_dir=namespace / "cache", device_name=real.device_name, offline=True)
     user_hub = Path(torch.hub.get_dir()) / "checkpoints"
     variables = {"HW3_CACHE_DIR": str(settings.cache_dir), "HW3_OFFLINE": "1", "TORCH_HOME": str(namespace / "torch")}
@@ -199,7 +196,7 @@ def rehearse(
                 outcomes.append(outcome)
     except MissingDataError as error:
         say(f"hw3 rehearse: {' '.join(str(error).split())}")
-        return 2
+        return error.exit_code
     finally:
         if keep:
             say(f"kept {namespace}")
