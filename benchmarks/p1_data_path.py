@@ -41,7 +41,7 @@ from torch.utils.data import DataLoader, Dataset
 from hw3core.p1 import study as cifar_study
 from hw3core.data import CIFAR10_CLASSES, ImageSet, TensorImages, channel_stats, load_cifar10, synthetic_images, tensor_loader
 from hw3core.settings import MissingDataError, get_settings
-from hw3core.training import classification_step, run_epoch
+from hw3core.training import classification_step, on_device, run_epoch
 
 GPU_GOAL = 1.05  # our path's time over compute-only on a GPU
 
@@ -73,9 +73,7 @@ def training_images() -> ImageSet:
 def time_steps(cfg: dict, batches: Iterable, steps: int, warmup: int, device: torch.device) -> float:
     """Seconds for `steps` training steps after `warmup` untimed ones, through the trainer's loop."""
     torch.manual_seed(0)
-    model = cifar_study.build_model(cfg["model"]).to(device)
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
+    model = on_device(cifar_study.build_model(cfg["model"]), device)
     recipe = cfg["train"]
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe["lr"] / 25, momentum=recipe["momentum"], nesterov=True)
     batches = iter(batches)

@@ -1,6 +1,5 @@
-"""The CUDA-only branches (bf16 autocast, channels-last tensors, data kept on the device) executed
-on the CPU, so a typo there is caught before a GPU is rented: the fast path is switched on for
-"cpu", and the data path is driven on the `meta` device, where a tensor left behind on the CPU
+"""The CUDA-only branches (bf16 autocast, data kept on the device) executed on the CPU, so a typo
+there is caught before a GPU is rented: autocast is switched on for "cpu", and the data path is driven on the `meta` device, where a tensor left behind on the CPU
 would fail to combine with the others."""
 
 import pytest
@@ -18,7 +17,7 @@ CPU, META = torch.device("cpu"), torch.device("meta")
 
 @pytest.fixture
 def fast_cpu(monkeypatch):
-    monkeypatch.setattr(training, "FAST_PATH_DEVICES", {"cuda", "cpu"})
+    monkeypatch.setattr(training, "AUTOCAST_DEVICES", {"cuda", "cpu"})
 
 
 def test_fit_on_the_fast_path_trains_channels_last_in_bf16_autocast(fast_cpu, tmp_path):
@@ -30,7 +29,19 @@ def test_fit_on_the_fast_path_trains_channels_last_in_bf16_autocast(fast_cpu, tm
     history = training.fit(model, loader, loader, epochs=1, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), workdir=tmp_path, device=CPU, seed=0)
     assert len(history) == 1 and set(seen) == {(True, torch.bfloat16, True)}
     assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
-    assert not training.fast_path(torch.device("meta"))
+
+
+def test_the_cpu_trains_channels_last_in_float32(tmp_path):
+    """Channels-last is the CPU's layout too (faster convs), but autocast stays CUDA's."""
+    seen = []
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    model[0].register_forward_hook(lambda m, inputs, out: seen.append((inputs[0].is_contiguous(memory_format=torch.channels_last), out.dtype)))
+    data = synthetic_images(8, ("a", "b"), seed=0)
+    loader = tensor_loader(TensorImages(data, [0.5] * 3, [0.25] * 3, CPU), 8, shuffle=True)
+    training.fit(model, loader, loader, epochs=1, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), workdir=tmp_path, device=CPU, seed=0)
+    assert set(seen) == {(True, torch.float32)}
+    assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert not training.channels_last(META)
 
 
 @pytest.mark.slow

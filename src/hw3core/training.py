@@ -5,8 +5,9 @@ validation loader, keeps the per-epoch history in a DataFrame, saves the best st
 dict by validation accuracy, and checkpoints after each epoch so a killed run resumes
 where it stopped and ends with the same numbers. Shuffling, augmentation and dropout
 are seeded from (seed, epoch), which is what makes a resumed run identical to an
-uninterrupted one. On CUDA it trains in bf16 autocast with channels-last tensors, and
-an epoch reads its loss and accuracy from the device once, at its end (`run_epoch`).
+uninterrupted one. Image batches and conv weights are channels-last on every device
+(faster convolutions on the CPU as on CUDA), CUDA also trains in bf16 autocast, and an
+epoch reads its loss and accuracy from the device once, at its end (`run_epoch`).
 `torch.compile` is not used: whether it pays for these small networks has not been
 measured on a GPU (none was available to measure it), so it stays off until it is.
 A resume file that cannot be read (or no longer fits the model) is moved aside and the
@@ -61,21 +62,33 @@ Step = Callable[[nn.Module, Any], StepResult]
 Outputs = TypeVar("Outputs", torch.Tensor, dict[str, torch.Tensor])
 
 
-# The device types that train in bf16 autocast with channels-last tensors. Only CUDA
-# gains from it, but the branches are plain PyTorch that also runs on the CPU, so the
-# tests add "cpu" here to execute them before a GPU is ever rented.
-FAST_PATH_DEVICES = {"cuda"}
+# Device types whose convolutions run faster on channels-last (NHWC) tensors. On this
+# 2-core CPU (benchmarks/channels_last.py) a training step of P1's quick ConvNets is about
+# 1.5x faster and MobileNetV2's at 96 px 1.3-1.5x; on CUDA it is the layout tensor cores want.
+CHANNELS_LAST_DEVICES = {"cuda", "cpu"}
+# Device types that train in bf16 autocast. Only CUDA gains from it, but the branches are
+# plain PyTorch that also runs on the CPU, so the tests add "cpu" here to execute them
+# before a GPU is ever rented.
+AUTOCAST_DEVICES = {"cuda"}
 
 
-def fast_path(device: torch.device) -> bool:
-    """Whether `device` runs the bf16-autocast, channels-last path."""
-    return device.type in FAST_PATH_DEVICES
+def channels_last(device: torch.device) -> bool:
+    """Whether image batches and conv weights go channels-last on `device`."""
+    return device.type in CHANNELS_LAST_DEVICES
+
+
+def on_device(model: nn.Module, device: torch.device) -> nn.Module:
+    """`model` moved to `device`, its 4-D conv weights channels-last where that is faster."""
+    model.to(device)
+    if channels_last(device):
+        model.to(memory_format=torch.channels_last)
+    return model
 
 
 def to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Move a batch to the device; 4-D image batches go channels-last on CUDA (faster convs)."""
+    """Move a batch to the device; 4-D image batches go channels-last where convs are faster."""
     x = x.to(device, non_blocking=True)
-    if fast_path(device) and x.dim() == 4 and x.is_floating_point():
+    if channels_last(device) and x.dim() == 4 and x.is_floating_point():
         x = x.contiguous(memory_format=torch.channels_last)
     return x
 
@@ -95,7 +108,7 @@ def classification_step(
 
 
 def autocast(device: torch.device) -> contextlib.AbstractContextManager:
-    if fast_path(device):
+    if device.type in AUTOCAST_DEVICES:
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
@@ -169,9 +182,7 @@ def fit(
     an experiment record extra artifacts (e.g. feature maps) after each epoch; on resume
     it is not called again for epochs already done.
     """
-    model.to(device)
-    if fast_path(device):
-        model.to(memory_format=torch.channels_last)
+    on_device(model, device)
     state_path = workdir / f"last-{Path(history_name).stem}.pt"
     rows, best_acc, start = _resume(state_path, model, optimizer, scheduler, desc, epochs)
     # Plain tqdm on a terminal only (disable=None): inside a chapter's kernel stderr is no
@@ -292,7 +303,7 @@ def predict(model: nn.Module, loader: Iterable, device: torch.device, flip: bool
     `flip` is test-time augmentation by horizontal flip, as airbench evaluates: the class
     is read from the sum of the logits of each image and of its mirror image.
     """
-    model.to(device).eval()
+    on_device(model, device).eval()
     labels, predictions = [], []
     for x, y in loader:
         x = to_device(x, device)

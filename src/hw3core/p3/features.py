@@ -20,7 +20,7 @@ from tqdm import tqdm  # not tqdm.auto: in a kernel it warns that ipywidgets is 
 
 from .. import atomic
 from ..experiments import RunContext
-from ..training import autocast, fast_path, map_batches, to_device
+from ..training import autocast, map_batches, on_device, to_device
 from .flowers import SPLITS, flowers_split, random_resized_views
 from .network import split_classifier
 from .weights import BACKBONES, Backbone, imagenet_model
@@ -31,7 +31,7 @@ def extract_features(
     extractor: nn.Module, images: torch.Tensor, view: Callable[[torch.Tensor], torch.Tensor], device: torch.device, batch_size: int
 ) -> torch.Tensor:
     """Features [N, D] (float32, on the CPU) of uint8 images, `view` turning a batch into inputs."""
-    extractor.to(device).eval()
+    on_device(extractor, device).eval()
 
     def features(part: slice) -> torch.Tensor:
         x = to_device(view(images[part].to(device)), device)
@@ -51,8 +51,6 @@ def run_features(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
     backbone, stage = BACKBONES[cfg["model"]["backbone"]], cfg["features"]
     extractor, width = split_classifier(imagenet_model(backbone, cfg["model"]["pretrained"], ctx.settings), backbone)
     extractor.requires_grad_(False)
-    if fast_path(ctx.device):
-        extractor.to(memory_format=torch.channels_last)
     preprocess = preprocessing(backbone, stage["crop"])
     crop = preprocess.crop_size[0]
     generator = torch.Generator().manual_seed(cfg["seed"])

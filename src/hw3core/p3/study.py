@@ -29,7 +29,7 @@ from ..experiments import Experiment, RunContext, register
 from ..profiles import Profile, active_profile, per_profile
 from ..seeding import seed_everything
 from ..settings import Settings, get_settings
-from ..training import classification_step, fit_best, run_epoch
+from ..training import classification_step, fit_best, on_device, run_epoch
 from .features import FeatureViews, run_features
 from .flowers import FLOWERS_CLASSES, OFFICIAL_SPLIT_SIZES, SPLITS, FlowerViews, flowers_split
 from .network import new_head, parameter_counts
@@ -112,7 +112,7 @@ def warmup_cosine(optimizer: torch.optim.Optimizer, total_steps: int, warmup_ste
 
 def evaluate(model: nn.Module, loaders: dict[str, Any], device: torch.device) -> dict[str, dict[str, float]]:
     """Cross-entropy loss and accuracy of `model` on each named loader."""
-    model.to(device)
+    on_device(model, device)
     results = {}
     for split, loader in loaders.items():
         loss, accuracy = run_epoch(model, loader, classification_step, device)
