@@ -1,14 +1,16 @@
 """Run chapters' notebooks in Jupyter kernels, as Quarto's Jupyter engine does, several at once.
 
-Each chapter gets its own fresh kernel (as in Quarto), but the kernels run side by side:
-a cached chapter spends most of its time starting Python and importing libraries, which
-overlaps well. Kernels talk over IPC sockets, not TCP, so nothing listens on a port and
+Each chapter gets its own fresh kernel (as in Quarto), but the kernels run side by side,
+and on Linux each is forked from one process that has already imported the heavy libraries
+(zygote.py): a cached chapter would otherwise spend most of its time starting Python and
+importing torch. Kernels talk over IPC sockets, not TCP, so nothing listens on a port and
 ipykernel has no reason to warn that its traffic is unencrypted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -24,6 +26,7 @@ from nbclient.exceptions import CellExecutionError
 from traitlets import default
 
 from ..errors import UserError
+from . import zygote
 
 log = logging.getLogger("hw3.render")
 
@@ -58,6 +61,21 @@ class IpcKernelManager(AsyncKernelManager):
         runtime.mkdir(parents=True, exist_ok=True)
         return str(runtime / f"hw3-kernel-{uuid.uuid4().hex[:12]}")
 
+    # Set on a render's own subclass (`_manager_class`): the kernels are forked from it.
+    zygote: zygote.Zygote | None = None
+
+    async def _async_pre_start_kernel(self, **kw: object) -> tuple[list[str], dict[str, object]]:
+        if self.provisioner is None and self.zygote is not None:
+            self.kernel_id = self.kernel_id or str(kw.pop("kernel_id", uuid.uuid4()))
+            self.provisioner = zygote.ForkingProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+            self.provisioner.zygote = self.zygote
+        return await super()._async_pre_start_kernel(**kw)
+
+
+def _manager_class(warm: zygote.Zygote | None) -> type[IpcKernelManager]:
+    """The kernel manager of one render: forking from `warm`, or starting kernels the usual way."""
+    return type("ForkingKernelManager", (IpcKernelManager,), {"zygote": warm}) if warm is not None else IpcKernelManager
+
 
 def workers() -> int:
     """How many kernels run at once: HW3_RENDER_WORKERS, else one more than the CPUs
@@ -79,7 +97,13 @@ def _environment(source: Path, root: Path, profile: str, threads: int) -> dict[s
 
 
 async def execute_async(
-    notebook: nbformat.NotebookNode, source: Path, root: Path, profile: str, timeout: int = 3600, threads: int | None = None
+    notebook: nbformat.NotebookNode,
+    source: Path,
+    root: Path,
+    profile: str,
+    timeout: int = 3600,
+    threads: int | None = None,
+    warm: zygote.Zygote | None = None,
 ) -> nbformat.NotebookNode:
     """Execute in the chapter's folder with QUARTO_PROFILE and Quarto's document variables set.
 
@@ -92,7 +116,7 @@ async def execute_async(
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str((root / source).parent)}},
-        kernel_manager_class=IpcKernelManager,
+        kernel_manager_class=_manager_class(warm),
     )
     env = _environment(source, root, profile, threads or os.cpu_count() or 1)
     try:
@@ -137,24 +161,36 @@ async def _run_all(
     threads = max(1, (os.cpu_count() or 1) // min(limit, len(chapters) or 1))
     seconds: dict[Path, float] = {}
 
-    async def one(source: Path, notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    async def one(source: Path, notebook: nbformat.NotebookNode, warm: zygote.Zygote | None) -> nbformat.NotebookNode:
         async with gate:
             log.info("executing %s [%s]", source, profile)
             started = time.perf_counter()
-            executed = await execute_async(notebook, source, root, profile, threads=threads)
+            executed = await execute_async(notebook, source, root, profile, threads=threads, warm=warm)
             seconds[source] = time.perf_counter() - started
             log.info("  done %s (%.1f s)", source, seconds[source])
             return executed
 
-    tasks = {source: asyncio.ensure_future(one(source, notebook)) for source, notebook in chapters.items()}
-    try:
-        await asyncio.gather(*tasks.values())
-    except BaseException:
-        for task in tasks.values():
-            task.cancel()  # a failed chapter stops the others; their kernels shut down on cancel
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
-        raise
+    with _warm_process(root, profile, threads, kernels=len(chapters)) as warm:
+        tasks = {source: asyncio.ensure_future(one(source, notebook, warm)) for source, notebook in chapters.items()}
+        try:
+            await asyncio.gather(*tasks.values())
+        except BaseException:
+            for task in tasks.values():
+                task.cancel()  # a failed chapter stops the others; their kernels shut down on cancel
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            raise
     return {source: task.result() for source, task in tasks.items()}, seconds
+
+
+def _warm_process(root: Path, profile: str, threads: int, kernels: int) -> contextlib.AbstractContextManager[zygote.Zygote | None]:
+    """The zygote the render's kernels fork from, where forking is supported and pays (2+ kernels).
+
+    It loads its libraries under the kernels' own environment (thread count, plot backend);
+    each kernel's document variables are set after its fork.
+    """
+    if not zygote.SUPPORTED or kernels < 2:
+        return contextlib.nullcontext()
+    return zygote.Zygote(_environment(Path("index.qmd"), root, profile, threads))
 
 
 def execute_all(
