@@ -17,8 +17,6 @@ PROSE = sorted(
 PERSIAN_NUMERALS = re.compile(r"[\u06f0-\u06f9\u0660-\u066c]+")
 KASRA_ON_LATIN = re.compile(r"[A-Za-z0-9`)\]$]\u0650")
 KASRA = re.compile("\u0650")
-# P1 and P2 are being rewritten on their own branch; their kasras go with that move.
-KASRA_PENDING = {"p1-cifar10.qmd", "p2-losses.qmd", "p1/text.py", "p2/text.py"}
 
 
 def offending(path: Path, pattern: re.Pattern[str]) -> list[str]:
@@ -41,13 +39,7 @@ def test_no_kasra_is_written_on_a_latin_word(path: Path):
     assert not offending(path, KASRA_ON_LATIN)
 
 
-def kasra_param(path: Path):
-    name = path.name if path.suffix != ".py" else f"{path.parent.name}/{path.name}"
-    pending = pytest.mark.xfail(strict=True, reason="P1/P2 rewrite pending") if name in KASRA_PENDING else ()
-    return pytest.param(path, id=name, marks=pending)
-
-
-@pytest.mark.parametrize("path", [kasra_param(p) for p in PROSE])
+@pytest.mark.parametrize("path", PROSE, ids=lambda p: p.name if p.suffix != ".py" else f"{p.parent.name}/{p.name}")
 def test_the_ezafe_is_written_only_after_a_final_he(path: Path):
     """Persian orthography leaves the ezafe unwritten, except after a final ه, where it is
     «ـهٔ» (not «هِ»); a kasra on every ezafe reads as a translation."""

@@ -80,9 +80,9 @@ def test_triplet_clusters_against_cross_entropy(triplet, words):
 def test_accuracy_noise_quotes_the_numbers_and_judges_two_standard_errors():
     near = text.accuracy_noise(per_regime(95.0, 94.2, 0.0), SE, 2000)
     far = text.accuracy_noise(per_regime(95.0, 93.0, 0.0), SE, 2000)
-    assert "2,000 تصویر" in near and "0.50 واحد درصد" in near and "اختلاف 0.80 واحدیِ" in near
+    assert "2,000 تصویر" in near and "0.50 واحد درصد" in near and "اختلاف 0.80 واحدی" in near
     assert near.endswith("نمی‌توان آن را معنادار دانست.") and far.endswith("از دو برابر خطای معیار بیشتر است.")
-    assert "اختلاف 2.00 واحدیِ" in far
+    assert "اختلاف 2.00 واحدی" in far
     assert text.accuracy_noise(per_regime(94.0, 95.0, 0.0), SE, 2000).endswith("معنادار دانست.")  # exactly two: noise
 
 

@@ -29,14 +29,14 @@ def source_note(source: str) -> str:
     """A callout (Markdown) saying which copy of CIFAR-10 the numbers were measured on."""
     if "lossy" in source:
         body = (
-            "اعداد این فصل روی نسخهٔ image-folder از CIFAR-10 اندازه‌گیری شده‌اند که تصاویرش فشرده‌سازیِ "
-            "JPEG (با اتلاف) از پیکسل‌های اصلی است، نه فایل‌های اصلیِ `torchvision.datasets.CIFAR10`؛ "
+            "اعداد این فصل روی نسخهٔ image-folder از CIFAR-10 اندازه‌گیری شده‌اند که تصاویرش فشرده‌سازی "
+            "JPEG (با اتلاف) از پیکسل‌های اصلی است، نه فایل‌های اصلی `torchvision.datasets.CIFAR10`؛ "
             "دقت‌ها روی این نسخه ممکن است کمی پایین‌تر از دادهٔ اصلی باشند."
         )
     elif "synthetic" in source:
         body = "داده‌های این اجرا مصنوعی‌اند (پروفایل smoke) و هیچ ربطی به تصاویر CIFAR-10 ندارند."
     else:
-        body = "داده‌ها فایل‌های اصلیِ CIFAR-10 از `torchvision.datasets.CIFAR10` هستند."
+        body = "داده‌ها فایل‌های اصلی CIFAR-10 از `torchvision.datasets.CIFAR10` هستند."
     return f"::: {{.callout-note}}\n## منبع داده: {source}\n{body}\n:::\n"
 
 

@@ -89,7 +89,7 @@ def timing_note(device: str) -> str:
     """
     if device != "cpu":
         return f"؛ این زمان‌ها روی {device} گرفته شده‌اند"
-    return "؛ این زمان‌ها روی CPU دوهسته‌ایِ مشترک با کارهای دیگر گرفته شده‌اند و نویز زیادی دارند، پس فقط ترتیب بزرگی‌شان قابل اتکاست"
+    return "؛ این زمان‌ها روی CPU دوهسته‌ای مشترک با کارهای دیگر گرفته شده‌اند و نویز زیادی دارند، پس فقط ترتیب بزرگی‌شان قابل اتکاست"
 
 
 # ---- part 3: the layers and the embeddings ------------------------------------------
@@ -130,7 +130,7 @@ def accuracy_noise(acc: PerRegime, standard_error: float, n_test: int) -> str:
     )
     return (
         f"خطای معیار یک دقت در این حدود روی {n_test:,} تصویر آزمون حدود {standard_error:,.2f} واحد درصد است، "
-        f"پس اختلاف {abs(difference):,.2f} واحدیِ این دو {verdict}."
+        f"پس اختلاف {abs(difference):,.2f} واحدی این دو {verdict}."
     )
 
 
