@@ -36,9 +36,9 @@ def test_verdict_and_change_call_a_difference_within_the_band_a_tie():
     band = stats.noise_band(0.60, 0.60, N)
     assert text.verdict(60.0, 60.0 + 0.9 * band, N) == "tie" == text.verdict(60.0, 60.0 - 0.9 * band, N)
     assert text.verdict(60.0, 60.0 + 1.1 * band, N) == "up" and text.verdict(60.0, 60.0 - 1.1 * band, N) == "down"
-    assert "تساوی" in text.change(60.0, 60.5, N) and f"{stats.noise_band(0.6, 0.605, N):.2f}" in text.change(60.0, 60.5, N)
+    assert "برابر دانست" in text.change(60.0, 60.5, N) and f"{stats.noise_band(0.6, 0.605, N):.2f}" in text.change(60.0, 60.5, N)
     assert "بالا رفت" in text.change(60.0, 65.0, N) and "پایین آمد" in text.change(65.0, 60.0, N)
-    assert "تساوی" in text.change(60.0, 65.0, 100)  # the same gap on 100 images is noise
+    assert "برابر دانست" in text.change(60.0, 65.0, 100)  # the same gap on 100 images is noise
 
 
 def test_best_model_is_compared_with_the_baseline_unless_it_is_the_baseline():
@@ -69,7 +69,7 @@ def test_bn_story_reads_each_effect_from_the_comparison_that_isolates_it():
     assert "دیده می‌شود." in shown.split("دیده نمی‌شود")[0] and "بالا رفت" in shown  # BN makes the rate usable
     assert "5.00 واحد بیشتر شد" in shown and "منظم‌سازی از آن دیده نمی‌شود" in shown  # the gap grew: no regularising seen
     not_rescued = text.bn_story(c, summary(best_val=60.0), summary(best_val=60.5), n)
-    assert "جبران نکرد" in not_rescued and "تساوی" in not_rescued
+    assert "جبران نکرد" in not_rescued and "برابر دانست" in not_rescued
     no_need = text.bn_story(c, summary(best_val=70.2, gap_last=5.0), summary(best_val=74.0, gap_last=2.0), n)
     assert "نیاز نداشت" in no_need and "کمتر شد" in no_need and "سازگار" in no_need
     same_gap = text.bn_story(c, summary(best_val=70.0, gap_last=3.0), summary(best_val=70.0, gap_last=3.5), n)

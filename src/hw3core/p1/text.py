@@ -29,14 +29,14 @@ def source_note(source: str) -> str:
     """A callout (Markdown) saying which copy of CIFAR-10 the numbers were measured on."""
     if "lossy" in source:
         body = (
-            "اعداد این فصل روی نسخهٔ image-folder از CIFAR-10 اندازه‌گیری شده‌اند که تصاویرش فشرده‌سازیِ "
-            "JPEG (با اتلاف) از پیکسل‌های اصلی است، نه فایل‌های اصلیِ `torchvision.datasets.CIFAR10`؛ "
-            "دقت‌ها روی این نسخه ممکن است کمی پایین‌تر از دادهٔ اصلی باشند."
+            "اعداد این فصل روی نسخهٔ image-folder از CIFAR-10 اندازه‌گیری شده‌اند، نه روی فایل‌های اصلی "
+            "`torchvision.datasets.CIFAR10`؛ تصاویر این نسخه با JPEG (با اتلاف) فشرده شده‌اند و دقت‌ها روی آن "
+            "ممکن است کمی کمتر از دادهٔ اصلی باشد."
         )
     elif "synthetic" in source:
         body = "داده‌های این اجرا مصنوعی‌اند (پروفایل smoke) و هیچ ربطی به تصاویر CIFAR-10 ندارند."
     else:
-        body = "داده‌ها فایل‌های اصلیِ CIFAR-10 از `torchvision.datasets.CIFAR10` هستند."
+        body = "داده‌ها فایل‌های اصلی CIFAR-10 از `torchvision.datasets.CIFAR10` هستند."
     return f"::: {{.callout-note}}\n## منبع داده: {source}\n{body}\n:::\n"
 
 
@@ -44,17 +44,17 @@ def baseline_fit(b: Summary) -> str:
     """Underfitting or overfitting of the baseline, read from its last epoch."""
     if b["train_last"] < b["val_last"]:
         return (
-            "دقت آموزش کمتر از دقت اعتبارسنجی ماند؛ مدل پایه با یک لایهٔ کانولوشن حتی دسته‌های افزونه‌شده را هم به‌خوبی برازش "
-            "نمی‌کند، که نشانهٔ ظرفیت کم است، نه بیش‌برازش."
+            "دقت آموزش کمتر از دقت اعتبارسنجی ماند: مدل پایه با یک لایهٔ کانولوشن حتی دسته‌های داده‌افزایی‌شدهٔ آموزش را هم "
+            "به‌خوبی برازش نمی‌کند؛ این نشانهٔ ظرفیت کم است، نه بیش‌برازش."
         )
-    return f"دقت آموزش {b['gap_last']:.2f} واحد بالاتر از دقت اعتبارسنجی ماند، که اندازهٔ بیش‌برازش مدل پایه را نشان می‌دهد."
+    return f"دقت آموزش {b['gap_last']:.2f} واحد بالاتر از دقت اعتبارسنجی ماند؛ این فاصله اندازهٔ بیش‌برازش مدل پایه است."
 
 
 def bn_reach(reach: int | None, c: Summary) -> str:
     """When (d) first matched the best validation accuracy of (c), if it did."""
     if reach is None:
         return "دقت اعتبارسنجی شبکهٔ (د) در هیچ epochی به بهترین دقت شبکهٔ (ج) نرسید."
-    return f"دقت اعتبارسنجی شبکهٔ (د) در epoch {reach} به بهترین دقت شبکهٔ (ج) رسید، که (ج) در epoch {c['best_epoch']} به آن رسیده بود."
+    return f"دقت اعتبارسنجی شبکهٔ (د) در epoch {reach} به بهترین دقت شبکهٔ (ج) رسید؛ خود (ج) در epoch {c['best_epoch']} به آن رسیده بود."
 
 
 # ---- comparisons judged against noise ---------------------------------------------
@@ -77,14 +77,14 @@ def change(before: float, after: float, n: int) -> str:
     noise = f"دو خطای معیار اختلاف روی {n:,} تصویر {band:.2f} واحد است"
     outcome = verdict(before, after, n)
     if outcome == "tie":
-        return f"{moved:.2f} واحد درصد جابه‌جا شد، که در حد نوسان است ({noise}): یک تساوی"
-    return f"{moved:.2f} واحد درصد {'بالا رفت' if outcome == 'up' else 'پایین آمد'}، بیش از نوسان ({noise})"
+        return f"{moved:.2f} واحد درصد تغییر کرد که در حد نوسان است ({noise})؛ پس دو دقت را باید برابر دانست"
+    return f"{moved:.2f} واحد درصد {'بالا رفت' if outcome == 'up' else 'پایین آمد'} که از حد نوسان بیشتر است ({noise})"
 
 
 def best_model(part: str, best: Summary, baseline: Summary | None, n: int) -> str:
     """The best model by validation accuracy (part `part`, its Persian letter) with its test
     accuracy, against the baseline's on `n` images; `baseline` is None when it is the best."""
-    text = f"بهترین مدل، که با دقت اعتبارسنجی انتخاب می‌شود، مدل بخش ({part}) است و دقت آزمونش {best['test']:.2f}%"
+    text = f"بهترین مدل به معیار دقت اعتبارسنجی مدل بخش ({part}) است با دقت آزمون {best['test']:.2f}%"
     if baseline is None:
         return text + "؛ یعنی در این ساخت هیچ‌یک از شبکه‌های بعدی از مدل پایه بهتر نشد."
     return text + f"؛ نسبت به مدل پایه دقت آزمون {change(baseline['test'], best['test'], n)}."
@@ -94,13 +94,13 @@ def depth_effect(b: Summary, c: Summary, n: int) -> str:
     """Whether the network and recipe of (c) turned their capacity into test accuracy (on `n` images)."""
     outcome = verdict(b["test"], c["test"], n)
     if outcome == "up":
-        return "در این ساخت این ظرفیت بیشتر به دقت آزمون بالاتری تبدیل شد."
+        return "در این ساخت این ظرفیت بیشتر به دقت آزمون بالاتری انجامید."
     if c["best_epoch"] == c["epochs"]:
         return (
-            "در این ساخت اما ظرفیت بیشتر هنوز به دقت آزمون بالاتری تبدیل نشده است: بهترین دقت اعتبارسنجی شبکهٔ (ج) در epoch آخر "
-            "به دست آمد، یعنی آموزشش با این تعداد تصویر و epoch هنوز تمام نشده بود."
+            "اما در این ساخت ظرفیت بیشتر هنوز به دقت آزمون بالاتری نینجامیده است: بهترین دقت اعتبارسنجی شبکهٔ (ج) در epoch آخر "
+            "به دست آمد، یعنی آموزشش با این تعداد تصویر و epoch هنوز به پایان نرسیده بود."
         )
-    return "در این ساخت اما ظرفیت بیشتر به دقت آزمون بالاتری تبدیل نشد، با آن‌که آموزش شبکهٔ (ج) پیش از epoch آخر به بهترین دقتش رسیده بود."
+    return "اما در این ساخت ظرفیت بیشتر به دقت آزمون بالاتری نینجامید، با آن‌که آموزش شبکهٔ (ج) پیش از epoch آخر به بهترین دقتش رسیده بود."
 
 
 def bn_story(c: Summary, c_fast: Summary, d: Summary, n: int) -> str:
@@ -112,19 +112,19 @@ def bn_story(c: Summary, c_fast: Summary, d: Summary, n: int) -> str:
     rate = verdict(c["best_val"], c_fast["best_val"], n)
     if rate == "down" and alone == "up":
         rate_text = (
-            "شبکهٔ بدون BatchNorm در نرخ بالاتر بدتر آموخت و BatchNorm در همان نرخ آن را بیش از نوسان بهتر کرد: "
+            "شبکهٔ بدون BatchNorm در نرخ بالاتر بدتر آموخت و BatchNorm در همان نرخ آن را بیش از حد نوسان بهتر کرد؛ "
             "این‌که BatchNorm نرخ بالاتر را ممکن می‌کند در این اجرا دیده می‌شود."
         )
     elif rate == "down":
-        rate_text = "نرخ بالاتر به شبکهٔ بدون BatchNorm آسیب زد، اما BatchNorm در همان نرخ آن را بیش از نوسان جبران نکرد."
+        rate_text = "نرخ بالاتر به شبکهٔ بدون BatchNorm آسیب زد، اما BatchNorm در همان نرخ این آسیب را بیش از حد نوسان جبران نکرد."
     else:
         rate_text = (
             "شبکهٔ بدون BatchNorm در نرخ بالاتر هم آسیبی ندید، پس در این اجرا این نرخ به BatchNorm نیاز نداشت و این‌که "
             "BatchNorm نرخ بالاتر را ممکن می‌کند دیده نمی‌شود."
         )
     gap = gap_change(c_fast, d, n)
-    gap_text = f"فاصلهٔ دقت آموزش و اعتبارسنجی در epoch آخر با BatchNorm از {c_fast['gap_last']:.2f} به {d['gap_last']:.2f} واحد {gap}، " + (
-        "که با اثر منظم‌ساز نویز آمار دسته سازگار است." if gap == "کمتر شد" else "پس در این اجرا اثر منظم‌سازی از آن دیده نمی‌شود."
+    gap_text = f"فاصلهٔ دقت آموزش و اعتبارسنجی در epoch آخر با BatchNorm از {c_fast['gap_last']:.2f} به {d['gap_last']:.2f} واحد {gap}؛ " + (
+        "این با اثر منظم‌ساز نویز آمار دسته سازگار است." if gap == "کمتر شد" else "پس در این اجرا اثر منظم‌سازی از آن دیده نمی‌شود."
     )
     return (
         f"در نرخ برابر، یعنی از (ج′) به (د) که تنها در BatchNorm فرق دارند، بهترین دقت اعتبارسنجی "
@@ -155,12 +155,12 @@ def dropout_effect(d: Summary, e: Summary, n: int) -> str:
     if outcome == "up":
         return "در این اجرا Dropout دقت اعتبارسنجی را بیش از نوسان بالا برد: لایه‌های FC هنوز جای منظم‌سازی داشتند."
     if outcome == "tie":
-        return "در این اجرا تفاوت بهترین دقت اعتبارسنجی با و بی Dropout در حد نوسان است: Dropout نه کمک کرد و نه آسیب زد."
+        return "در این اجرا تفاوت بهترین دقت اعتبارسنجی با Dropout و بدون آن در حد نوسان است: Dropout نه کمک کرد و نه آسیب زد."
     if e["best_epoch"] == e["epochs"]:
         return (
             f"در این اجرا Dropout دقت را بیش از نوسان پایین آورد و بهترین دقت اعتبارسنجی شبکهٔ (هـ) در epoch آخر به دست آمد: Dropout "
-            f"برازش را کند می‌کند، و در آموزشی به این کوتاهی ({e['epochs']} epoch، با فاصلهٔ آموزش و اعتبارسنجی {d['gap_last']:.2f} واحد "
-            "برای شبکهٔ (د)) هزینهٔ این کندی از سود منظم‌سازی‌اش بیشتر شد."
+            f"برازش را کند می‌کند و در آموزشی به این کوتاهی ({e['epochs']} epoch، با فاصلهٔ آموزش و اعتبارسنجی {d['gap_last']:.2f} واحد "
+            "برای شبکهٔ (د)) بهای این کندی از سود منظم‌سازی‌اش بیشتر بود."
         )
     return (
         "در این اجرا Dropout دقت اعتبارسنجی را بیش از نوسان پایین آورد؛ منظم‌سازی‌ای که شبکه پیش از آن داشت کافی بود و "
@@ -211,25 +211,25 @@ def confusion_summary(best: pd.DataFrame, baseline: pd.DataFrame) -> str:
     errors, top = pair_errors(best), confused_pairs(best)
     listed = "، ".join(f"{_pair(pair)} ({errors[pair]:,} تصویر)" for pair in top)
     text = (
-        f"بیشترین خطای آن پیش‌بینی {predicted} برای تصاویر {true} است ({count:,} تصویر)، "
+        f"بیشترین خطای آن پیش‌بینی {predicted} برای تصاویر {true} است ({count:,} تصویر) "
         f"و بیشترین خطای مدل پایه پیش‌بینی {base_predicted} برای تصاویر {base_true} ({base_count:,} تصویر). "
-        f"{len(top)} جفت کلاسی که بیشترین خطا (در هر دو جهت) میانشان رخ داده {listed} هستند. "
+        f"بیشترین خطا (در هر دو جهت) میان این {len(top)} جفت کلاس رخ داده است: {listed}. "
     )
     found = [_pair(frozenset(pair)) for pair in LOOKALIKES if frozenset(pair) in top]
     if found:
         return text + (
-            f"از جفت‌هایی که در وضوح $32\\times32$ شبیه هم‌اند، {'، '.join(found)} در میان این‌هاست: شکل و پس‌زمینهٔ "
-            "مشابهی دارند و در این وضوح جزئیاتی که آن‌ها را جدا می‌کند به چند پیکسل محدود است."
+            f"از جفت‌هایی که در وضوح $32\\times32$ شبیه هم‌اند، {'، '.join(found)} در میان این‌هاست: دو کلاس شکل و پس‌زمینهٔ "
+            "مشابهی دارند و در این وضوح جزئیاتی که آن‌ها را از هم جدا می‌کند تنها چند پیکسل است."
         )
     names = "، ".join(_pair(frozenset(pair)) for pair in LOOKALIKES)
-    return text + f"جفت‌هایی که در وضوح $32\\times32$ شبیه هم‌اند ({names}) در این مدل هیچ‌کدام در میان این‌ها نیستند."
+    return text + f"جفت‌هایی که در وضوح $32\\times32$ شبیه هم‌اند ({names}) هیچ‌کدام در میان این‌ها نیستند."
 
 
 def targets_note(profile: Profile, baseline_test: float, best_test: float) -> str:
     """Whether this build met the full-profile targets, or why it cannot be judged by them."""
     if profile != "full":
         return (
-            f"هدف‌های پروفایل full (دست‌کم {TARGETS['baseline']:.0f}% برای baseline و {TARGETS['best']:.0f}% برای بهترین مدل روی "
+            f"هدف‌های پروفایل full (دست‌کم {TARGETS['baseline']:.0f}% برای مدل پایه و {TARGETS['best']:.0f}% برای بهترین مدل روی "
             f"دادهٔ آزمون) برای آموزش کامل روی GPU تعریف شده‌اند؛ این ساخت با پروفایل `{profile}` و داده و مدل کوچک‌شده "
             "اجرا شده است و اعدادش با آن هدف‌ها سنجیدنی نیستند."
         )
@@ -238,6 +238,6 @@ def targets_note(profile: Profile, baseline_test: float, best_test: float) -> st
         return "رسید" if value >= target else "نرسید"
 
     return (
-        f"در این اجرای کامل، baseline با {baseline_test:.2f}% به هدف {TARGETS['baseline']:.0f}% {verdict(baseline_test, TARGETS['baseline'])} "
+        f"در این اجرای کامل، مدل پایه با {baseline_test:.2f}% به هدف {TARGETS['baseline']:.0f}% {verdict(baseline_test, TARGETS['baseline'])} "
         f"و بهترین مدل با {best_test:.2f}% به هدف {TARGETS['best']:.0f}% {verdict(best_test, TARGETS['best'])}."
     )

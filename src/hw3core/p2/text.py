@@ -48,7 +48,7 @@ def first_in_epochs(convergence_of: dict[str, dict[str, Any]], what: str) -> str
     first = [NAMES[regime] for regime, epochs in reached.items() if epochs == fewest]
     if len(first) == 1:
         return f"رژیم {first[0]} در کمترین تعداد epoch ({fewest}) به هدف رسید"
-    return f"رژیم‌های {' و '.join(first)} در یک epoch ({fewest}) به هدف رسیدند و از این نظر برابرند"
+    return f"رژیم‌های {' و '.join(first)} در تعداد epoch یکسانی ({fewest}) به هدف رسیدند و از این نظر برابرند"
 
 
 def first_in_seconds(convergence_of: dict[str, dict[str, Any]], what: str) -> str:
@@ -57,7 +57,7 @@ def first_in_seconds(convergence_of: dict[str, dict[str, Any]], what: str) -> st
     their times (`analysis.time_noise`); otherwise that the times tie within noise."""
     reached = {regime: c for regime, c in convergence_of.items() if c[f"{what}_seconds"] is not None}
     if len(reached) < 2:
-        return "مقایسه‌ای نمی‌ماند، چون کمتر از دو رژیم به هدف رسیدند"
+        return "مقایسه‌ای ممکن نیست، چون کمتر از دو رژیم به هدف رسیدند"
     first, second = sorted(reached, key=lambda regime: reached[regime][f"{what}_seconds"])[:2]
     lead = reached[second][f"{what}_seconds"] - reached[first][f"{what}_seconds"]
     band = NOISE_STANDARD_ERRORS * float(np.hypot(reached[first][f"{what}_seconds_noise"], reached[second][f"{what}_seconds_noise"]))
@@ -66,7 +66,7 @@ def first_in_seconds(convergence_of: dict[str, dict[str, Any]], what: str) -> st
             f"اختلاف زودترین دو رژیم ({lead:,.1f} ثانیه) از نوسان زمان epochها ({band:,.1f} ثانیه) کمتر است، "
             "پس از این نظر برنده‌ای نمی‌توان نام برد"
         )
-    return f"رژیم {NAMES[first]} با {lead:,.1f} ثانیه اختلاف، بیش از نوسان زمان epochها ({band:,.1f} ثانیه)، زودتر رسید"
+    return f"رژیم {NAMES[first]} {lead:,.1f} ثانیه زودتر رسید که از نوسان زمان epochها ({band:,.1f} ثانیه) بیشتر است"
 
 
 def lossy_note(source: str) -> str:
@@ -79,7 +79,7 @@ def lossy_note(source: str) -> str:
         return "این تصاویر مصنوعی‌اند و فقط برای آزمودن کد ساخته شده‌اند."
     if "image folder" not in source:
         return "تصاویر همان فایل‌های اصلی CIFAR-10 هستند."
-    return "این نسخه تصاویر اصلی را دوباره با JPEG (با اتلاف) فشرده کرده است، پس دقت‌ها ممکن است کمی پایین‌تر از دقت روی فایل‌های اصلی CIFAR-10 باشند."
+    return "این نسخه تصاویر اصلی را دوباره با JPEG (با اتلاف) فشرده کرده است، پس دقت‌ها ممکن است کمی کمتر از دقت روی فایل‌های اصلی CIFAR-10 باشد."
 
 
 def timing_note(device: str) -> str:
@@ -88,8 +88,8 @@ def timing_note(device: str) -> str:
     Never empty, for the reason given in `lossy_note`.
     """
     if device != "cpu":
-        return f"؛ این زمان‌ها روی {device} گرفته شده‌اند"
-    return "؛ این زمان‌ها روی CPU دوهسته‌ایِ مشترک با کارهای دیگر گرفته شده‌اند و نویز زیادی دارند، پس فقط ترتیب بزرگی‌شان قابل اتکاست"
+        return f"؛ این زمان‌ها روی {device} اندازه گرفته شده‌اند"
+    return "؛ این زمان‌ها روی یک CPU دوهسته‌ای اندازه گرفته شده‌اند که کارهای دیگری هم هم‌زمان روی آن اجرا می‌شد، پس نوسان زیادی دارند و تنها مرتبهٔ بزرگی‌شان قابل اتکاست"
 
 
 # ---- part 3: the layers and the embeddings ------------------------------------------
@@ -116,7 +116,7 @@ def triplet_clusters(silhouette: PerRegime) -> str:
     """How compact the triplet regime's clusters were next to cross-entropy's."""
     return direction(
         silhouette["cross-entropy"], silhouette["triplet"],
-        "فشرده‌تر و جداتر", "کم‌تر فشرده", "به همان اندازه فشرده", tolerance=SILHOUETTE_TOLERANCE,
+        "فشرده‌تر و جداتر", "کمتر فشرده", "به همان اندازه فشرده", tolerance=SILHOUETTE_TOLERANCE,
     )
 
 
@@ -129,8 +129,8 @@ def accuracy_noise(acc: PerRegime, standard_error: float, n_test: int) -> str:
         else "از دو برابر خطای معیار بیشتر است"
     )
     return (
-        f"خطای معیار یک دقت در این حدود روی {n_test:,} تصویر آزمون حدود {standard_error:,.2f} واحد درصد است، "
-        f"پس اختلاف {abs(difference):,.2f} واحدیِ این دو {verdict}."
+        f"خطای معیار دقتی در این حدود روی {n_test:,} تصویر آزمون نزدیک به {standard_error:,.2f} واحد درصد است؛ "
+        f"پس اختلاف این دو رژیم ({abs(difference):,.2f} واحد) {verdict}."
     )
 
 
