@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hw3core.render.qmd import parse
 from hw3core.settings import PROJECT_ROOT
 
 PERSIAN_LETTER = re.compile(r"[\u0600-\u06ff]")
@@ -55,3 +56,15 @@ def test_the_checks_see_what_they_look_for():
     assert KASRA_ON_LATIN.search("IoUِ آن") and not KASRA_ON_LATIN.search("IoU آن") and sample in PROSE
     assert PROJECT_ROOT / "src" / "hw3core" / "book.py" in PROSE and PROJECT_ROOT / "src" / "hw3core" / "p1" / "text.py" in PROSE
     assert KASRA.search("لایهِ آخر") and not KASRA.search("لایهٔ آخر")
+
+
+# What a reader of the answers does not need: how the code is checked. It stays in code
+# comments and the README (issue 17, item 3).
+CHECKING_DETAILS = re.compile(r"\btests/|test_\w+\.py|pytest|\bassert\b|\bmeta\b device|دستگاه\s*`?meta|آزمون‌ها[^.؛]*بررسی")
+
+
+@pytest.mark.parametrize("path", [PROJECT_ROOT / "index.qmd", *sorted((PROJECT_ROOT / "report").glob("*.qmd"))], ids=relative)
+def test_the_prose_says_nothing_of_how_the_code_is_tested(path: Path):
+    prose = "\n".join(block.text for block in parse(path.read_text(encoding="utf-8")) if block.kind == "markdown")
+    assert not CHECKING_DETAILS.findall(prose), path
+    assert CHECKING_DETAILS.search("پیاده‌سازی را آزمون‌ها بررسی می‌کنند") and CHECKING_DETAILS.search("see tests/t1/")
