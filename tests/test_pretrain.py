@@ -1,12 +1,13 @@
 """Training before the chapters run: which experiments a chapter needs, what a render would
 train and roughly how long, and the files Quarto's pre-render step is given."""
 
+import dataclasses
 import importlib
 from pathlib import Path
 
 from hw3core import experiments, pretrain
 from hw3core.render.config import load_book
-from hw3core.settings import PROJECT_ROOT
+from hw3core.settings import PROJECT_ROOT, get_settings
 
 
 def test_a_chapter_is_named_for_its_question():
@@ -26,7 +27,7 @@ def test_every_experiment_belongs_to_a_chapter_of_the_book():
 
 
 def test_epochs_counts_every_stage_of_a_config():
-    assert pretrain.epochs({"seed": 0, "train": {"epochs": 5}, "linear_epochs": 2, "features": {"model": {}}}) == 7
+    assert pretrain.epochs({"seed": 0, "train": {"epochs": 5, "warmup_epochs": 1}, "head": {"epochs": 2}, "features": {"model": {}}}) == 7
     assert pretrain.epochs(experiments.get("toy").config("smoke")) == 5
 
 
@@ -49,3 +50,18 @@ def test_quarto_inputs_from_the_environment_or_a_file(monkeypatch, tmp_path):
     listing.write_text("report/p3-transfer.qmd\n")
     monkeypatch.setenv("QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES", str(listing))
     assert pretrain.quarto_inputs(PROJECT_ROOT) == [Path("report/p3-transfer.qmd")]
+
+
+def test_a_rough_time_is_this_machines_own_once_the_experiment_has_run(monkeypatch):
+    """After toy has trained under smoke, a changed toy config is timed by that run, not the table."""
+    monkeypatch.setitem(pretrain.EPOCH_SECONDS, ("smoke", "cpu"), 1000.0)
+    assert pretrain.plan(["toy"], "smoke")[0].seconds == 1000.0 * 5  # nothing measured yet: the table
+    ran = experiments.result("toy", "smoke")
+    per_epoch = ran.metrics["run_seconds"] / 5
+    toy = experiments.get("toy")
+    changed = {**toy.config("smoke"), "seed": 1}
+    monkeypatch.setitem(experiments._REGISTRY, "toy", dataclasses.replace(toy, config=lambda profile: changed))
+    plan = pretrain.plan(["toy"], "smoke")
+    assert [(p.name, p.status) for p in plan] == [("toy", "missing")]
+    assert plan[0].seconds == per_epoch * 5
+    assert pretrain.measured_epoch_seconds("toy", "quick", get_settings().cache_dir) is None  # another profile's run does not count

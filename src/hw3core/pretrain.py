@@ -12,6 +12,7 @@ question (`report/p1-cifar10.qmd` is p1, `index.qmd` is index).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from .profiles import Profile
 log = logging.getLogger("hw3.pretrain")
 
 # Rough seconds per training epoch, averaged over the book's experiments, when this machine
-# has not run an epoch of the experiment yet. From the measured renders: the smoke book's
+# has not run the experiment under the profile yet (`measured_epoch_seconds` reads the cache
+# for that). From the measured renders: the smoke book's
 # training on a 2-core CPU, and `quick`'s 33 minutes on 2 cores for its 238 epochs (issue 14). `full` on a CPU
 # is not meant to be run; on a GPU its epochs take seconds.
 EPOCH_SECONDS: dict[tuple[str, str], float] = {
@@ -49,10 +51,32 @@ def needed(chapters: Iterable[Path]) -> list[str]:
 
 
 def epochs(config: Any) -> int:
-    """All epochs a config asks for: the sum of its `*epochs` entries, at any depth."""
+    """All epochs a config trains: the sum of every stage's "epochs" entry, at any depth.
+
+    Only that key counts: a "warmup_epochs" (P3's scratch run) is part of its stage's
+    epochs, not more of them.
+    """
     if isinstance(config, dict):
-        return sum(v if k.endswith("epochs") and isinstance(v, int) else epochs(v) for k, v in config.items())
+        return sum(v if k == "epochs" and isinstance(v, int) else epochs(v) for k, v in config.items())
     return 0
+
+
+def measured_epoch_seconds(name: str, profile: Profile, cache_dir: Path) -> float | None:
+    """Seconds an epoch of `name` took the last time it ran here under `profile`, from the cache.
+
+    Any earlier config counts (a changed recipe trains at about the old speed), and so does
+    an entry moved aside as stale: its timing is still this machine's.
+    """
+    timed = []
+    for metrics in (cache_dir / name).glob("*/metrics.json"):
+        try:
+            stored = json.loads((metrics.parent / "config.json").read_text(encoding="utf-8"))
+            seconds = json.loads(metrics.read_text(encoding="utf-8"))["run_seconds"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if stored.get("profile") == profile:
+            timed.append((metrics.stat().st_mtime, seconds / max(epochs(stored.get("config")), 1)))
+    return max(timed)[1] if timed else None
 
 
 @dataclass(frozen=True)
@@ -70,16 +94,18 @@ def plan(names: Iterable[str], profile: Profile) -> list[Plan]:
     from .errors import SettingError
     from .settings import get_settings
 
+    settings = get_settings()
     try:
-        device = get_settings().device.type
+        device = settings.device.type
     except SettingError:  # `hw3 list` works under any HW3_DEVICE; training will say what is wrong
         device = "cpu"
-    per_epoch = EPOCH_SECONDS.get((profile, device), EPOCH_SECONDS[(profile, "cpu")])
+    default = EPOCH_SECONDS.get((profile, device), EPOCH_SECONDS[(profile, "cpu")])
     plans = []
     for name in names:
         status = experiments.status(name, profile)
         if status != "cached":
             count = epochs(experiments.get(name).config(profile))
+            per_epoch = measured_epoch_seconds(name, profile, settings.cache_dir) or default
             plans.append(Plan(name, status, count, max(count, 1) * per_epoch))
     return plans
 
