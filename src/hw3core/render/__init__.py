@@ -10,6 +10,8 @@ chapters' executed notebooks saved beside them. Output goes where Quarto's would
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,11 +21,12 @@ from ..errors import UserError
 from .config import BookConfig, load_book
 from .convert import Target, collect_targets
 from .. import pretrain
-from .execute import ChapterError, execute, execute_all
+from .execute import ChapterError, execute, execute_all, warm_kernels
 from .pdf import write_pdf
 from .qmd import parse, resolve_inline, to_notebook
 from .search import write_search_index
 from .site import chapter_title, check_site_links, copy_assets, search_enabled, write_page
+from .zygote import Zygote
 
 __all__ = ["ChapterError", "RenderResult", "render_book", "execute_chapter", "execute_chapters", "export_notebooks"]
 log = logging.getLogger("hw3.render")
@@ -50,9 +53,11 @@ def execute_chapter(book: BookConfig, source: Path) -> nbformat.NotebookNode:
     return resolve_inline(execute(chapter_notebook(book, source), source, book.root, book.profile), str(source))
 
 
-def execute_chapters(book: BookConfig, sources: list[Path]) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
-    """`execute_chapter` for several chapters, in parallel kernels; also each one's seconds."""
-    executed, seconds = execute_all({s: chapter_notebook(book, s) for s in sources}, book.root, book.profile)
+def execute_chapters(
+    book: BookConfig, sources: list[Path], warm: Zygote | None = None
+) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
+    """`execute_chapter` for several chapters, in parallel kernels (forked from `warm` if given); also each one's seconds."""
+    executed, seconds = execute_all({s: chapter_notebook(book, s) for s in sources}, book.root, book.profile, warm=warm)
     return {source: resolve_inline(notebook, str(source)) for source, notebook in executed.items()}, seconds
 
 
@@ -82,8 +87,11 @@ def render_book(
     if unknown:
         raise UserError(f"not chapters of _quarto.yml: {', '.join(unknown)}; pass paths as _quarto.yml lists them (report/x.qmd)")
     result = RenderResult()
-    result.trained = pretrain.train_for([c.source for c in selected], book.profile)
-    notebooks, seconds = execute_chapters(book, [c.source for c in selected])
+    sources = [c.source for c in selected]
+    # The kernels' zygote loads its libraries while this process checks (or trains) experiments.
+    with warm_kernels(book.root, book.profile, len(sources)) as warm:
+        result.trained = pretrain.train_for(sources, book.profile)
+        notebooks, seconds = execute_chapters(book, sources, warm)
     result.seconds = {str(source): s for source, s in seconds.items()}
     targets: dict[str, Target] = {}
     for chapter in selected:
@@ -91,10 +99,17 @@ def render_book(
     book.output_dir.mkdir(parents=True, exist_ok=True)
     if "html" in formats:
         copy_assets(book)
-        result.html = [write_page(book, chapter, notebooks[chapter.source], targets, only is None) for chapter in selected]
-    if "pdf" in formats:
-        log.info("typesetting the PDF")
-        result.pdf = write_pdf(book, notebooks, targets, only is None)
+    # Every page and the PDF is its own Pandoc (and Typst) process, independent of the others:
+    # they run side by side, as many as there are CPUs.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        pdf = None
+        if "pdf" in formats:
+            log.info("typesetting the PDF")
+            pdf = pool.submit(write_pdf, book, notebooks, targets, only is None)
+        if "html" in formats:
+            pages = [pool.submit(write_page, book, chapter, notebooks[chapter.source], targets, only is None) for chapter in selected]
+            result.html = [page.result() for page in pages]
+        result.pdf = pdf.result() if pdf is not None else None
     result.notebooks = export_notebooks(book, notebooks, book.output_dir)
     result.executed = notebooks
     if "html" in formats:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import re
@@ -154,14 +155,55 @@ def execute(notebook: nbformat.NotebookNode, source: Path, root: Path, profile: 
     return asyncio.run(execute_async(notebook, source, root, profile, timeout))
 
 
+def _threads(limit: int, kernels: int) -> int:
+    """Each kernel's fair share of the CPUs when `limit` of `kernels` run at once."""
+    return max(1, (os.cpu_count() or 1) // min(limit, kernels or 1))
+
+
+def warm_kernels(root: Path, profile: str, kernels: int, limit: int | None = None) -> contextlib.AbstractContextManager[zygote.Zygote | None]:
+    """The zygote a render's kernels fork from, where forking is supported and pays (2+ kernels).
+
+    It loads its libraries under the kernels' own environment (thread count, plot backend);
+    each kernel's document variables are set after its fork. It starts loading at once and
+    is first needed by the first kernel, so a render opens it before its other work.
+    """
+    if not zygote.SUPPORTED or kernels < 2:
+        return contextlib.nullcontext()
+    return zygote.Zygote(_environment(Path("index.qmd"), root, profile, _threads(limit or workers(), kernels)))
+
+
+def _timings(root: Path, profile: str) -> Path:
+    return root / LOG_DIR / f"chapter-seconds-{profile}.json"
+
+
+def longest_first(sources: list[Path], root: Path, profile: str) -> list[Path]:
+    """`sources` in the order that ends soonest: the longest chapters of the last render first
+    (a long chapter started last is alone at the end); chapters never timed go first of all."""
+    try:
+        last = json.loads(_timings(root, profile).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        last = {}
+    return sorted(sources, key=lambda source: -float(last.get(str(source), float("inf"))))
+
+
+def _remember(seconds: dict[Path, float], root: Path, profile: str) -> None:
+    path = _timings(root, profile)
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**known, **{str(s): round(t, 2) for s, t in seconds.items()}}, indent=1), encoding="utf-8")
+
+
 async def _run_all(
-    chapters: dict[Path, nbformat.NotebookNode], root: Path, profile: str, limit: int
+    chapters: dict[Path, nbformat.NotebookNode], root: Path, profile: str, limit: int, warm: zygote.Zygote | None
 ) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
-    gate = asyncio.Semaphore(limit)
-    threads = max(1, (os.cpu_count() or 1) // min(limit, len(chapters) or 1))
+    gate = asyncio.Semaphore(limit)  # admits in the order the tasks are made
+    threads = _threads(limit, len(chapters))
     seconds: dict[Path, float] = {}
 
-    async def one(source: Path, notebook: nbformat.NotebookNode, warm: zygote.Zygote | None) -> nbformat.NotebookNode:
+    async def one(source: Path, notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
         async with gate:
             log.info("executing %s [%s]", source, profile)
             started = time.perf_counter()
@@ -170,35 +212,31 @@ async def _run_all(
             log.info("  done %s (%.1f s)", source, seconds[source])
             return executed
 
-    with _warm_process(root, profile, threads, kernels=len(chapters)) as warm:
-        tasks = {source: asyncio.ensure_future(one(source, notebook, warm)) for source, notebook in chapters.items()}
-        try:
-            await asyncio.gather(*tasks.values())
-        except BaseException:
-            for task in tasks.values():
-                task.cancel()  # a failed chapter stops the others; their kernels shut down on cancel
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
-            raise
-    return {source: task.result() for source, task in tasks.items()}, seconds
-
-
-def _warm_process(root: Path, profile: str, threads: int, kernels: int) -> contextlib.AbstractContextManager[zygote.Zygote | None]:
-    """The zygote the render's kernels fork from, where forking is supported and pays (2+ kernels).
-
-    It loads its libraries under the kernels' own environment (thread count, plot backend);
-    each kernel's document variables are set after its fork.
-    """
-    if not zygote.SUPPORTED or kernels < 2:
-        return contextlib.nullcontext()
-    return zygote.Zygote(_environment(Path("index.qmd"), root, profile, threads))
+    tasks = {source: asyncio.ensure_future(one(source, chapters[source])) for source in longest_first(list(chapters), root, profile)}
+    try:
+        await asyncio.gather(*tasks.values())
+    except BaseException:
+        for task in tasks.values():
+            task.cancel()  # a failed chapter stops the others; their kernels shut down on cancel
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        raise
+    _remember(seconds, root, profile)
+    return {source: tasks[source].result() for source in chapters}, seconds
 
 
 def execute_all(
-    chapters: dict[Path, nbformat.NotebookNode], root: Path, profile: str, limit: int | None = None
+    chapters: dict[Path, nbformat.NotebookNode],
+    root: Path,
+    profile: str,
+    limit: int | None = None,
+    warm: zygote.Zygote | None = None,
 ) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
     """Execute every chapter, `limit` kernels at a time (default `workers()`), keeping their order.
 
+    Kernels fork from `warm` (see `warm_kernels`), or from a zygote of this call's own.
     Returns the executed notebooks and each chapter's seconds. The first chapter that fails
     stops the rest and its ChapterError is raised.
     """
-    return asyncio.run(_run_all(chapters, root, profile, limit or workers()))
+    limit = limit or workers()
+    with contextlib.nullcontext(warm) if warm is not None else warm_kernels(root, profile, len(chapters), limit) as zygote_:
+        return asyncio.run(_run_all(chapters, root, profile, limit, zygote_))

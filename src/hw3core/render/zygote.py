@@ -132,7 +132,7 @@ class Zygote:
             text=True,
             start_new_session=True,  # Ctrl-C reaches the render, which shuts the kernels down
         )
-        self._reply()  # waits until the libraries are loaded
+        self._loading = True  # until the first fork: the render goes on with its own work meanwhile
 
     def _reply(self) -> dict[str, Any]:
         line = self.process.stdout.readline()
@@ -142,6 +142,9 @@ class Zygote:
 
     def fork(self, connection_file: str, env: dict[str, str], cwd: str) -> ForkedKernel:
         """A new kernel on `connection_file`; the reply comes at once, a fork takes milliseconds."""
+        if self._loading:
+            self._reply()  # the zygote says so when its libraries are loaded
+            self._loading = False
         self.process.stdin.write(json.dumps({"connection_file": connection_file, "env": env, "cwd": cwd}) + "\n")
         self.process.stdin.flush()
         return ForkedKernel(self._reply()["pid"])
