@@ -65,3 +65,20 @@ def test_a_rough_time_is_this_machines_own_once_the_experiment_has_run(monkeypat
     assert [(p.name, p.status) for p in plan] == [("toy", "missing")]
     assert plan[0].seconds == per_epoch * 5
     assert pretrain.measured_epoch_seconds("toy", "quick", get_settings().cache_dir) is None  # another profile's run does not count
+
+
+def test_a_missing_file_is_reported_once_for_every_stage_it_stops(monkeypatch, caplog):
+    """P3's head stage needs its features stage: without the weights both stop, and the
+    terminal says why once, not once per stage."""
+
+    def needs_weights(cfg, ctx):
+        raise FileNotFoundError("ImageNet weights w.pth are not available\nlooked in ...")
+
+    for name in ("zz-features", "zz-head"):
+        monkeypatch.setitem(experiments._REGISTRY, name, experiments.Experiment(name, "zz", "a stage", lambda profile: {"seed": 0}, needs_weights))
+    with caplog.at_level("WARNING", logger="hw3.pretrain"):
+        assert pretrain.train_for([Path("report/zz-question.qmd")], "smoke") == []
+    assert [r.getMessage() for r in caplog.records if r.name == "hw3.pretrain"] == [
+        "zz-features not trained: ImageNet weights w.pth are not available",
+        "zz-head not trained either: same reason as zz-features",
+    ]

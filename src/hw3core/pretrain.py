@@ -131,14 +131,20 @@ def train_for(chapters: Iterable[Path], profile: Profile) -> list[str]:
     todo = plan(needed(chapters), profile)
     if todo:
         log.info("training %d experiment(s) first [%s], %s in all", len(todo), profile, rough(sum(p.seconds for p in todo)))
-    trained = []
+    trained: list[str] = []
+    reasons: dict[str, str] = {}  # why not, and which experiment said it first
     for item in todo:
         try:
             experiments.result(item.name, profile)
         except MissingDataError:
             raise
         except FileNotFoundError as error:  # e.g. ImageNet weights offline: the chapter explains it
-            log.warning("%s not trained: %s", item.name, str(error).splitlines()[0])
+            reason = str(error).splitlines()[0]
+            if reason in reasons:  # a later stage of the same run, stopped by the same missing file
+                log.warning("%s not trained either: same reason as %s", item.name, reasons[reason])
+            else:
+                reasons[reason] = item.name
+                log.warning("%s not trained: %s", item.name, reason)
             continue
         trained.append(item.name)
     return trained
