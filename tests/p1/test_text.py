@@ -74,6 +74,9 @@ def test_bn_story_reads_each_effect_from_the_comparison_that_isolates_it():
     assert "نیاز نداشت" in no_need and "کمتر شد" in no_need and "سازگار" in no_need
     same_gap = text.bn_story(c, summary(best_val=70.0, gap_last=3.0), summary(best_val=70.0, gap_last=3.5), n)
     assert "در حد نوسان یکسان ماند" in same_gap and "دیده نمی‌شود" in same_gap
+    diverged = text.bn_story(summary(best_val=70.0, gap_last=3.0), summary(best_val=14.3, gap_last=-0.1), summary(best_val=81.0, gap_last=0.5), n)
+    assert "تقریباً چیزی نیاموخت" in diverged and "14.30%" in diverged and "دیده می‌شود" in diverged
+    assert "نسبت به (ج)" in diverged and "از 3.00 به 0.50 واحد" in diverged  # the gap is read against (c), which learned
 
 
 def test_gap_change_is_judged_against_the_validation_noise():

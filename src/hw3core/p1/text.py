@@ -21,6 +21,8 @@ Summary = dict[str, Any]
 
 # The assignment's targets for the full profile: baseline >= 63 %, best model >= 90 % test accuracy.
 TARGETS = {"baseline": 63.0, "best": 90.0}
+# Accuracy (%) of guessing one of CIFAR-10's ten classes at random.
+CHANCE = 100 / 10
 # Class pairs that look alike at 32x32; the analysis checks whether the run confirms it.
 LOOKALIKES = (("cat", "dog"), ("automobile", "truck"))
 
@@ -103,6 +105,12 @@ def depth_effect(b: Summary, c: Summary, n: int) -> str:
     return "اما در این ساخت ظرفیت بیشتر به دقت آزمون بالاتری نینجامید، با آن‌که آموزش شبکهٔ (ج) پیش از epoch آخر به بهترین دقتش رسیده بود."
 
 
+def barely_learned(run: Summary) -> bool:
+    """Best validation accuracy under twice the CHANCE of guessing one of ten classes: the run
+    did not learn, so its other numbers (its train-validation gap) describe no fit."""
+    return run["best_val"] < 2 * CHANCE
+
+
 def bn_story(c: Summary, c_fast: Summary, d: Summary, n: int) -> str:
     """What BatchNorm did, each effect read from the one comparison that isolates it (on the
     `n` validation images): BatchNorm alone is (c') -> (d), at the same peak rate; whether
@@ -110,7 +118,13 @@ def bn_story(c: Summary, c_fast: Summary, d: Summary, n: int) -> str:
     it regularised is the train-validation gap of (c') against (d)."""
     alone = verdict(c_fast["best_val"], d["best_val"], n)
     rate = verdict(c["best_val"], c_fast["best_val"], n)
-    if rate == "down" and alone == "up":
+    if barely_learned(c_fast) and alone == "up":
+        rate_text = (
+            f"شبکهٔ بدون BatchNorm در نرخ بالاتر تقریباً چیزی نیاموخت (بهترین دقت اعتبارسنجی {c_fast['best_val']:.2f}%، "
+            f"در برابر {CHANCE:.0f}% حدس تصادفی) و BatchNorm در همان نرخ آن را آموزش‌پذیر کرد؛ "
+            "این‌که BatchNorm نرخ بالاتر را ممکن می‌کند در این اجرا دیده می‌شود."
+        )
+    elif rate == "down" and alone == "up":
         rate_text = (
             "شبکهٔ بدون BatchNorm در نرخ بالاتر بدتر آموخت و BatchNorm در همان نرخ آن را بیش از حد نوسان بهتر کرد؛ "
             "این‌که BatchNorm نرخ بالاتر را ممکن می‌کند در این اجرا دیده می‌شود."
@@ -122,8 +136,11 @@ def bn_story(c: Summary, c_fast: Summary, d: Summary, n: int) -> str:
             "شبکهٔ بدون BatchNorm در نرخ بالاتر هم آسیبی ندید، پس در این اجرا این نرخ به BatchNorm نیاز نداشت و این‌که "
             "BatchNorm نرخ بالاتر را ممکن می‌کند دیده نمی‌شود."
         )
-    gap = gap_change(c_fast, d, n)
-    gap_text = f"فاصلهٔ دقت آموزش و اعتبارسنجی در epoch آخر با BatchNorm از {c_fast['gap_last']:.2f} به {d['gap_last']:.2f} واحد {gap}؛ " + (
+    # A network that learned nothing fits nothing either: its gap says nothing of regularising,
+    # so the gap is then read against (c), at its own rate.
+    before, which = (c, " (نسبت به (ج)، چون (ج′) چیزی نیاموخت)") if barely_learned(c_fast) else (c_fast, "")
+    gap = gap_change(before, d, n)
+    gap_text = f"فاصلهٔ دقت آموزش و اعتبارسنجی در epoch آخر با BatchNorm{which} از {before['gap_last']:.2f} به {d['gap_last']:.2f} واحد {gap}؛ " + (
         "این با اثر منظم‌ساز نویز آمار دسته سازگار است." if gap == "کمتر شد" else "پس در این اجرا اثر منظم‌سازی از آن دیده نمی‌شود."
     )
     return (
