@@ -19,6 +19,12 @@ def test_or_never_formats_reached_values_and_says_never():
     assert text.or_never(1234.56) == "1,234.6" and text.or_never(1.234, digits=2) == "1.23"
 
 
+def test_most_compact_ranks_only_beyond_the_tolerance():
+    assert text.most_compact({"cross-entropy": 0.286, "triplet": 0.588, "combined": 0.55}) == "بیشترین silhouette از آن رژیم triplet (سپس لایهٔ FC) بود"
+    tied = text.most_compact({"cross-entropy": 0.286, "triplet": 0.588, "combined": 0.587})
+    assert tied.startswith("رژیم‌های triplet (سپس لایهٔ FC) و ترکیبی") and "0.01" in tied and "آنتروپی" not in tied
+
+
 def test_winner_names_the_regime():
     values = per_regime(0.2, 0.5, 0.4)
     assert text.winner(values) == text.NAMES["triplet"] and text.winner(values, highest=False) == text.NAMES["cross-entropy"]

@@ -18,7 +18,7 @@ from ..prose import direction
 from ..stats import NOISE_STANDARD_ERRORS, within_noise
 from .models import DEEPEST
 
-NAMES = {"cross-entropy": "آنتروپی متقاطع", "triplet": "triplet و سپس FC", "combined": "ترکیبی (triplet + CE)"}
+NAMES = {"cross-entropy": "آنتروپی متقاطع", "triplet": "triplet (سپس لایهٔ FC)", "combined": "ترکیبی (triplet + CE)"}
 # Silhouettes lie in [-1, 1]; two regimes closer than this are called equally compact.
 SILHOUETTE_TOLERANCE = 0.01
 
@@ -36,6 +36,16 @@ def winner(values: PerRegime, highest: bool = True) -> str:
     """The Persian name of the regime with the highest (or lowest) value."""
     pick = max(values, key=values.get) if highest else min(values, key=values.get)
     return NAMES[pick]
+
+
+def most_compact(silhouette: PerRegime) -> str:
+    """A clause naming the regime with the highest silhouette, or the regimes that share it
+    within SILHOUETTE_TOLERANCE (0.587 against 0.588 is no ranking)."""
+    best = max(silhouette.values())
+    top = [NAMES[regime] for regime, value in silhouette.items() if best - value < SILHOUETTE_TOLERANCE]
+    if len(top) == 1:
+        return f"بیشترین silhouette از آن رژیم {top[0]} بود"
+    return f"رژیم‌های {' و '.join(top)} بیشترین silhouette را داشتند (اختلافشان کمتر از {SILHOUETTE_TOLERANCE} است)"
 
 
 def first_in_epochs(convergence_of: dict[str, dict[str, Any]], what: str) -> str:
