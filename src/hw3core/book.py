@@ -93,7 +93,15 @@ def _audit_shown_figures() -> None:
         return
     png = shell.display_formatter.formatters["image/png"]
     draw = png.lookup_by_type(Figure)
-    png.for_type(Figure, lambda fig: draw(figures.check(fig)))
+
+    def checked(fig: Figure) -> bytes | None:
+        figures.check(fig)  # lays the figure out once, as it will be drawn
+        # Keep that layout: the PNG's own draw would solve the constrained layout again,
+        # which for P2's grids of 40 maps cost more than drawing them.
+        fig.set_layout_engine("none")
+        return draw(fig)
+
+    png.for_type(Figure, checked)
 
 
 def table(frame: pd.DataFrame, digits: int = 3, index: bool = False) -> Markdown:
