@@ -19,7 +19,6 @@ import time
 import zipfile
 from pathlib import Path
 
-from . import experiments
 from .errors import UserError
 from .profiles import PROFILES, active_profile, check_profile
 from .settings import PROJECT_ROOT, pin_paths
@@ -49,7 +48,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train named experiments, or (--quarto) what the chapters Quarto is about to render need."""
-    from . import pretrain
+    from . import experiments, pretrain
 
     profile = _profile(args)
     if args.quarto:
@@ -67,7 +66,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Every experiment with its cache status, then what a render would train and roughly how long."""
-    from . import pretrain
+    from . import experiments, pretrain
 
     profile = _profile(args)
     for name, experiment in sorted(experiments.all_experiments().items()):

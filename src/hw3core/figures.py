@@ -81,6 +81,8 @@ def audit(fig: Figure) -> list[str]:
     """Every defect of `fig`, one readable line each; an empty list means it may be shown."""
     fig.draw_without_rendering()  # lay out ticks and labels as they will be drawn
     scale = print_scale(fig)
+    mapped = {id(ax): _colour_mapped(ax) for ax in fig.axes}
+    with_bar = {id(m.norm) for artists in mapped.values() for m in artists if m.colorbar is not None}
     defects: list[str] = []
     for index, ax in enumerate(fig.axes):
         name = _name(ax, index, len(fig.axes))
@@ -89,7 +91,7 @@ def audit(fig: Figure) -> list[str]:
         elif _plots_data(ax):
             defects += _label_defects(ax, name)
             defects += _legend_defects(fig, ax, name)
-            defects += _colour_scale_defects(fig, ax, name)
+            defects += _colour_scale_defects(mapped[id(ax)], with_bar, name)
     defects += _text_defects(fig, scale)
     return defects
 
@@ -165,9 +167,9 @@ def _colour_mapped(ax: Axes) -> list[ScalarMappable]:
     return [m for m in mapped if len(np.unique(m.to_rgba(np.unique(np.ravel(m.get_array()))), axis=0)) > 1]
 
 
-def _colour_scale_defects(fig: Figure, ax: Axes, name: str) -> list[str]:
-    with_bar = {id(m.norm) for other in fig.axes for m in _colour_mapped(other) if m.colorbar is not None}
-    if any(id(m.norm) not in with_bar for m in _colour_mapped(ax)):
+def _colour_scale_defects(mapped: list[ScalarMappable], with_bar: set[int], name: str) -> list[str]:
+    """`mapped`: an axes' colour-mapped artists; `with_bar`: the norms some colour bar shows."""
+    if any(id(m.norm) not in with_bar for m in mapped):
         return [f"{name}: colour carries a value but no colour bar shows its scale (share one norm and add fig.colorbar)"]
     return []
 

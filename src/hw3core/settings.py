@@ -15,11 +15,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, TypeVar
-
-import torch
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from .errors import DataError, SettingError
+
+if TYPE_CHECKING:  # torch (2 s to import) is imported where a device is resolved, so that
+    import torch  # `hw3 --help` and the start of `hw3 render` do not wait for it
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PATH_SETTINGS = ("HW3_DATA_DIR", "HW3_CACHE_DIR", "HW3_P3_IMAGE", "TORCH_HOME")
@@ -54,6 +55,8 @@ def resolve_device(name: str | None) -> torch.device:
     Checked when something is about to train, not when settings are read, so `hw3 list`
     works under any value.
     """
+    import torch
+
     if not name:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:

@@ -20,7 +20,6 @@ import nbformat
 from ..errors import UserError
 from .config import BookConfig, load_book
 from .convert import Target, collect_targets
-from .. import pretrain
 from .execute import ChapterError, execute, execute_all, warm_kernels
 from .pdf import write_pdf
 from .qmd import parse, resolve_inline, to_notebook
@@ -88,8 +87,11 @@ def render_book(
         raise UserError(f"not chapters of _quarto.yml: {', '.join(unknown)}; pass paths as _quarto.yml lists them (report/x.qmd)")
     result = RenderResult()
     sources = [c.source for c in selected]
-    # The kernels' zygote loads its libraries while this process checks (or trains) experiments.
+    # The kernels' zygote loads its libraries while this process imports its own (torch and
+    # every study, with pretrain) and checks (or trains) the experiments.
     with warm_kernels(book.root, book.profile, len(sources)) as warm:
+        from .. import pretrain
+
         result.trained = pretrain.train_for(sources, book.profile)
         notebooks, seconds = execute_chapters(book, sources, warm)
     result.seconds = {str(source): s for source, s in seconds.items()}
