@@ -79,3 +79,10 @@ def test_a_forked_kernel_handle_follows_its_process():
     assert handle.poll() == 0 and handle.wait(timeout=1) == 0
     with pytest.raises(ProcessLookupError):
         handle.kill()
+
+
+def test_a_zygote_that_cannot_load_its_libraries_says_so_in_one_line(monkeypatch):
+    monkeypatch.setattr(zygote.sys, "executable", "/bin/false")  # a Python that exits at once
+    warm = zygote.Zygote({**os.environ})
+    with pytest.raises(zygote.UserError, match="make setup"):
+        warm.fork("unused.json", {}, ".")

@@ -32,6 +32,8 @@ from typing import Any
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
 
+from ..errors import UserError
+
 # What every chapter imports (directly or through hw3core); importing has no side effect
 # that a chapter could see. hw3core itself is not preloaded: a chapter must import the
 # package as it is on disk, and its settings are read from the kernel's environment.
@@ -42,7 +44,8 @@ SUPPORTED = sys.platform == "linux"
 def serve(requests: Any = sys.stdin, replies: Any = sys.stdout) -> None:
     """The zygote's loop: for each request line, fork a kernel and reply with its pid.
 
-    Children are reaped by the kernel (SIGCHLD ignored here), so none lingers as a zombie.
+    With SIGCHLD ignored here the operating system reaps each kernel when it exits, so none
+    lingers as a zombie (a kernel resets it, for its own subprocesses).
     """
     for name in PRELOAD:
         importlib.import_module(name)
@@ -136,8 +139,11 @@ class Zygote:
 
     def _reply(self) -> dict[str, Any]:
         line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the kernel zygote exited with status {self.process.wait()}")
+        if not line:  # it could not import a library: its own error is on stderr, above
+            raise UserError(
+                f"the process the chapters' kernels start from exited (status {self.process.wait()}) before its "
+                "libraries were loaded; its error is printed above; run `make setup` to reinstall the dependencies"
+            )
         return json.loads(line)
 
     def fork(self, connection_file: str, env: dict[str, str], cwd: str) -> ForkedKernel:
