@@ -62,20 +62,20 @@ class IpcKernelManager(AsyncKernelManager):
         runtime.mkdir(parents=True, exist_ok=True)
         return str(runtime / f"hw3-kernel-{uuid.uuid4().hex[:12]}")
 
-    # Set on a render's own subclass (`_manager_class`): the kernels are forked from it.
-    zygote: zygote.Zygote | None = None
+    # The zygote the kernels are forked from, set on a render's own subclass (`_manager_class`).
+    warm: zygote.Zygote | None = None
 
     async def _async_pre_start_kernel(self, **kw: object) -> tuple[list[str], dict[str, object]]:
-        if self.provisioner is None and self.zygote is not None:
+        if self.provisioner is None and self.warm is not None:
             self.kernel_id = self.kernel_id or str(kw.pop("kernel_id", uuid.uuid4()))
             self.provisioner = zygote.ForkingProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
-            self.provisioner.zygote = self.zygote
+            self.provisioner.zygote = self.warm
         return await super()._async_pre_start_kernel(**kw)
 
 
 def _manager_class(warm: zygote.Zygote | None) -> type[IpcKernelManager]:
     """The kernel manager of one render: forking from `warm`, or starting kernels the usual way."""
-    return type("ForkingKernelManager", (IpcKernelManager,), {"zygote": warm}) if warm is not None else IpcKernelManager
+    return type("ForkingKernelManager", (IpcKernelManager,), {"warm": warm}) if warm is not None else IpcKernelManager
 
 
 def workers() -> int:
@@ -192,8 +192,9 @@ def _remember(seconds: dict[Path, float], root: Path, profile: str) -> None:
         known = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         known = {}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**known, **{str(s): round(t, 2) for s, t in seconds.items()}}, indent=1), encoding="utf-8")
+    with contextlib.suppress(OSError):  # only a hint for the next render's order; a read-only project renders all the same
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({**known, **{str(s): round(t, 2) for s, t in seconds.items()}}, indent=1), encoding="utf-8")
 
 
 async def _run_all(
