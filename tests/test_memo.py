@@ -63,3 +63,13 @@ def test_what_cannot_be_stored_without_pickle_is_refused():
 
     with pytest.raises(TypeError, match="set"):
         odd()
+
+
+def test_the_first_call_returns_what_later_calls_load():
+    """A tuple becomes a JSON list on disk: the first call gets the list too, not the tuple."""
+
+    @memo.kept
+    def sizes() -> dict:
+        return {"grid": (13, 26, 52)}
+
+    assert sizes() == sizes() == {"grid": [13, 26, 52]}

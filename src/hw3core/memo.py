@@ -53,7 +53,8 @@ def key(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, A
     return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def encode(value: Any) -> dict[str, Any]:
+def encode(value: Any) -> str:
+    """`value` as the JSON text kept on disk; TypeError for what JSON cannot hold."""
     if isinstance(value, pd.DataFrame):
         default_index = isinstance(value.index, pd.RangeIndex) and value.index.equals(pd.RangeIndex(len(value)))
         stored = {
@@ -68,13 +69,13 @@ def encode(value: Any) -> dict[str, Any]:
     else:
         stored = {"kind": "json", "data": value}
     try:
-        json.dumps(stored)
+        return json.dumps(stored, ensure_ascii=False)
     except TypeError:
         raise TypeError(f"memo.kept stores DataFrames, arrays and JSON values; this one holds a {type(value).__name__} it cannot") from None
-    return stored
 
 
-def decode(stored: dict[str, Any]) -> Any:
+def decode(text: str) -> Any:
+    stored = json.loads(text)
     if stored["kind"] == "frame":
         columns = [pd.Series(data, dtype=dtype) for dtype, data in zip(stored["dtypes"], stored["data"])]
         frame = pd.concat(columns, axis=1, keys=range(len(columns))) if columns else pd.DataFrame()
@@ -94,11 +95,11 @@ def kept(function: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         path = get_settings().cache_dir / "kept" / f"{function.__module__}.{function.__qualname__}" / f"{key(function, args, kwargs)}.json"
         try:
-            return decode(json.loads(path.read_text(encoding="utf-8")))
+            return decode(path.read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError):  # not there yet, or unreadable: compute it
             pass
-        stored = encode(function(*args, **kwargs))
-        atomic.write_json(path, stored)
-        return decode(stored)  # what a later render will load, so the first one sees the same
+        text = encode(function(*args, **kwargs))
+        atomic.write_bytes(path, text.encode())
+        return decode(text)  # what a later render will load, so the first one sees the same
 
     return wrapper  # type: ignore[return-value]
