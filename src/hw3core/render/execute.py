@@ -176,25 +176,27 @@ def _timings(root: Path, profile: str) -> Path:
     return root / LOG_DIR / f"chapter-seconds-{profile}.json"
 
 
+def _last_seconds(root: Path, profile: str) -> dict[str, float]:
+    """Each chapter's seconds in the profile's earlier renders (none if never timed or unreadable)."""
+    try:
+        return json.loads(_timings(root, profile).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def longest_first(sources: list[Path], root: Path, profile: str) -> list[Path]:
     """`sources` in the order that ends soonest: the longest chapters of the last render first
     (a long chapter started last is alone at the end); chapters never timed go first of all."""
-    try:
-        last = json.loads(_timings(root, profile).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        last = {}
+    last = _last_seconds(root, profile)
     return sorted(sources, key=lambda source: -float(last.get(str(source), float("inf"))))
 
 
 def _remember(seconds: dict[Path, float], root: Path, profile: str) -> None:
     path = _timings(root, profile)
-    try:
-        known = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        known = {}
+    known = {**_last_seconds(root, profile), **{str(s): round(t, 2) for s, t in seconds.items()}}
     with contextlib.suppress(OSError):  # only a hint for the next render's order; a read-only project renders all the same
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({**known, **{str(s): round(t, 2) for s, t in seconds.items()}}, indent=1), encoding="utf-8")
+        path.write_text(json.dumps(known, indent=1), encoding="utf-8")
 
 
 async def _run_all(
@@ -239,5 +241,6 @@ def execute_all(
     stops the rest and its ChapterError is raised.
     """
     limit = limit or workers()
-    with contextlib.nullcontext(warm) if warm is not None else warm_kernels(root, profile, len(chapters), limit) as zygote_:
-        return asyncio.run(_run_all(chapters, root, profile, limit, zygote_))
+    parent = contextlib.nullcontext(warm) if warm is not None else warm_kernels(root, profile, len(chapters), limit)
+    with parent as forked_from:
+        return asyncio.run(_run_all(chapters, root, profile, limit, forked_from))
