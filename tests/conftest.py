@@ -40,7 +40,7 @@ def smoke_book(smoke_render) -> Path:
 @pytest.fixture(scope="session")
 def smoke_render(tmp_path_factory: pytest.TempPathFactory):
     """The smoke render itself: (output folder, RenderResult with the executed chapters)."""
-    from hw3core.render import render_book
+    from hw3render import render_book
 
     base = tmp_path_factory.mktemp("smoke-book")
     with pytest.MonkeyPatch.context() as patch:

@@ -448,8 +448,8 @@ def test_a_transparent_palette_image_is_composited_on_white():
 
 
 def test_a_failing_chapter_cell_names_chapter_cell_and_error_and_logs_the_traceback(tmp_path):
-    from hw3core.render.execute import ChapterError, execute
-    from hw3core.render.qmd import parse, to_notebook
+    from hw3render.execute import ChapterError, execute
+    from hw3render.qmd import parse, to_notebook
 
     chapter = textwrap.dedent(
         """\

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hw3core.render.qmd import parse
 from hw3core.settings import PROJECT_ROOT
+from hw3render.qmd import parse
 
 PERSIAN_LETTER = re.compile(r"[\u0600-\u06ff]")
 # Every module that writes Persian for the reader (the text.py modules, the smoke banner of

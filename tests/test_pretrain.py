@@ -6,8 +6,8 @@ import importlib
 from pathlib import Path
 
 from hw3core import experiments, pretrain
-from hw3core.render.config import load_book
 from hw3core.settings import PROJECT_ROOT, get_settings
+from hw3render.config import load_book
 
 
 def test_a_chapter_is_named_for_its_question():

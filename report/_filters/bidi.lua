@@ -18,7 +18,7 @@
 --
 -- Quarto runs it as a user filter (`filters:` in _quarto.yml), before its own filters
 -- and citeproc; `hw3 render` passes the same list to Pandoc in the same place
--- (hw3core.render.site._pandoc_args).
+-- (hw3render.site._pandoc_args).
 
 local LTR, RTL, NEUTRAL, SPACE = "ltr", "rtl", "neutral", "space"
 

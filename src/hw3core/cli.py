@@ -34,7 +34,7 @@ def _profile(args: argparse.Namespace) -> str:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .render import render_book
+    from hw3render import render_book
 
     profile = _profile(args)
     started = time.perf_counter()
@@ -85,8 +85,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
     """Execute the practical chapters into notebooks (Quarto's post-render step calls this)."""
-    from .render import execute_chapters, export_notebooks
-    from .render.config import load_book
+    from hw3render import execute_chapters, export_notebooks
+    from hw3render.config import load_book
 
     profile = _profile(args)
     book = load_book(args.root, profile, args.out)
@@ -102,7 +102,7 @@ def cmd_submission(args: argparse.Namespace) -> int:
 
     The zip is written beside the output folder (the project root for `_book/`).
     """
-    from .render.config import load_book
+    from hw3render.config import load_book
 
     book = load_book(args.root, _profile(args), args.out)
     out = book.output_dir

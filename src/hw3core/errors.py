@@ -31,15 +31,6 @@ class SettingError(UserError):
     """An environment setting (HW3_DEVICE, HW3_CACHE_DIR, ...) names something unusable."""
 
 
-class SourceError(UserError, ValueError):
-    """A chapter's source breaks a rule of the book: a cross-reference without a target, a
-    figure without a caption, an unclosed cell, an inline value Quarto would not print."""
-
-
-class MissingOutputError(UserError, FileNotFoundError):
-    """A file the book links to (the PDF, a notebook) was not produced by this render."""
-
-
 class StorageError(UserError):
     """A write failed for a reason outside the program: a full disk, a read-only folder."""
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from hw3core.render import render_book
+from hw3render import render_book
 from minibook import copy_mini_book
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hw3core.render import qmd
-from hw3core.render.config import load_book
+from hw3render import qmd
+from hw3render.config import load_book
 from hw3core.settings import PROJECT_ROOT
 
 from browsing import LOCAL_SCHEMES, MARKS, browser  # noqa: F401 (browser is a fixture)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hw3core.render.config import load_book
+from hw3render.config import load_book
 from hw3core.settings import PROJECT_ROOT
 from pdftools import A4, fonts, ink_in_side_margins, normalise, outline, overlapping_words, page_sizes, render, text
 

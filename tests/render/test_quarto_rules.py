@@ -16,8 +16,8 @@ import typst
 import yaml
 
 import quarto_schema as schema
-from hw3core.render import qmd
-from hw3core.render.config import QUARTO_LABELS, load_book
+from hw3render import qmd
+from hw3render.config import QUARTO_LABELS, load_book
 from hw3core.settings import PROJECT_ROOT
 
 BIB_ENTRY = re.compile(r"^@\w+\{([^,\s]+),", re.MULTILINE)

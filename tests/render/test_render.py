@@ -7,12 +7,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hw3core.errors import SourceError
-from hw3core.render import qmd
-from hw3core.render.config import load_book
-from hw3core.render.convert import ChapterWriter, Target, collect_targets, resolve_references
-from hw3core.render.site import chapter_title
 from hw3core.settings import PROJECT_ROOT
+from hw3render import qmd
+from hw3render.config import load_book
+from hw3render.convert import ChapterWriter, Target, collect_targets, resolve_references
+from hw3render.errors import SourceError
+from hw3render.site import chapter_title
 from pdftools import normalise, outline, page_sizes, text
 
 CHAPTER = """---
@@ -103,7 +103,7 @@ def test_a_figure_cell_that_shows_nothing_takes_no_number_and_every_image_needs_
 
 
 def test_a_defective_figure_fails_its_chapter(tmp_path: Path):
-    from hw3core.render.execute import ChapterError, execute
+    from hw3render.execute import ChapterError, execute
 
     source = tmp_path / "chapter.qmd"
     source.write_text(
@@ -203,7 +203,7 @@ def test_every_figure_of_the_smoke_book_is_captioned_and_none_is_lost(smoke_book
 
 
 def test_a_returned_pyplot_figure_is_shown_once(tmp_path: Path):
-    from hw3core.render.execute import execute
+    from hw3render.execute import execute
 
     source = tmp_path / "chapter.qmd"
     source.write_text(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hw3core.render import render_book
+from hw3render import render_book
 from minibook import copy_mini_book
 from pdftools import ink_in_side_margins, normalise, outline, overlapping_words, render, text
 

@@ -5,7 +5,7 @@ import importlib
 import json
 from pathlib import Path
 
-execute = importlib.import_module("hw3core.render.execute")  # the package exports a function of that name
+execute = importlib.import_module("hw3render.execute")  # the package exports a function of that name
 
 
 def test_the_longest_chapters_of_the_last_render_start_first_and_new_ones_before_them(tmp_path):

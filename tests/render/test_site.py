@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from hw3core.render.config import load_book
+from hw3render.config import load_book
 
 from hw3core.settings import PROJECT_ROOT
 

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from hw3core.errors import UserError
-from hw3core.render.config import load_book
-from hw3core.render.search import write_search_index
-from hw3core.render.site import check_site_links, other_links, sidebar_links
+from hw3render.config import load_book
+from hw3render.search import write_search_index
+from hw3render.site import check_site_links, other_links, sidebar_links
 
 NOTEBOOK_MENU = [{"text": "دفترچهٔ ۱", "href": "/notebooks/p1.ipynb"}, {"text": "site", "href": "https://example.org/x"}]
 

@@ -8,8 +8,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from hw3core.render import zygote
-from hw3core.render.execute import ChapterError, execute_all
+from hw3render import zygote
+from hw3render.execute import ChapterError, execute_all
 
 pytestmark = pytest.mark.skipif(not zygote.SUPPORTED, reason="kernels are forked on Linux only")
 

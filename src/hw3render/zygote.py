@@ -32,7 +32,7 @@ from typing import Any
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
 
-from ..errors import UserError
+from hw3core.errors import UserError
 
 # What every chapter imports (directly or through hw3core); importing has no side effect
 # that a chapter could see. hw3core itself is not preloaded: a chapter must import the
@@ -128,7 +128,7 @@ class Zygote:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from hw3core.render.zygote import serve; serve()"],
+            [sys.executable, "-c", "from hw3render.zygote import serve; serve()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,

@@ -14,7 +14,7 @@ import re
 
 import yaml
 
-from ..profiles import check_profile
+from hw3core.profiles import check_profile
 
 # The words `hw3 render` prints, with the English Quarto prints when `language:` lacks
 # them (quarto-cli src/resources/language/_language.yml; there is no Persian file there).

@@ -18,7 +18,7 @@ from typing import Callable
 
 import nbformat
 
-from ..errors import SourceError
+from .errors import SourceError
 from .qmd import split_options
 
 # The `language:` key of each kind of target, as Quarto's crossref names them.

@@ -26,7 +26,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from traitlets import default
 
-from ..errors import UserError
+from hw3core.errors import UserError
 from . import zygote
 
 log = logging.getLogger("hw3.render")

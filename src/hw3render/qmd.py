@@ -20,7 +20,7 @@ from typing import Any
 import nbformat
 import yaml
 
-from ..errors import SourceError
+from .errors import SourceError
 
 CELL_OPEN = re.compile(r"^```+\s*\{python[^}]*\}\s*$")
 # Quarto's pattern (src/core/execute-inline.ts): not after a backtick, one space or tab.

@@ -23,9 +23,9 @@ from typing import Any
 import nbformat
 import pypandoc
 
-from ..errors import MissingOutputError
 from .config import BookConfig, Chapter
 from .convert import ChapterWriter, Target, resolve_references
+from .errors import MissingOutputError
 from .search import INDEX_FILE
 
 TEMPLATES = Path(__file__).parent / "templates"

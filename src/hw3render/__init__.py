@@ -17,7 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-from ..errors import UserError
+from hw3core.errors import UserError
+
 from .config import BookConfig, load_book
 from .convert import Target, collect_targets
 from .execute import ChapterError, execute, execute_all, warm_kernels
@@ -90,7 +91,7 @@ def render_book(
     # The kernels' zygote loads its libraries while this process imports its own (torch and
     # every study, with pretrain) and checks (or trains) the experiments.
     with warm_kernels(book.root, book.profile, len(sources)) as warm:
-        from .. import pretrain
+        from hw3core import pretrain
 
         result.trained = pretrain.train_for(sources, book.profile)
         notebooks, seconds = execute_chapters(book, sources, warm)
