@@ -1,4 +1,4 @@
-"""The hw3 command: list, train, and clear errors."""
+"""The experiment commands of hw3 (hw3core.cli): list, train, and clear errors."""
 
 from hw3core.cli import main
 
@@ -55,20 +55,3 @@ def test_unknown_profile_in_the_environment_is_a_clear_error(monkeypatch, capsys
     monkeypatch.setenv("HW3_PROFILE", "fastest")
     assert main(["list"]) == 2
     assert "unknown profile 'fastest'" in capsys.readouterr().err
-
-
-def test_submission_zip_holds_pdf_notebooks_and_site(smoke_book, capsys):
-    import zipfile
-    from pathlib import Path
-
-    assert main(["--out", str(smoke_book), "submission", "--profile", "smoke"]) == 0
-    archive = Path(capsys.readouterr().out.strip())
-    assert archive.name == "HW3-Name-StudentNumber.zip" and archive.parent == smoke_book.parent
-    names = zipfile.ZipFile(archive).namelist()
-    assert "hw3.pdf" in names and "html/index.html" in names
-    assert {f"notebooks/{n}.ipynb" for n in ("p1-cifar10", "p2-losses", "p3-transfer")} <= set(names)
-
-
-def test_submission_before_a_build_says_what_is_missing(tmp_path, capsys):
-    assert main(["--out", str(tmp_path / "empty"), "submission", "--profile", "smoke"]) == 2
-    assert "build the book first" in capsys.readouterr().err

@@ -15,6 +15,6 @@ from pathlib import Path
 root = Path(os.environ.get("QUARTO_PROJECT_DIR") or Path(__file__).resolve().parents[2])
 sys.path.insert(0, str(root / "src"))
 
-from hw3core.cli import main  # noqa: E402  (after the path is set)
+from hw3render.cli import main  # noqa: E402  (after the path is set)
 
 sys.exit(main(["--root", str(root), "notebooks", "--quarto"]))

@@ -1,0 +1,97 @@
+"""The installed `hw3` command: hw3core's experiment commands, and the book's.
+
+    hw3 render [--profile P] [--chapters report/x.qmd ...] [--to html,pdf]
+    hw3 notebooks [--profile P] [--quarto]
+    hw3 submission [--profile P]
+    hw3 train | list | rehearse ...    (hw3core.cli)
+
+One parser and one `main`: the book's commands are added to hw3core's parser and run
+by hw3core's `main`, so every command reports a foreseeable failure the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+from hw3core import cli
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from . import render_book
+
+    profile = cli.chosen_profile(args)
+    started = time.perf_counter()
+    result = render_book(args.root, profile, args.chapters, tuple(args.to.split(",")), args.out)
+    print(f"rendered [{profile}] in {time.perf_counter() - started:.1f} s:")
+    for path in [*result.html[:1], result.pdf, *result.notebooks]:
+        if path is not None:
+            print(f"  {path}")
+    return 0
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    """Execute the practical chapters into notebooks (Quarto's post-render step calls this)."""
+    from . import execute_chapters, export_notebooks
+    from .config import load_book
+
+    profile = cli.chosen_profile(args)
+    book = load_book(args.root, profile, args.out)
+    out = Path(os.environ["QUARTO_PROJECT_OUTPUT_DIR"]) if args.quarto else book.output_dir
+    notebooks, _ = execute_chapters(book, list(book.practical))
+    for path in export_notebooks(book, notebooks, out):
+        print(f"  {path}")
+    return 0
+
+
+def cmd_submission(args: argparse.Namespace) -> int:
+    """Zip the PDF, the three notebooks and the HTML site as HW3-<Name>-<StudentNumber>.zip.
+
+    The zip is written beside the output folder (the project root for `_book/`).
+    """
+    from .config import load_book
+
+    book = load_book(args.root, cli.chosen_profile(args), args.out)
+    out = book.output_dir
+    pdf = out / f"{book.book.get('output-file', 'book')}.pdf"
+    notebooks = [out / "notebooks" / f"{source.stem}.ipynb" for source in book.practical]
+    missing = [str(p) for p in [pdf, *notebooks, out / "index.html"] if not p.exists()]
+    if missing:
+        print(f"hw3: build the book first (make report); missing: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    name = f"HW3-{book.extras.get('student-name', 'Name')}-{book.extras.get('student-number', 'StudentNumber')}.zip"
+    target = out.parent / name
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(pdf, pdf.name)
+        for notebook in notebooks:
+            archive.write(notebook, f"notebooks/{notebook.name}")
+        for path in sorted(out.rglob("*")):
+            if path.is_file() and path.suffix not in {".pdf", ".typ", ".ipynb"}:
+                archive.write(path, f"html/{path.relative_to(out)}")
+    print(target)
+    return 0
+
+
+def book_commands(main: argparse.ArgumentParser, command: cli.AddCommand) -> None:
+    """The book's option and commands, added to hw3core's parser."""
+    main.add_argument("--out", type=Path, help="output folder instead of _quarto.yml's (default _book/)")
+    render = command("render", cmd_render, "render the book to _book/ without the Quarto CLI")
+    render.add_argument("--chapters", nargs="+", type=Path, help="only these chapters (paths as in _quarto.yml)")
+    render.add_argument("--to", default="html,pdf", help="comma-separated: html, pdf")
+    command("notebooks", cmd_notebooks, "write the executed practical notebooks").add_argument(
+        "--quarto", action="store_true", help="called by Quarto's post-render (writes to QUARTO_PROJECT_OUTPUT_DIR)"
+    )
+    command("submission", cmd_submission, "zip the PDF, notebooks and HTML for submission")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`hw3`: every command, with hw3core's error policy."""
+    return cli.main(argv, cli.parser(__doc__, book_commands))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
