@@ -28,22 +28,28 @@ def cmd_render(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = render_book(args.root, profile, args.chapters, tuple(args.to.split(",")), args.out)
     print(f"rendered [{profile}] in {time.perf_counter() - started:.1f} s:")
-    for path in [*result.html[:1], result.pdf, *result.notebooks]:
+    for path in [*result.html[:1], result.pdf]:
         if path is not None:
             print(f"  {path}")
     return 0
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
-    """Execute the practical chapters into notebooks (Quarto's post-render step calls this)."""
-    from . import execute_chapters, export_notebooks
-    from .config import load_book
+    """Write the executed practical notebooks: the book's post-render step (report/_scripts/notebooks.py).
 
-    profile = cli.chosen_profile(args)
-    book = load_book(args.root, profile, args.out)
-    out = Path(os.environ["QUARTO_PROJECT_OUTPUT_DIR"]) if args.quarto else book.output_dir
-    notebooks, _ = execute_chapters(book, list(book.practical))
-    for path in export_notebooks(book, notebooks, out):
+    Each is built from the executed notebook the render kept beside its chapter
+    (notebooks.py); a chapter without one is executed, unless under --quarto the render
+    was of some chapters only (no QUARTO_PROJECT_RENDER_ALL), which leaves it out.
+    """
+    from .config import load_book
+    from .notebooks import export
+
+    book = load_book(args.root, cli.chosen_profile(args), args.out)
+    if args.quarto:
+        written = export(book, Path(os.environ["QUARTO_PROJECT_OUTPUT_DIR"]), os.environ.get("QUARTO_PROJECT_RENDER_ALL") == "1")
+    else:
+        written = export(book, book.output_dir, execute_missing=True)
+    for path in written:
         print(f"  {path}")
     return 0
 
@@ -83,7 +89,7 @@ def book_commands(main: argparse.ArgumentParser, command: cli.AddCommand) -> Non
     render.add_argument("--chapters", nargs="+", type=Path, help="only these chapters (paths as in _quarto.yml)")
     render.add_argument("--to", default="html,pdf", help="comma-separated: html, pdf")
     command("notebooks", cmd_notebooks, "write the executed practical notebooks").add_argument(
-        "--quarto", action="store_true", help="called by Quarto's post-render (writes to QUARTO_PROJECT_OUTPUT_DIR)"
+        "--quarto", action="store_true", help="as the post-render step: into QUARTO_PROJECT_OUTPUT_DIR, executing only if QUARTO_PROJECT_RENDER_ALL"
     )
     command("submission", cmd_submission, "zip the PDF, notebooks and HTML for submission")
 

@@ -27,7 +27,10 @@ from nbclient.exceptions import CellExecutionError
 from traitlets import default
 
 from hw3core.errors import UserError
+
 from . import zygote
+from .config import BookConfig
+from .qmd import parse, resolve_inline, to_notebook
 
 log = logging.getLogger("hw3.render")
 
@@ -244,3 +247,17 @@ def execute_all(
     parent = contextlib.nullcontext(warm) if warm is not None else warm_kernels(root, profile, len(chapters), limit)
     with parent as forked_from:
         return asyncio.run(_run_all(chapters, root, profile, limit, forked_from))
+
+
+def chapter_notebook(book: BookConfig, source: Path) -> nbformat.NotebookNode:
+    """A chapter's cells, not yet executed."""
+    return to_notebook(parse((book.root / source).read_text(encoding="utf-8")))
+
+
+def execute_chapters(
+    book: BookConfig, sources: list[Path], warm: zygote.Zygote | None = None
+) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
+    """Execute chapters in parallel kernels (forked from `warm` if given) and resolve their
+    inline values; also each one's seconds."""
+    executed, seconds = execute_all({s: chapter_notebook(book, s) for s in sources}, book.root, book.profile, warm=warm)
+    return {source: resolve_inline(notebook, str(source)) for source, notebook in executed.items()}, seconds

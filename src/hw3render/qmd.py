@@ -15,7 +15,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import nbformat
 import yaml
@@ -46,12 +46,23 @@ def split_options(source: str) -> tuple[dict[str, Any], str]:
     return options or {}, "\n".join(lines).strip("\n")
 
 
-def parse(text: str) -> list[Block]:
-    """Split a chapter into Markdown blocks and Python cells (front matter is dropped)."""
+def _split_front_matter(text: str) -> tuple[str, list[str]]:
+    """A chapter's YAML front matter (between the first two `---` lines) and the lines after it."""
     lines = text.splitlines()
     if lines and lines[0].strip() == "---":
         end = lines.index("---", 1)
-        lines = lines[end + 1 :]
+        return "\n".join(lines[1:end]), lines[end + 1 :]
+    return "", lines
+
+
+def front_matter(text: str) -> dict[str, Any]:
+    """A chapter's own options (its front matter), which Quarto merges over _quarto.yml's."""
+    return yaml.safe_load(_split_front_matter(text)[0]) or {}
+
+
+def parse(text: str) -> list[Block]:
+    """Split a chapter into Markdown blocks and Python cells (front matter is dropped)."""
+    lines = _split_front_matter(text)[1]
     blocks: list[Block] = []
     buffer: list[str] = []
     i = 0
@@ -168,17 +179,23 @@ def to_notebook(blocks: list[Block]) -> nbformat.NotebookNode:
     return notebook
 
 
-def resolve_inline(notebook: nbformat.NotebookNode, where: str = "chapter") -> nbformat.NotebookNode:
+def resolve_inline(
+    notebook: nbformat.NotebookNode,
+    where: str = "chapter",
+    values: Callable[[nbformat.NotebookNode], list[dict]] | None = None,
+) -> nbformat.NotebookNode:
     """Substitute inline values into the Markdown cells and drop the helper cells.
 
     Each Markdown cell keeps its expressions and their mime bundles in
-    `metadata.user_expressions`, where Quarto's notebook.py stores them too.
+    `metadata.user_expressions`, where Quarto's notebook.py stores them too. A helper
+    cell's values are its own output, unless `values` gives them (from a kept notebook).
     """
     resolved = nbformat.v4.new_notebook(metadata=notebook.metadata)
+    values = values or (lambda cell: _user_expressions(cell, where))
     pending: list[dict] | None = None
     for cell in notebook.cells:
         if cell.metadata.get(INLINE_MARK):
-            pending = _user_expressions(cell, where)
+            pending = values(cell)
             continue
         if cell.cell_type == "markdown" and pending is not None:
             cell = nbformat.from_dict({**cell, "source": substitute_inline(cell.source, pending, where)})

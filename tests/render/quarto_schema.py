@@ -2,7 +2,9 @@
 
 Source: quarto-dev/quarto-cli, src/resources/schema/ (project.yml: `project`; definitions.yml:
 `book-schema` with its `base-website` super; document-*.yml: every `name`, and for HTML and
-Typst the names whose `tags.formats` include that format; document-execute.yml; cell-*.yml)
+Typst the names whose `tags.formats` include that format; `execute:` takes document-execute.yml
+and every name tagged `contexts: [document-execute]`, as src/core/lib/yaml-schema/execute.ts
+builds it; cell-*.yml)
 and src/resources/language/_language.yml. tests/render/test_quarto_rules.py checks the
 project files against these sets; regenerate them from a newer checkout the same way.
 """
@@ -99,6 +101,8 @@ TYPST = frozenset({
 EXECUTE = frozenset({
     "cache", "daemon", "daemon-restart", "debug", "enabled", "engine", "freeze", "ipynb",
     "julia", "jupyter", "knitr", "server",
+    # tagged `contexts: [document-execute]` in document-render.yml (cell-*.yml's are in CELL)
+    "ipynb-filters", "ipynb-shell-interactivity", "keep-ipynb", "keep-md", "plotly-connected",
 })
 CELL = frozenset({
     "animation-hook", "aniopts", "attr-error", "attr-message", "attr-output", "attr-source",

@@ -16,9 +16,9 @@ import typst
 import yaml
 
 import quarto_schema as schema
+from hw3core.settings import PROJECT_ROOT
 from hw3render import qmd
 from hw3render.config import QUARTO_LABELS, load_book
-from hw3core.settings import PROJECT_ROOT
 
 BIB_ENTRY = re.compile(r"^@\w+\{([^,\s]+),", re.MULTILINE)
 MATH = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$")
@@ -141,7 +141,7 @@ def test_hw3_render_takes_its_words_from_language():
     assert all(book.labels[key] == book.raw["language"][key] for key in QUARTO_LABELS)
 
 
-# -- 4. No kernel daemon; 6. a post-render script Quarto can run ---------------------------
+# -- 4. No kernel daemon; 6. pre- and post-render scripts Quarto can run -----------------
 
 
 def test_the_kernel_is_never_reused_across_renders():
@@ -149,11 +149,23 @@ def test_the_kernel_is_never_reused_across_renders():
     assert _yaml(PROJECT_ROOT / "_quarto.yml")["execute"]["daemon"] is False
 
 
-def test_post_render_is_a_python_script_that_exists():
-    """A .py script runs with Quarto's own Python, not a bare `python` from PATH."""
-    scripts = _yaml(PROJECT_ROOT / "_quarto.yml")["project"]["post-render"]
+@pytest.mark.parametrize("step", ["pre-render", "post-render"])
+def test_each_render_step_is_a_python_script_that_exists(step: str):
+    """A .py script runs with Quarto's own Python (src/core/run/python.ts), not a bare
+    `python` from PATH; `hw3 render` reads the same entries, so they are defined once."""
+    scripts = _yaml(PROJECT_ROOT / "_quarto.yml")["project"][step]
     for script in [scripts] if isinstance(scripts, str) else scripts:
         assert script.endswith(".py") and (PROJECT_ROOT / script).is_file()
+
+
+def test_every_chapter_keeps_its_executed_notebook_for_the_post_render_step():
+    """keep-ipynb leaves <stem>.quarto_ipynb beside each chapter (src/execute/jupyter/jupyter.ts,
+    `cleanupNotebook`), which report/_scripts/notebooks.py exports instead of executing again."""
+    from hw3render.notebooks import keeps_ipynb
+
+    book = load_book(PROJECT_ROOT, "smoke")
+    assert _yaml(PROJECT_ROOT / "_quarto.yml")["execute"]["keep-ipynb"] is True
+    assert all(keeps_ipynb(book, source) for source in book.practical)
 
 
 # -- 5. The Typst style in Quarto's template ---------------------------------------------

@@ -1,16 +1,20 @@
 """The renderer on a small book that uses every feature a chapter may use (figure, table,
 math, echoed code with long lines, callouts, cross-references across chapters, an inline
-value, a citation): tests/fixtures/mini-book, with the project's own styling beside it."""
+value, a citation) and a pre- and a post-render step: tests/render/fixtures/mini-book,
+with the project's own styling beside it."""
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from hw3render import render_book
+from hw3render.config import load_book
 from minibook import copy_mini_book
 from pdftools import ink_in_side_margins, normalise, outline, overlapping_words, render, text
 
@@ -160,3 +164,21 @@ def test_pdf_keeps_wide_figures_tables_and_code_inside_the_margins(mini_book: Pa
 def test_pdf_draws_no_word_over_another(mini_book: Path):
     """A wide table squeezed to the text width would print its numbers over each other."""
     assert not overlapping_words(mini_book / "mini.pdf")
+
+
+def test_the_render_steps_of_quarto_yml_run_around_the_render_as_quarto_runs_them(mini_book: Path):
+    """_scripts/record.py wrote one line per step it ran (quarto-cli src/command/render/project.ts)."""
+    root = mini_book.parent
+    pre, post = [json.loads(line) for line in (root / "steps.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert pre["args"] == ["pre", "two words"] and post["args"] == ["post"]
+    for step in (pre, post):
+        assert Path(step["cwd"]).resolve() == root.resolve() == Path(step["QUARTO_PROJECT_DIR"]).resolve()
+        assert step["python"] == sys.executable, "a .py step runs with the renderer's own Python (no QUARTO_PYTHON here)"
+        assert step["QUARTO_PROFILE"] == "smoke" and step["QUARTO_PROJECT_RENDER_ALL"] == "1"
+        assert Path(step["QUARTO_PROJECT_OUTPUT_DIR"]) == mini_book.resolve()
+        assert step["QUARTO_PROJECT_SCRIPT_PROGRESS"] == "1" and step["QUARTO_PROJECT_SCRIPT_QUIET"] == "0"
+    chapters = [str(c.source) for c in load_book(root, "smoke").chapters]
+    assert pre["QUARTO_PROJECT_INPUT_FILES"].splitlines() == chapters and pre["QUARTO_PROJECT_OUTPUT_FILES"] is None
+    written = post["QUARTO_PROJECT_OUTPUT_FILES"].splitlines()
+    assert written == [f"_book/{Path(c).with_suffix('.html')}" for c in chapters] + ["_book/mini.pdf"]
+    assert all((root / path).is_file() for path in written), "the step runs after the files are written"
