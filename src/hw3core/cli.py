@@ -42,7 +42,7 @@ def chosen_profile(args: argparse.Namespace) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train named experiments, or (--quarto) what the chapters Quarto is about to render need."""
+    """Train named experiments, or (--quarto, the book's pre-render step) what the chapters about to be rendered need."""
     from . import experiments, pretrain
 
     profile = chosen_profile(args)

@@ -1,9 +1,10 @@
 """Train, before any chapter executes, the experiments the chosen chapters will load.
 
 Training inside a chapter's kernel would hide its progress from the user (a kernel's
-output goes into the notebook), so `hw3 render` and Quarto's pre-render step call
-`train_for` first, in the foreground, with a progress bar per experiment; the chapters
-then only load from the cache.
+output goes into the notebook), so the book's pre-render step (report/_scripts/train.py,
+`hw3 train --quarto`, which Quarto and `hw3 render` both run) calls `train_for` first, in
+the foreground, with a progress bar per experiment; the chapters then only load from the
+cache.
 
 Which chapter needs which experiment is not a hand-kept list: an experiment names its
 chapter (`Experiment.chapter`: p1, p2, p3, index), and a chapter file is named for its
