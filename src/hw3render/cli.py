@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 from hw3core import cli
+from hw3core.errors import UserError
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -46,6 +47,8 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 
     book = load_book(args.root, cli.chosen_profile(args), args.out)
     if args.quarto:
+        if not os.environ.get("QUARTO_PROJECT_OUTPUT_DIR"):
+            raise UserError("hw3 notebooks --quarto is the post-render step and needs QUARTO_PROJECT_OUTPUT_DIR; run it without --quarto")
         written = export(book, Path(os.environ["QUARTO_PROJECT_OUTPUT_DIR"]), os.environ.get("QUARTO_PROJECT_RENDER_ALL") == "1")
     else:
         written = export(book, book.output_dir, execute_missing=True)

@@ -25,6 +25,12 @@ def test_a_book_command_fails_with_the_same_one_line_policy(capsys):
     assert err.startswith("hw3: error: not chapters of _quarto.yml: report/no-such.qmd") and "Traceback" not in err
 
 
+def test_the_post_render_command_outside_a_render_says_how_to_run_it(monkeypatch, capsys):
+    monkeypatch.delenv("QUARTO_PROJECT_OUTPUT_DIR", raising=False)
+    assert main(["notebooks", "--quarto", "--profile", "smoke"]) == 2
+    assert "needs QUARTO_PROJECT_OUTPUT_DIR; run it without --quarto" in capsys.readouterr().err
+
+
 def test_submission_zip_holds_pdf_notebooks_and_site(smoke_book, capsys):
     assert main(["--out", str(smoke_book), "submission", "--profile", "smoke"]) == 0
     archive = Path(capsys.readouterr().out.strip())
