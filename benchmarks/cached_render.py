@@ -84,9 +84,9 @@ def main() -> None:
                 best[name] = min(best[name], seconds)
                 print(f"round {round_}: {name:6s} {seconds:6.1f} s", flush=True)
         print(f"cached re-render [{args.profile}], {os.cpu_count()} CPUs, fastest of {args.repeats}:")
-        print(f"  before ({args.before}): {best['before']:6.1f} s")
-        print(f"  now (working tree): {best['now']:6.1f} s")
-        print(f"  before / now: {best['before'] / best['now']:6.2f}x")
+        for label, value in ((f"before ({args.before})", f"{best['before']:6.1f} s"), ("now (working tree)", f"{best['now']:6.1f} s"),
+                             ("before / now", f"{best['before'] / best['now']:6.2f}x")):
+            print(f"  {label:22s} {value}")
 
 
 if __name__ == "__main__":
