@@ -57,6 +57,13 @@ class Experiment:
     `{"seed": int, "data": {...}, "model": {...}, "train": {...}}`, with one more section
     per extra stage of a multi-stage run (P2's triplet stage, P3's feature extraction),
     named for it. The cache key hashes exactly this dict (with the profile and the name).
+
+    Keys every run honours wherever they appear, so a variant of a config can be made
+    without knowing its study: "epochs" and "*_epochs" (a stage's length), "batch_size"
+    (images per optimiser step or per forward pass), and the data section's optional
+    "limit": at most that many images in every split the run builds (`ImageSet.at_most`;
+    absent or None: all of them, which is what the profiles' own configs say by leaving
+    it out, so their cache keys do not carry it).
     """
 
     name: str
