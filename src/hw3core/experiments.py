@@ -165,11 +165,11 @@ class _Entry:
             return []
 
 
-def _entry(name: str, profile: str | None, settings: Settings | None) -> _Entry:
+def _entry(name: str, profile: str | None, settings: Settings | None, config: dict[str, Any] | None = None) -> _Entry:
     settings = settings or get_settings()
     profile = check_profile(profile or active_profile())
     experiment = get(name)
-    config = cut_short.rewrite(experiment.config(profile))  # a rehearsal caps the epochs
+    config = cut_short.rewrite(experiment.config(profile) if config is None else config)  # a rehearsal caps the epochs
     return _Entry(experiment, profile, config, config_key(name, profile, config), ExperimentCache(settings.cache_dir), settings)
 
 
@@ -204,13 +204,16 @@ def _current(entry: _Entry) -> Artifacts | None:
         return None
 
 
-def result(name: str, profile: str | None = None, settings: Settings | None = None) -> Artifacts:
+def result(name: str, profile: str | None = None, settings: Settings | None = None, config: dict[str, Any] | None = None) -> Artifacts:
     """The artifacts of experiment `name` under `profile`, training only when needed.
 
-    A good entry is read without taking the lock (so a read-only cache works); only a
-    run takes it, and then looks again, since another process may have just finished.
+    `config` runs the experiment with that config instead of its profile's own (a
+    variant of it, or the config of one stage of a larger run): it is cached under its
+    own key like any other. A good entry is read without taking the lock (so a read-only
+    cache works); only a run takes it, and then looks again, since another process may
+    have just finished.
     """
-    entry = _entry(name, profile, settings)
+    entry = _entry(name, profile, settings, config)
     if entry.final.exists():
         try:
             return entry.verify()
