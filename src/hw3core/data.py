@@ -33,7 +33,7 @@ from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm  # not tqdm.auto: in a kernel it warns that ipywidgets is missing
 
-from . import atomic, cut_short
+from . import atomic
 from .errors import DataError
 from .images import rgb_tensor
 from .provenance import record_data
@@ -297,11 +297,7 @@ class TensorImages(Dataset):
 
 
 class BatchIndexSampler(Sampler[list[int]]):
-    """Yields lists of indices, reshuffled per epoch from (seed, epoch) so resumes are exact.
-
-    A rehearsal (cut_short) keeps only the first few batches, trimmed; `len` stays the
-    real count, so schedules built from it are the real run's.
-    """
+    """Yields lists of indices, reshuffled per epoch from (seed, epoch) so resumes are exact."""
 
     def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int = 0, drop_last: bool = False) -> None:
         self.n, self.batch_size, self.shuffle, self.seed, self.drop_last = n, batch_size, shuffle, seed, drop_last
@@ -317,9 +313,7 @@ class BatchIndexSampler(Sampler[list[int]]):
             else torch.arange(self.n)
         )
         batches = (order[start : start + self.batch_size].tolist() for start in range(0, self.n, self.batch_size))
-        kept = (batch for batch in batches if len(batch) == self.batch_size or not self.drop_last)
-        real_images = len(self) * self.batch_size if self.drop_last else self.n
-        yield from cut_short.trimmed(kept, real_images, training=self.shuffle)
+        yield from (batch for batch in batches if len(batch) == self.batch_size or not self.drop_last)
 
     def __len__(self) -> int:
         full, rest = divmod(self.n, self.batch_size)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import torch
 
-from . import atomic, cut_short, provenance
+from . import atomic, provenance
 from .cache import Artifacts, CorruptEntryError, ExperimentCache, StaleEntryError, config_key, verify
 from .errors import UserError
 from .profiles import Profile, active_profile, check_profile
@@ -169,7 +169,7 @@ def _entry(name: str, profile: str | None, settings: Settings | None, config: di
     settings = settings or get_settings()
     profile = check_profile(profile or active_profile())
     experiment = get(name)
-    config = cut_short.rewrite(experiment.config(profile) if config is None else config)  # a rehearsal caps the epochs
+    config = experiment.config(profile) if config is None else config
     return _Entry(experiment, profile, config, config_key(name, profile, config), ExperimentCache(settings.cache_dir), settings)
 
 
