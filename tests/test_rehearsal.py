@@ -4,6 +4,7 @@ one line before anything is written."""
 
 import ast
 import copy
+import importlib
 import json
 from collections import namedtuple
 from pathlib import Path
@@ -50,7 +51,10 @@ def test_the_twin_caps_every_epochs_and_batch_entry_at_any_depth_and_sets_the_li
     )
 
 
-@pytest.mark.parametrize("name", sorted(experiments.all_experiments()))
+BOOK_EXPERIMENTS = sorted(name for module in experiments.EXPERIMENT_MODULES for name in importlib.import_module(module).EXPERIMENTS)
+
+
+@pytest.mark.parametrize("name", BOOK_EXPERIMENTS)
 def test_every_experiment_of_the_full_profile_has_a_twin_that_is_cut(name):
     real = experiments.get(name).config("full")
     twin = rehearsal.rehearsal_config(real)
