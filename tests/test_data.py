@@ -21,6 +21,21 @@ def test_stratified_split_is_seeded_disjoint_and_proportional():
     assert np.bincount(labels[val].numpy()).tolist() == [10] * 10
 
 
+def test_a_limit_deals_the_images_evenly_over_the_classes_and_is_seeded():
+    """Classes of 30, 5, 2 and 40 images capped at 16: the class of 2 gives both, the
+    others 4 or 5 each; fewer images than classes: one each of that many classes."""
+    labels = torch.tensor([0] * 30 + [1] * 5 + [2] * 2 + [3] * 40)
+    images = data.ImageSet(torch.zeros(len(labels), 1, 1, 1, dtype=torch.uint8), labels, ("a", "b", "c", "d"), "test")
+    limited = images.at_most(16, seed=3)
+    counts = torch.bincount(limited.labels, minlength=4).tolist()
+    assert len(limited) == 16 and counts[2] == 2 and sorted(counts) == [2, 4, 5, 5]
+    chosen = data.evenly_dealt(labels, 16, seed=3)
+    assert len(set(chosen.tolist())) == 16 and np.array_equal(chosen, data.evenly_dealt(labels, 16, seed=3))
+    assert not np.array_equal(chosen, data.evenly_dealt(labels, 16, seed=4))
+    assert sorted(labels[data.evenly_dealt(labels, 3, seed=0)].tolist()) in ([0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3])
+    assert images.at_most(None, seed=3) is images and images.at_most(len(images), seed=3) is images
+
+
 def test_sampler_covers_every_index_once_per_epoch_and_reshuffles():
     sampler = data.BatchIndexSampler(103, 10, shuffle=True, seed=5)
     first = [i for batch in sampler for i in batch]

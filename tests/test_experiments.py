@@ -49,6 +49,15 @@ def test_changed_config_retrains_in_a_new_entry():
     assert second.metrics["value"] == 2
 
 
+def test_a_config_given_to_result_runs_and_is_cached_under_its_own_key():
+    own = experiments.result("test-counter")
+    variant = experiments.result("test-counter", config={"value": 5})
+    again = experiments.result("test-counter", config={"value": 5})
+    assert RUNS == [{"value": 1}, {"value": 5}] and variant.directory == again.directory != own.directory
+    assert variant.config == {"value": 5} and variant.metrics["value"] == 5
+    assert experiments.result("test-counter").directory == own.directory and experiments.status("test-counter") == "cached"
+
+
 def test_profile_is_part_of_the_key():
     assert config_key("x", "smoke", {"a": 1}) != config_key("x", "quick", {"a": 1})
     experiments.result("test-counter", "smoke")

@@ -9,7 +9,7 @@ from torch import nn
 from hw3core import atomic
 from hw3core.toy import blobs
 from hw3core.data import tensor_loader
-from hw3core.training import classification_step, fit, predict, run_epoch
+from hw3core.training import classification_step, fit, map_batches, predict, run_epoch
 
 
 class Killed(RuntimeError):
@@ -109,3 +109,10 @@ def test_flip_test_time_augmentation_sums_the_logits_of_the_mirror_image():
         assert (plain == model(x).argmax(1).numpy()).all()
         assert (flipped == (model(x) + model(x.flip(3))).argmax(1).numpy()).all()
     assert (plain != flipped).any()  # with this seed the mirror image changes some predictions
+
+
+def test_map_batches_joins_the_rows_of_every_slice_in_order():
+    data = torch.arange(30.0).view(10, 3)
+    assert torch.equal(map_batches(lambda part: data[part] + 1, 10, 3), data + 1)
+    joined = map_batches(lambda part: {"a": data[part] * 2, "b": data[part, :1]}, 10, 4)
+    assert torch.equal(joined["a"], data * 2) and torch.equal(joined["b"], data[:, :1])

@@ -11,6 +11,10 @@ CIFAR-10's, every image decoded and sized, the pickles complete, and each class 
 enough for the split asked of it; each problem is a `DataError` naming the file. The
 decoded copy of an image folder is cached under a fingerprint of its files, so adding,
 removing or replacing an image decodes it again (and makes results from it stale).
+
+A data config may cap every split it builds at a number of images (its "limit", see
+`experiments.Experiment`); each study applies it through `ImageSet.at_most`, so the cap
+means the same thing everywhere: at most that many images, spread evenly over the classes.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm  # not tqdm.auto: in a kernel it warns that ipywidgets is missing
 
-from . import atomic, cut_short
+from . import atomic
 from .errors import DataError
 from .images import rgb_tensor
 from .provenance import record_data
@@ -64,6 +68,16 @@ class ImageSet:
     def subset(self, indices: np.ndarray | torch.Tensor) -> "ImageSet":
         index = torch.as_tensor(np.asarray(indices), dtype=torch.long)
         return ImageSet(self.images[index], self.labels[index], self.classes, self.source)
+
+    def at_most(self, limit: int | None, seed: int) -> "ImageSet":
+        """At most `limit` of these images (all of them when `limit` is None): a data config's cap.
+
+        A seeded subset dealt evenly over the classes (`evenly_dealt`), so every class is
+        represented when `limit` is at least the number of classes.
+        """
+        if limit is None or limit >= len(self):
+            return self
+        return self.subset(evenly_dealt(self.labels, limit, seed))
 
     def only_classes(self, names: tuple[str, ...]) -> "ImageSet":
         """Keep the given classes, relabelled 0..len(names)-1 in the order given."""
@@ -216,6 +230,20 @@ def stratified_subset(labels: torch.Tensor, per_class: int, seed: int) -> np.nda
     return np.sort(np.concatenate(picks))
 
 
+def evenly_dealt(labels: torch.Tensor, count: int, seed: int) -> np.ndarray:
+    """`count` seeded indices spread over the classes as evenly as they allow, sorted.
+
+    Dealt like cards: each class's items are shuffled, then one is taken from each class
+    in turn (the classes in a seeded order) until `count` are taken; a class that runs out
+    is skipped. With `count` >= the number of classes, every class is represented.
+    """
+    rng = np.random.default_rng(seed)
+    y = labels.numpy()
+    hands = [rng.permutation(np.flatnonzero(y == c)) for c in rng.permutation(np.unique(y))]
+    dealt = [hand[turn] for turn in range(max(map(len, hands), default=0)) for hand in hands if turn < len(hand)]
+    return np.sort(np.array(dealt[:count], dtype=np.int64))
+
+
 def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
     """Per-channel mean and std in [0, 1] units, from the training images only."""
     x = images.float().div(255)
@@ -269,11 +297,7 @@ class TensorImages(Dataset):
 
 
 class BatchIndexSampler(Sampler[list[int]]):
-    """Yields lists of indices, reshuffled per epoch from (seed, epoch) so resumes are exact.
-
-    A rehearsal (cut_short) keeps only the first few batches, trimmed; `len` stays the
-    real count, so schedules built from it are the real run's.
-    """
+    """Yields lists of indices, reshuffled per epoch from (seed, epoch) so resumes are exact."""
 
     def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int = 0, drop_last: bool = False) -> None:
         self.n, self.batch_size, self.shuffle, self.seed, self.drop_last = n, batch_size, shuffle, seed, drop_last
@@ -289,9 +313,7 @@ class BatchIndexSampler(Sampler[list[int]]):
             else torch.arange(self.n)
         )
         batches = (order[start : start + self.batch_size].tolist() for start in range(0, self.n, self.batch_size))
-        kept = (batch for batch in batches if len(batch) == self.batch_size or not self.drop_last)
-        real_images = len(self) * self.batch_size if self.drop_last else self.n
-        yield from cut_short.trimmed(kept, real_images, training=self.shuffle)
+        yield from (batch for batch in batches if len(batch) == self.batch_size or not self.drop_last)
 
     def __len__(self) -> int:
         full, rest = divmod(self.n, self.batch_size)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import torch
 
-from . import atomic, cut_short, provenance
+from . import atomic, provenance
 from .cache import Artifacts, CorruptEntryError, ExperimentCache, StaleEntryError, config_key, verify
 from .errors import UserError
 from .profiles import Profile, active_profile, check_profile
@@ -57,6 +57,13 @@ class Experiment:
     `{"seed": int, "data": {...}, "model": {...}, "train": {...}}`, with one more section
     per extra stage of a multi-stage run (P2's triplet stage, P3's feature extraction),
     named for it. The cache key hashes exactly this dict (with the profile and the name).
+
+    Keys every run honours wherever they appear, so a variant of a config can be made
+    without knowing its study: "epochs" and "*_epochs" (a stage's length), "batch_size"
+    (images per optimiser step or per forward pass), and the data section's optional
+    "limit": at most that many images in every split the run builds (`ImageSet.at_most`;
+    absent or None: all of them, which is what the profiles' own configs say by leaving
+    it out, so their cache keys do not carry it).
     """
 
     name: str
@@ -158,11 +165,11 @@ class _Entry:
             return []
 
 
-def _entry(name: str, profile: str | None, settings: Settings | None) -> _Entry:
+def _entry(name: str, profile: str | None, settings: Settings | None, config: dict[str, Any] | None = None) -> _Entry:
     settings = settings or get_settings()
     profile = check_profile(profile or active_profile())
     experiment = get(name)
-    config = cut_short.rewrite(experiment.config(profile))  # a rehearsal caps the epochs
+    config = experiment.config(profile) if config is None else config
     return _Entry(experiment, profile, config, config_key(name, profile, config), ExperimentCache(settings.cache_dir), settings)
 
 
@@ -197,13 +204,16 @@ def _current(entry: _Entry) -> Artifacts | None:
         return None
 
 
-def result(name: str, profile: str | None = None, settings: Settings | None = None) -> Artifacts:
+def result(name: str, profile: str | None = None, settings: Settings | None = None, config: dict[str, Any] | None = None) -> Artifacts:
     """The artifacts of experiment `name` under `profile`, training only when needed.
 
-    A good entry is read without taking the lock (so a read-only cache works); only a
-    run takes it, and then looks again, since another process may have just finished.
+    `config` runs the experiment with that config instead of its profile's own (a
+    variant of it, or the config of one stage of a larger run): it is cached under its
+    own key like any other. A good entry is read without taking the lock (so a read-only
+    cache works); only a run takes it, and then looks again, since another process may
+    have just finished.
     """
-    entry = _entry(name, profile, settings)
+    entry = _entry(name, profile, settings, config)
     if entry.final.exists():
         try:
             return entry.verify()

@@ -1,75 +1,146 @@
 """`hw3 rehearse`: a profile's experiments run end to end, cut short, before a GPU is rented.
 
-Every selected experiment runs through `experiments.result` with its real config (only
-its epochs capped), its real data and its real models at full size, inside
-`cut_short.cutting`, so every loop stops after a few trimmed batches. It writes into a
-throw-away namespace beside the cache (`<cache>/../rehearsal-<stamp>-<pid>/`, with its
-own cache, and its own TORCH_HOME), which the book never reads, and is removed at the
-end unless `keep`. Pretrained weights that are not on this machine are replaced by
-randomly initialised stand-ins saved under torchvision's own file names in that
-TORCH_HOME, and loaded through the book's code (p3/weights.py).
+A rehearsal is a different config and a different cache, nothing more. `rehearsal_config`
+maps an experiment's config to its twin: every epoch count ("epochs", "*_epochs") and
+every batch size ("batch_size", "*_batch_size") capped, at any depth, and the data
+section's "limit" set, so each split holds a few images (`Caps`: 2 epochs a stage, 8
+images a batch, 16 images a split, so 2 batches a loop). Each selected experiment then
+runs through `experiments.result` with that config, on its real data, with its real
+models at full size. The twin is another config, so it has its own cache key, and it
+runs in a throw-away namespace beside the cache (`<cache>/../rehearsal-<stamp>-<pid>/`,
+with its own cache and its own TORCH_HOME), which the book never reads and which is
+removed at the end unless `keep`. Pretrained weights that are not on this machine are
+replaced by randomly initialised stand-ins saved under torchvision's own file names in
+that TORCH_HOME, and loaded through the book's code (p3/weights.py).
 
-For each experiment it prints one line: ok or the failure (experiment, stage, where,
-cause), the measured images/s, and the projected time of the real run on this machine
-and on one H100 (FLOPs counted by `torch.utils.flop_counter`, at UTILISATION of the
-H100's dense BF16 peak); then the total of all of them. Bad input (unknown profile or
-name, missing data, no room for the namespace) is one line and exit code 2; a failed
-experiment makes the exit code 1.
+For each experiment it prints one line: ok or the failure (experiment, the innermost
+line of the book's code, cause), the wall time of the rehearsed run, the FLOPs counted
+around it (`flop_counter`), and what was cut; then the totals. It projects nothing to the
+real run: from outside the run the real split sizes and the share of each loop are
+unknown (benchmarks/rehearsal.md). Bad input (unknown profile or name, missing data, no
+room for the namespace) is one line and exit code 2; a failed experiment makes the exit
+code 1.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import os
 import shutil
 import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
-from . import cut_short, experiments
+from . import experiments
 from .errors import StorageError, UserError
 from .profiles import Profile, check_profile, per_profile
 from .settings import MissingDataError, Settings, get_settings
 
-# NVIDIA H100 SXM5 datasheet: 989.4 TFLOP/s BF16 tensor-core peak, dense (no sparsity).
-H100_PEAK_FLOPS = 989e12
-# Model FLOPs utilisation assumed for the projection. Well-fed convolution training
-# reaches 30-50 % on an H100; the small 32-px networks of P1/P2 are launch-bound and
-# will reach less, so their H100 times are a lower bound.
-UTILISATION = 0.35
 GIB = 1 << 30
+
+
+@dataclass(frozen=True)
+class Caps:
+    """How short a rehearsal cuts: epochs per stage, images per batch, images per split."""
+
+    epochs: int = 2
+    batch_size: int = 8
+    images: int = 16
+
+    def cap_for(self, key: str) -> int | None:
+        """The cap on a config entry named `key`, or None when it is not capped."""
+        for name, cap in (("epochs", self.epochs), ("batch_size", self.batch_size)):
+            if key == name or key.endswith(f"_{name}"):
+                return cap
+        return None
+
+
+def rehearsal_config(config: dict[str, Any], caps: Caps = Caps()) -> dict[str, Any]:
+    """`config`'s rehearsal twin: epoch counts and batch sizes capped, the data limit set; `config` is left as it is."""
+    twin = copy.deepcopy(config)
+    for path, value in _leaves(config):
+        cap = caps.cap_for(path[-1])
+        if cap is not None and isinstance(value, int) and not isinstance(value, bool):
+            functools.reduce(dict.__getitem__, path[:-1], twin)[path[-1]] = min(value, cap)
+    if isinstance(twin.get("data"), dict):
+        limit = twin["data"].get("limit")
+        twin["data"]["limit"] = caps.images if limit is None else min(limit, caps.images)
+    return twin
+
+
+def what_was_cut(real: dict[str, Any], twin: dict[str, Any]) -> str:
+    """The entries the twin changed, as `section.key real->cut` (the data limit, the same for all, left out)."""
+    before = dict(_leaves(real))
+    return ", ".join(f"{'.'.join(path)} {before[path]}->{value}" for path, value in _leaves(twin) if path in before and before[path] != value)
+
+
+def _leaves(config: dict[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """(path of keys, value) of every entry of a nested config that is not itself a dict."""
+    for key, value in config.items():
+        if isinstance(value, dict):
+            yield from _leaves(value, (*path, key))
+        else:
+            yield (*path, key), value
+
+
+def _convolution_backward_flops(grad_out_shape, x_shape, w_shape, _bias, _stride, _padding, _dilation, transposed, _output_padding, _groups, output_mask, out_shape=None, **kwargs) -> int:
+    """FLOPs of a convolution's backward: its forward's count once for the input gradient, once for the weights'.
+
+    Replaces `torch.utils.flop_counter`'s own formula, which ignores `groups` and so
+    counts a depthwise convolution's backward (MobileNetV2) as if it were dense: 65
+    times its forward for 64 channels. The forward formula reads the weight's shape,
+    [out, in / groups, k, k], so it is right for grouped convolutions too.
+    """
+    forward = conv_flop_count(list(x_shape), list(w_shape), list(grad_out_shape), transposed=transposed)
+    return forward * (int(output_mask[0]) + int(output_mask[1]))
+
+
+def flop_counter() -> FlopCounterMode:
+    """PyTorch's FLOP counter (2 FLOPs per multiply-add), with the grouped-convolution backward fixed."""
+    return FlopCounterMode(display=False, custom_mapping={torch.ops.aten.convolution_backward: _convolution_backward_flops})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One rehearsed experiment: the failure (None when it ran), its wall time, counted FLOPs and what was cut."""
+
+    name: str
+    failure: str | None
+    seconds: float
+    flops: int
+    cut: str
+
+    def line(self) -> str:
+        if self.failure is not None:
+            return f"FAIL  {self.name:24s} {self.failure}"
+        return f"ok    {self.name:24s} {duration(self.seconds):>8s} {gigaflops(self.flops):>16s}  {self.cut or 'only the data limit'}"
+
+
+def gigaflops(flops: float) -> str:
+    return f"{flops / 1e9:,.1f} GFLOP"
+
+
+def where_it_failed(error: BaseException) -> str:
+    """The innermost line of the book's code in the traceback, and the cause, on one line."""
+    ours = [frame for frame in traceback.extract_tb(error.__traceback__) if f"{os.sep}hw3core{os.sep}" in frame.filename]
+    where = ""
+    if ours:
+        frame = ours[-1]
+        where = f"at {frame.filename.rsplit(os.sep + 'hw3core' + os.sep, 1)[1]}:{frame.lineno} in {frame.name}: "
+    cause = " ".join(str(error).split())
+    return f"{where}{type(error).__name__}: {cause}"
 
 
 def namespace_bytes(profile: Profile) -> int:
     """Free space the namespace needs: decoded data sets plus stand-in weights (measured, with a margin)."""
     return per_profile(profile, full=4 * GIB, quick=3 * GIB, smoke=GIB // 4)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One rehearsed experiment: the failure (None when it ran) and what was measured."""
-
-    name: str
-    failure: str | None
-    tally: cut_short.Tally
-
-    def line(self) -> str:
-        if self.failure is not None:
-            return f"FAIL  {self.name:24s} {self.failure}"
-        images_per_second, kind = self.tally.images_per_second()
-        seconds, flops = self.tally.projected()
-        return (
-            f"ok    {self.name:24s} {images_per_second:8.1f} img/s ({kind:9s})  real run here {duration(seconds):>8s}"
-            f"  on one H100 {duration(h100_seconds(flops)):>8s}  ({flops / 1e15:,.2f} PFLOP; rehearsed in {duration(self.tally.run.seconds)})"
-        )
-
-
-def h100_seconds(flops: float) -> float:
-    return flops / (H100_PEAK_FLOPS * UTILISATION)
 
 
 def duration(seconds: float) -> str:
@@ -83,17 +154,6 @@ def duration(seconds: float) -> str:
     if seconds < 90 * 60:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
-
-
-def failure(error: BaseException, tally: cut_short.Tally) -> str:
-    """The stage it stopped in, the innermost line of the book's code, and the cause, on one line."""
-    ours = [frame for frame in traceback.extract_tb(error.__traceback__) if f"{os.sep}hw3core{os.sep}" in frame.filename]
-    where = ""
-    if ours:
-        frame = ours[-1]
-        where = f" at {frame.filename.rsplit(os.sep + 'hw3core' + os.sep, 1)[1]}:{frame.lineno} in {frame.name}"
-    cause = " ".join(str(error).split())
-    return f"stage: {tally.stage()}{where}: {type(error).__name__}: {cause}"
 
 
 def namespace_for(settings: Settings, profile: Profile) -> Path:
@@ -165,7 +225,7 @@ def rehearse(
     words: list[str],
     profile: str = "full",
     keep: bool = False,
-    cut: cut_short.Cut = cut_short.Cut(),
+    caps: Caps = Caps(),
     say: Callable[[str], None] = print,
 ) -> int:
     """Rehearse the experiments named by `words` (names, chapters, `all`); 0 ok, 1 a failure, 2 bad input."""
@@ -184,14 +244,13 @@ def rehearse(
     try:
         with environment(variables):
             say(
-                f"hw3 rehearse [{profile}]: {len(names)} experiments on {settings.device}, each loop cut to {cut.batches}"
-                f" batches of <= {cut.images} images, each stage to <= {cut.epochs} epochs; namespace {namespace}"
+                f"hw3 rehearse [{profile}]: {len(names)} experiments on {settings.device}, each config cut to <= {caps.epochs}"
+                f" epochs a stage, batches of <= {caps.batch_size} and <= {caps.images} images a split; namespace {namespace}"
             )
-            say(f"H100 projection: counted FLOPs / ({H100_PEAK_FLOPS / 1e12:.0f} TFLOP/s dense BF16 peak x {UTILISATION:.0%} utilisation)")
             for title, kind in provide_weights(pretrained_backbones(names, profile), settings, user_hub).items():
                 say(f"weights {title}: {kind}")
             for name in names:
-                outcome = rehearse_one(name, profile, settings, cut)
+                outcome = rehearse_one(name, profile, settings, caps)
                 say(outcome.line())
                 outcomes.append(outcome)
     except MissingDataError as error:
@@ -203,22 +262,24 @@ def rehearse(
         else:
             shutil.rmtree(namespace, ignore_errors=True)
     failed = [o.name for o in outcomes if o.failure is not None]
-    seconds = sum(o.tally.projected()[0] for o in outcomes)
-    flops = sum(o.tally.projected()[1] for o in outcomes)
     say(
         f"total [{profile}]: {len(outcomes) - len(failed)} ok, {len(failed)} failed{': ' + ', '.join(failed) if failed else ''};"
-        f" projected real run here {duration(seconds)}, on one H100 {duration(h100_seconds(flops))} ({flops / 1e15:,.1f} PFLOP)"
+        f" rehearsed in {duration(sum(o.seconds for o in outcomes))}, {gigaflops(sum(o.flops for o in outcomes))} counted"
     )
     return 1 if failed else 0
 
 
-def rehearse_one(name: str, profile: Profile, settings: Settings, cut: cut_short.Cut) -> Outcome:
-    """One experiment, cut short; a missing data set is bad input and propagates, any other error is its failure."""
-    with cut_short.cutting(cut) as tally:
+def rehearse_one(name: str, profile: Profile, settings: Settings, caps: Caps) -> Outcome:
+    """One experiment run with its rehearsal twin's config; a missing data set is bad input and propagates, any other error is its failure."""
+    real = experiments.get(name).config(profile)
+    twin = rehearsal_config(real, caps)
+    failure = None
+    started = time.perf_counter()
+    with flop_counter() as counter:
         try:
-            experiments.result(name, profile, settings)
+            experiments.result(name, profile, settings, config=twin)
         except MissingDataError:
             raise
         except Exception as error:  # noqa: BLE001 - whatever breaks a run is what the rehearsal reports
-            return Outcome(name, failure(error, tally), tally)
-    return Outcome(name, None, tally)
+            failure = where_it_failed(error)
+    return Outcome(name, failure, time.perf_counter() - started, counter.get_total_flops(), what_was_cut(real, twin))

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from .data import tensor_loader
+from .data import evenly_dealt, tensor_loader
 from .experiments import Experiment, RunContext, register
 from .profiles import Profile, per_profile
 from .seeding import seed_everything
@@ -27,10 +27,14 @@ class _Indexable(TensorDataset):
         return tuple(t[index] for t in self.tensors)
 
 
-def blobs(n: int, seed: int) -> _Indexable:
+def blobs(n: int, seed: int, limit: int | None = None) -> _Indexable:
+    """`n` points of two blobs, at most `limit` of them (a data config's cap, as `ImageSet.at_most`)."""
     generator = torch.Generator().manual_seed(seed)
     labels = torch.arange(n) % 2
     points = torch.randn(n, 2, generator=generator) + (labels[:, None] * 2.5 - 1.25)
+    if limit is not None and limit < n:
+        index = torch.from_numpy(evenly_dealt(labels, limit, seed))
+        points, labels = points[index], labels[index]
     return _Indexable(points, labels)
 
 
@@ -47,8 +51,9 @@ def run(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
     seed, n, recipe = cfg["seed"], cfg["data"]["n"], cfg["train"]
     seed_everything(seed)
     model = nn.Sequential(nn.Linear(2, cfg["model"]["hidden"]), nn.ReLU(), nn.Linear(cfg["model"]["hidden"], 2))
-    train = tensor_loader(blobs(n, seed), recipe["batch_size"], shuffle=True, seed=seed)
-    val = tensor_loader(blobs(n // 4, seed + 1), 256, shuffle=False)
+    limit = cfg["data"].get("limit")
+    train = tensor_loader(blobs(n, seed, limit), recipe["batch_size"], shuffle=True, seed=seed)
+    val = tensor_loader(blobs(n // 4, seed + 1, limit), 256, shuffle=False)
     history = fit(
         model,
         train,

@@ -12,8 +12,7 @@ epoch reads its loss and accuracy from the device once, at its end (`run_epoch`)
 measured on a GPU (none was available to measure it), so it stays off until it is.
 A resume file that cannot be read (or no longer fits the model) is moved aside and the
 run starts over; Ctrl-C ends in `Interrupted`, which says from which epoch a rerun
-resumes. A rehearsal (cut_short) is honoured here too: each epoch of `fit` is measured
-as an epoch of its stage, and `map_batches` passes over a split only a few trimmed batches.
+resumes.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from . import atomic, cut_short
+from . import atomic
 from .errors import Interrupted
 from .seeding import epoch_seed, seed_everything
 
@@ -190,7 +189,7 @@ def fit(
     bar = tqdm(range(start, epochs), desc=desc, initial=start, total=epochs, unit="epoch", disable=None)
     saved = start  # epochs the resume file holds
     try:
-        for epoch in cut_short.epochs(bar, epochs, desc):
+        for epoch in bar:
             seed_everything(epoch_seed(seed, epoch))
             _set_epoch(train_loader, epoch)
             started = time.perf_counter()
@@ -282,18 +281,11 @@ def map_batches(fn: Callable[[slice], Outputs], n: int, batch_size: int) -> Outp
     """`fn` over consecutive slices of `n` items, its rows (a tensor, or a dict of them) joined in order.
 
     For passes over a whole split that keep one output per image (features, embeddings).
-    In a rehearsal only a few trimmed slices run and the other rows stay zero, so every
-    consumer still gets the split's real shape.
     """
-    spans = (range(start, min(start + batch_size, n)) for start in range(0, n, batch_size))
-    out: dict[str, torch.Tensor] = {}
-    for span in cut_short.trimmed(spans, n):
-        part = fn(slice(span.start, span.stop))
-        for key, rows in (part.items() if isinstance(part, dict) else [("", part)]):
-            if key not in out:
-                out[key] = rows.new_zeros((n, *rows.shape[1:]))
-            out[key][span.start : span.stop] = rows
-    return out if isinstance(part, dict) else out[""]
+    parts = [fn(slice(start, min(start + batch_size, n))) for start in range(0, n, batch_size)]
+    if isinstance(parts[0], dict):
+        return {key: torch.cat([part[key] for part in parts]) for key in parts[0]}
+    return torch.cat(parts)
 
 
 @torch.no_grad()

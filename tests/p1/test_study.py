@@ -116,3 +116,17 @@ def test_quick_splits_are_stratified_nested_and_keep_the_test_set(monkeypatch):
     assert torch.equal(quick.test.images, fake["test"].images)
     assert len(analysis.sample_per_class(quick.train)) == 10
     assert sorted(quick.train.labels[analysis.sample_per_class(quick.train)].tolist()) == list(range(10))
+
+
+@pytest.mark.parametrize("source", ["synthetic", "cifar10"])
+def test_a_data_limit_caps_every_split_last_and_keeps_every_class(monkeypatch, source):
+    fake = {
+        "train": data.synthetic_images(cifar_study.VAL_PER_CLASS + 40, data.CIFAR10_CLASSES, seed=3, size=8),
+        "test": data.synthetic_images(7, data.CIFAR10_CLASSES, seed=4, size=8),
+    }
+    monkeypatch.setattr(cifar_study, "load_cifar10", lambda split, settings: fake[split])
+    cfg = cifar_study.config("p1-bn", "smoke" if source == "synthetic" else "full")["data"]
+    whole, limited = cifar_study.load_splits(cfg, get_settings()), cifar_study.load_splits({**cfg, "limit": 16}, get_settings())
+    for part, before in ((limited.train, whole.train), (limited.val, whole.val), (limited.test, whole.test)):
+        assert len(part) == 16 and set(part.labels.tolist()) == set(range(10))
+        assert {tuple(img.flatten().tolist()) for img in part.images} <= {tuple(img.flatten().tolist()) for img in before.images}

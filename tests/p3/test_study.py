@@ -19,6 +19,7 @@ def test_configs_have_the_book_shape_and_the_frozen_run_contains_its_features_st
         assert set(frozen) == {"seed", "data", "model", "features", "train"}
         assert {k: frozen[k] for k in ("seed", "data", "features")} == {k: stage[k] for k in ("seed", "data", "features")}
         assert frozen["model"] == {**stage["model"], "dropout": 0.2}
+        assert study.features_stage(frozen) == stage  # the head asks for the features of this config
     assert set(study.scratch_config(profile)) == {"seed", "data", "model", "train"}
     assert set(study.EXPERIMENTS) == {f"p3-{kind}-{name}" for kind in ("features", "frozen") for name in BACKBONES} | {"p3-scratch"}
 

@@ -172,7 +172,7 @@ def load_splits(cfg: dict[str, Any], settings: Settings | None = None) -> Splits
     The validation split (VAL_PER_CLASS per class) is cut from the training set first and
     the same way in every profile; a data config with fewer images per class takes
     stratified subsets of both parts, so its validation images are a subset of the full
-    profile's.
+    profile's. The config's "limit", if any, caps each split last.
     """
     seed = cfg["seed"]
     if cfg["source"] == "synthetic":
@@ -181,16 +181,17 @@ def load_splits(cfg: dict[str, Any], settings: Settings | None = None) -> Splits
         rest_idx, test_idx = stratified_split(pool.labels, cfg["test_per_class"] * k, seed)
         rest = pool.subset(rest_idx)
         train_idx, val_idx = stratified_split(rest.labels, cfg["val_per_class"] * k, seed)
-        return Splits(rest.subset(train_idx), rest.subset(val_idx), pool.subset(test_idx))
-    settings = settings or get_settings()
-    pool = load_cifar10("train", settings)
-    train_idx, val_idx = stratified_split(pool.labels, VAL_PER_CLASS * len(pool.classes), seed)
-    train, val = pool.subset(train_idx), pool.subset(val_idx)
-    if cfg["train_per_class"] is not None:
-        train = train.subset(stratified_subset(train.labels, cfg["train_per_class"], seed))
-    if cfg["val_per_class"] != VAL_PER_CLASS:
-        val = val.subset(stratified_subset(val.labels, cfg["val_per_class"], seed))
-    return Splits(train, val, load_cifar10("test", settings))
+        train, val, test = rest.subset(train_idx), rest.subset(val_idx), pool.subset(test_idx)
+    else:
+        settings = settings or get_settings()
+        pool = load_cifar10("train", settings)
+        train_idx, val_idx = stratified_split(pool.labels, VAL_PER_CLASS * len(pool.classes), seed)
+        train, val, test = pool.subset(train_idx), pool.subset(val_idx), load_cifar10("test", settings)
+        if cfg["train_per_class"] is not None:
+            train = train.subset(stratified_subset(train.labels, cfg["train_per_class"], seed))
+        if cfg["val_per_class"] != VAL_PER_CLASS:
+            val = val.subset(stratified_subset(val.labels, cfg["val_per_class"], seed))
+    return Splits(*(split.at_most(cfg.get("limit"), seed) for split in (train, val, test)))
 
 
 def splits_for(profile: Profile) -> Splits:

@@ -123,12 +123,17 @@ class StudyData:
     std: list[float]
 
     def reference(self, size: int, seed: int) -> ImageSet:
-        """The seeded, stratified `size` training images the embeddings and probes are fitted on."""
-        return self.train.subset(stratified_subset(self.train.labels, size // len(CLASSES), seed))
+        """The seeded, stratified `size` training images the embeddings and probes are fitted on
+        (all of them when a data limit left fewer)."""
+        per_class = min(size, len(self.train)) // len(CLASSES)
+        return self.train.subset(stratified_subset(self.train.labels, per_class, seed))
 
 
 def study_data(cfg: dict[str, Any], settings: Settings) -> StudyData:
-    """Seeded train/validation split of the two classes' training images; the test split as is."""
+    """Seeded train/validation split of the two classes' training images; the test split as is.
+
+    The data config's "limit", if any, caps each split before anything is computed from it.
+    """
     data, seed = cfg["data"], cfg["seed"]
     if data["source"] == "synthetic":
         # one draw split in two, so that the stand-in test images share the training colours
@@ -142,6 +147,7 @@ def study_data(cfg: dict[str, Any], settings: Settings) -> StudyData:
     train, val = pool.subset(train_index), pool.subset(val_index)
     if data["train_per_class"]:
         train = train.subset(stratified_subset(train.labels, data["train_per_class"], seed))
+    train, val, test = (split.at_most(data.get("limit"), seed) for split in (train, val, test))
     mean, std = channel_stats(train.images)
     return StudyData(train, val, test, mean, std)
 

@@ -133,15 +133,18 @@ def flowers_split(split: str, data: dict, settings: Settings) -> ImageSet:
     """A split as the data config says: real or synthetic, whole or a stratified subset.
 
     `data` holds `source` ("flowers102" or "synthetic"), `store` (stored square side),
-    and optionally `per_class` ({split: images per class}, for reduced profiles).
+    and optionally `per_class` ({split: images per class}, for reduced profiles) and
+    `limit` (at most that many images, taken last).
     """
+    seed = SPLITS.index(split)
     if data["source"] == "synthetic":
-        return synthetic_flowers(split, data["classes"], data["per_class"], data["store"])
-    per_class = (data.get("per_class") or {}).get(split)
-    images = load_flowers(split, settings, data["store"])
-    if per_class is None:
-        return images
-    return images.subset(stratified_subset(images.labels, per_class, seed=SPLITS.index(split)))
+        images = synthetic_flowers(split, data["classes"], data["per_class"], data["store"])
+    else:
+        per_class = (data.get("per_class") or {}).get(split)
+        images = load_flowers(split, settings, data["store"])
+        if per_class is not None:
+            images = images.subset(stratified_subset(images.labels, per_class, seed))
+    return images.at_most(data.get("limit"), seed)
 
 
 def center_views(images: torch.Tensor, size: int) -> torch.Tensor:

@@ -76,6 +76,17 @@ def frozen_config(profile: Profile, backbone: str) -> dict[str, Any]:
     }
 
 
+def features_stage(frozen: dict[str, Any]) -> dict[str, Any]:
+    """The config of a frozen run's first stage, read back from the run's own config.
+
+    The inverse of `frozen_config`: without the head's dropout and "train" section. The
+    head asks for the features of exactly this config, so a variant of a frozen run
+    (another data limit, another batch size) gets features made the same way.
+    """
+    model = {key: value for key, value in frozen["model"].items() if key != "dropout"}
+    return {**{key: value for key, value in frozen.items() if key != "train"}, "model": model}
+
+
 def scratch_config(profile: Profile) -> dict[str, Any]:
     return {
         "seed": 0,
@@ -134,7 +145,8 @@ def best_epoch(history: Any) -> int:
 def run_head(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
     """Train the new head on the cached features; evaluate its best epoch (by validation)."""
     seed, recipe, backbone = cfg["seed"], cfg["train"], cfg["model"]["backbone"]
-    features = experiments.result(features_name(backbone), ctx.profile, ctx.settings).load("features.pt")
+    stage = experiments.result(features_name(backbone), ctx.profile, ctx.settings, config=features_stage(cfg))
+    features = stage.load("features.pt")
     seed_everything(seed)
     width = features["train"]["features"].shape[-1]
     head = new_head(width, class_count(cfg["data"]), cfg["model"]["dropout"])
