@@ -64,7 +64,7 @@ def test_a_rough_time_is_this_machines_own_once_the_experiment_has_run(monkeypat
     plan = pretrain.plan(["toy"], "smoke")
     assert [(p.name, p.status) for p in plan] == [("toy", "missing")]
     assert plan[0].seconds == per_epoch * 5
-    assert pretrain.measured_epoch_seconds("toy", "quick", get_settings().cache_dir) is None  # another profile's run does not count
+    assert pretrain.measured_epoch_seconds("toy", "quick", get_settings().layout) is None  # another profile's run does not count
 
 
 def test_a_missing_file_is_reported_once_for_every_stage_it_stops(monkeypatch, caplog):

@@ -16,7 +16,6 @@ import json
 import os
 import pickle
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,6 +23,7 @@ import pandas as pd
 import torch
 
 from .errors import StorageError
+from .layout import set_aside_name
 
 _ADVICE = {
     errno.ENOSPC: "the disk is full; free some space (or point HW3_CACHE_DIR at another disk) and run again",
@@ -97,12 +97,7 @@ UNREADABLE = (RuntimeError, EOFError, ValueError, KeyError, IndexError, OSError,
 
 def set_aside(path: Path, why: str = "corrupt") -> Path:
     """Rename a damaged file (or folder) to `<name>.<why>-<time>`: kept to inspect, out of the way."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.{why}-{stamp}")
-    for n in range(2, 1000):
-        if not target.exists():
-            break
-        target = path.with_name(f"{path.name}.{why}-{stamp}-{n}")
+    target = set_aside_name(path, why)
     with storage(path):
         path.rename(target)
     return target

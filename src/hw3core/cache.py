@@ -1,6 +1,6 @@
 """The experiment cache: one folder of artifacts per (experiment, profile, config).
 
-A finished entry is `<cache>/<experiment>/<key>/` with a `manifest.json` that lists
+A finished entry is a folder (`layout.CacheLayout.entry`) with a `manifest.json` that lists
 every file with its size and SHA-256; it is written last, inside a `.partial` folder
 that is then renamed into place, so an entry either exists whole or not at all. The
 `.partial` folder survives a killed run and is where training resumes. A lock file
@@ -24,6 +24,7 @@ from typing import Any, Iterator
 import pandas as pd
 
 from . import atomic
+from .layout import CacheLayout
 
 MANIFEST = "manifest.json"
 
@@ -107,21 +108,12 @@ class ExperimentCache:
     """Locate, lock, verify and publish the entries of one cache root."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def entry(self, name: str, key: str) -> Path:
-        return self.root / name / key
-
-    def partial(self, name: str, key: str) -> Path:
-        return self.root / name / f"{key}.partial"
-
-    def lock_path(self, name: str, key: str) -> Path:
-        return self.root / name / f"{key}.lock"
+        self.layout = CacheLayout(root)
 
     @contextlib.contextmanager
     def locked(self, name: str, key: str) -> Iterator[None]:
-        lock_path = self.lock_path(name, key)
-        atomic.make_dir(self.root)
+        lock_path = self.layout.lock(name, key)
+        atomic.make_dir(self.layout.root)
         atomic.make_dir(lock_path.parent)
         with atomic.storage(lock_path), lock_path.open("w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -133,7 +125,7 @@ class ExperimentCache:
     def busy(self, name: str, key: str) -> bool:
         """Whether another process holds the entry's lock (is training it right now)."""
         try:
-            with self.lock_path(name, key).open("r") as handle:
+            with self.layout.lock(name, key).open("r") as handle:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 fcntl.flock(handle, fcntl.LOCK_UN)
         except BlockingIOError:

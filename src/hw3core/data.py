@@ -176,7 +176,7 @@ def load_cifar10(split: str, settings: Settings) -> ImageSet:
         for part in ("train", "test"):
             check_classes(copy / part, CIFAR10_CLASSES)
         folder = copy / split
-        cached = settings.cache_dir / "datasets" / f"cifar10-{split}-{record_data(folder)}.pt"
+        cached = settings.layout.dataset(f"cifar10-{split}-{record_data(folder)}")
         stored = cached_decode(cached, partial(_decode_folder, folder, CIFAR10_CLASSES, CIFAR10_SIZE))
         return ImageSet(stored["images"], stored["labels"], tuple(stored["classes"]), "image folder (lossy JPEG copy)")
     download = partial(torchvision.datasets.CIFAR10, str(settings.data_dir), train=True, download=True)

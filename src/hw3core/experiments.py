@@ -131,11 +131,11 @@ class _Entry:
 
     @property
     def final(self) -> Path:
-        return self.cache.entry(self.experiment.name, self.key)
+        return self.cache.layout.entry(self.experiment.name, self.key)
 
     @property
     def partial(self) -> Path:
-        return self.cache.partial(self.experiment.name, self.key)
+        return self.cache.layout.partial(self.experiment.name, self.key)
 
     def verify(self) -> Artifacts:
         """The intact, current entry, or CorruptEntryError / StaleEntryError saying why not."""

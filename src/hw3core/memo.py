@@ -93,7 +93,7 @@ def kept(function: F) -> F:
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        path = get_settings().cache_dir / "kept" / f"{function.__module__}.{function.__qualname__}" / f"{key(function, args, kwargs)}.json"
+        path = get_settings().layout.kept(f"{function.__module__}.{function.__qualname__}", key(function, args, kwargs))
         try:
             return decode(path.read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError):  # not there yet, or unreadable: compute it

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import experiments
+from .layout import CacheLayout
 from .profiles import Profile
 
 log = logging.getLogger("hw3.pretrain")
@@ -62,16 +63,17 @@ def epochs(config: Any) -> int:
     return 0
 
 
-def measured_epoch_seconds(name: str, profile: Profile, cache_dir: Path) -> float | None:
+def measured_epoch_seconds(name: str, profile: Profile, layout: CacheLayout) -> float | None:
     """Seconds an epoch of `name` took the last time it ran here under `profile`, from the cache.
 
     Any earlier config counts (a changed recipe trains at about the old speed), and so does
     an entry moved aside as stale: its timing is still this machine's.
     """
     timed = []
-    for metrics in (cache_dir / name).glob("*/metrics.json"):
+    for folder in layout.finished_folders(name):
         try:
-            stored = json.loads((metrics.parent / "config.json").read_text(encoding="utf-8"))
+            stored = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+            metrics = folder / "metrics.json"
             seconds = json.loads(metrics.read_text(encoding="utf-8"))["run_seconds"]
         except (OSError, ValueError, KeyError, TypeError):
             continue
@@ -106,7 +108,7 @@ def plan(names: Iterable[str], profile: Profile) -> list[Plan]:
         status = experiments.status(name, profile)
         if status != "cached":
             count = epochs(experiments.get(name).config(profile))
-            per_epoch = measured_epoch_seconds(name, profile, settings.cache_dir) or default
+            per_epoch = measured_epoch_seconds(name, profile, settings.layout) or default
             plans.append(Plan(name, status, count, max(count, 1) * per_epoch))
     return plans
 

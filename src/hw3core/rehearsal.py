@@ -7,8 +7,8 @@ section's "limit" set, so each split holds a few images (`Caps`: 2 epochs a stag
 images a batch, 16 images a split, so 2 batches a loop). Each selected experiment then
 runs through `experiments.result` with that config, on its real data, with its real
 models at full size. The twin is another config, so it has its own cache key, and it
-runs in a throw-away namespace beside the cache (`<cache>/../rehearsal-<stamp>-<pid>/`,
-with its own cache and its own TORCH_HOME), which the book never reads and which is
+runs in a throw-away namespace beside the cache (`layout.RehearsalNamespace`, with its
+own cache and its own TORCH_HOME), which the book never reads and which is
 removed at the end unless `keep`. Pretrained weights that are not on this machine are
 replaced by randomly initialised stand-ins saved under torchvision's own file names in
 that TORCH_HOME, and loaded through the book's code (p3/weights.py).
@@ -40,6 +40,7 @@ from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
 from . import experiments
 from .errors import StorageError, UserError
+from .layout import RehearsalNamespace
 from .profiles import Profile, check_profile, per_profile
 from .settings import MissingDataError, Settings, get_settings
 
@@ -156,9 +157,10 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def namespace_for(settings: Settings, profile: Profile) -> Path:
+def namespace_for(settings: Settings, profile: Profile) -> RehearsalNamespace:
     """A fresh folder beside the cache (never inside it), after checking there is room for it."""
-    parent = settings.cache_dir.parent
+    namespace = settings.layout.rehearsal_namespace()
+    parent = namespace.folder.parent
     existing = next(p for p in (parent, *parent.parents) if p.exists())
     free, needed = shutil.disk_usage(existing).free, namespace_bytes(profile)
     if free < needed:
@@ -166,11 +168,10 @@ def namespace_for(settings: Settings, profile: Profile) -> Path:
             f"no space for the rehearsal's namespace under {parent}: {free / GIB:.1f} GiB free, the {profile} profile"
             f" needs {needed / GIB:.1f} GiB; free some space or point HW3_CACHE_DIR at a larger disk (the namespace goes beside it)"
         )
-    namespace = parent / f"rehearsal-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     try:
-        namespace.mkdir(parents=True)
+        namespace.folder.mkdir(parents=True)
     except OSError as error:
-        raise StorageError(f"cannot create the rehearsal's namespace {namespace}: {error.strerror or error}") from error
+        raise StorageError(f"cannot create the rehearsal's namespace {namespace.folder}: {error.strerror or error}") from error
     return namespace
 
 
@@ -237,15 +238,15 @@ def rehearse(
     except UserError as error:  # an unknown profile or name, no room or no folder for the namespace
         say(f"hw3 rehearse: {error}")
         return error.exit_code
-    settings = Settings(data_dir=real.data_dir, cache_dir=namespace / "cache", device_name=real.device_name, offline=True)
+    settings = Settings(data_dir=real.data_dir, cache_dir=namespace.cache, device_name=real.device_name, offline=True)
     user_hub = Path(torch.hub.get_dir()) / "checkpoints"
-    variables = {"HW3_CACHE_DIR": str(settings.cache_dir), "HW3_OFFLINE": "1", "TORCH_HOME": str(namespace / "torch")}
+    variables = {"HW3_CACHE_DIR": str(settings.cache_dir), "HW3_OFFLINE": "1", "TORCH_HOME": str(namespace.torch_home)}
     outcomes: list[Outcome] = []
     try:
         with environment(variables):
             say(
                 f"hw3 rehearse [{profile}]: {len(names)} experiments on {settings.device}, each config cut to <= {caps.epochs}"
-                f" epochs a stage, batches of <= {caps.batch_size} and <= {caps.images} images a split; namespace {namespace}"
+                f" epochs a stage, batches of <= {caps.batch_size} and <= {caps.images} images a split; namespace {namespace.folder}"
             )
             for title, kind in provide_weights(pretrained_backbones(names, profile), settings, user_hub).items():
                 say(f"weights {title}: {kind}")
@@ -258,9 +259,9 @@ def rehearse(
         return error.exit_code
     finally:
         if keep:
-            say(f"kept {namespace}")
+            say(f"kept {namespace.folder}")
         else:
-            shutil.rmtree(namespace, ignore_errors=True)
+            shutil.rmtree(namespace.folder, ignore_errors=True)
     failed = [o.name for o in outcomes if o.failure is not None]
     say(
         f"total [{profile}]: {len(outcomes) - len(failed)} ok, {len(failed)} failed{': ' + ', '.join(failed) if failed else ''};"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TypeVar
 
+from . import layout
 from .errors import DataError, SettingError
 
 if TYPE_CHECKING:  # torch (2 s to import) is imported where a device is resolved, so that
@@ -82,6 +83,11 @@ class Settings:
     def device(self) -> torch.device:
         return resolve_device(self.device_name)
 
+    @property
+    def layout(self) -> layout.CacheLayout:
+        """Where everything under the cache root goes."""
+        return layout.CacheLayout(self.cache_dir)
+
     def download(self, what: str, layout: str, fetch: Callable[[], T]) -> T:
         """Run `fetch` (a torchvision download into `data_dir`) unless offline.
 
@@ -106,7 +112,7 @@ def get_settings() -> Settings:
     """Read the settings from the environment (HW3_DATA_DIR, HW3_CACHE_DIR, HW3_DEVICE, HW3_OFFLINE)."""
     return Settings(
         data_dir=_setting_path("HW3_DATA_DIR", PROJECT_ROOT / "data"),
-        cache_dir=_setting_path("HW3_CACHE_DIR", PROJECT_ROOT / ".hw3" / "cache"),
+        cache_dir=_setting_path("HW3_CACHE_DIR", layout.default_cache(PROJECT_ROOT)),
         device_name=os.environ.get("HW3_DEVICE") or None,
         offline=os.environ.get("HW3_OFFLINE", "") not in ("", "0"),
     )

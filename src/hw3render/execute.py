@@ -26,6 +26,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from traitlets import default
 
+from hw3core import layout
 from hw3core.errors import UserError
 
 from . import zygote
@@ -34,7 +35,6 @@ from .qmd import parse, resolve_inline, to_notebook
 
 log = logging.getLogger("hw3.render")
 
-LOG_DIR = Path(".hw3") / "logs"  # under the project root, like the cache
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -147,7 +147,7 @@ def chapter_error(notebook: nbformat.NotebookNode, source: Path, root: Path, err
     ename, evalue = (shown.ename, shown.evalue) if shown is not None else (error.ename, error.evalue)
     last = f"{ename}: {evalue}".strip() if ename else _ANSI.sub("", str(error)).strip().splitlines()[-1]
     last = "; ".join(part.strip(" -") for part in last.splitlines() if part.strip(" -"))
-    log = root / LOG_DIR / f"{source.stem}.log"
+    log = layout.chapter_log(root, source)
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(_ANSI.sub("", str(error)) + "\n", encoding="utf-8")
     return ChapterError(f"{source}: {where} failed: {last} (full traceback: {log})", log)
@@ -175,14 +175,10 @@ def warm_kernels(root: Path, profile: str, kernels: int, limit: int | None = Non
     return zygote.Zygote(_environment(Path("index.qmd"), root, profile, _threads(limit or workers(), kernels)))
 
 
-def _timings(root: Path, profile: str) -> Path:
-    return root / LOG_DIR / f"chapter-seconds-{profile}.json"
-
-
 def _last_seconds(root: Path, profile: str) -> dict[str, float]:
     """Each chapter's seconds in the profile's earlier renders (none if never timed or unreadable)."""
     try:
-        return json.loads(_timings(root, profile).read_text(encoding="utf-8"))
+        return json.loads(layout.chapter_timings(root, profile).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
 
@@ -195,7 +191,7 @@ def longest_first(sources: list[Path], root: Path, profile: str) -> list[Path]:
 
 
 def _remember(seconds: dict[Path, float], root: Path, profile: str) -> None:
-    path = _timings(root, profile)
+    path = layout.chapter_timings(root, profile)
     known = {**_last_seconds(root, profile), **{str(s): round(t, 2) for s, t in seconds.items()}}
     with contextlib.suppress(OSError):  # only a hint for the next render's order; a read-only project renders all the same
         path.parent.mkdir(parents=True, exist_ok=True)

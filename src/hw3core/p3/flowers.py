@@ -111,7 +111,7 @@ def load_flowers(split: str, settings: Settings, size: int) -> ImageSet:
     folder = settings.data_dir / "flowers-102"
     if not folder.exists():
         _official_split(split, settings, size)  # downloads it, or says how to provide it
-    cached = settings.cache_dir / "datasets" / f"flowers102-{split}-{size}-{record_data(folder)}.pt"
+    cached = settings.layout.dataset(f"flowers102-{split}-{size}-{record_data(folder)}")
     stored = cached_decode(cached, lambda: _decode(_official_split(split, settings, size), size, desc=f"decode flowers {split}"))
     return ImageSet(stored["images"], stored["labels"], FLOWERS_CLASSES, "torchvision Flowers102 (official split)")
 
