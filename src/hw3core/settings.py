@@ -1,7 +1,10 @@
-"""Where the project reads data, writes its cache, and which device it trains on.
+"""Where the project reads data, writes its cache, and which device it trains on; the `hw3:` keys.
 
 Every location is an environment variable with a sensible default, so a user with a
 local copy of the data (or a GPU box) points the project at it without editing code.
+The project's own keys under `hw3:` in `_quarto.yml` (student details, the practical
+notebooks, the profile's note) are checked here too, from the text they were written
+with (`book_keys`).
 
 A relative path in a setting means relative to where the user typed the command. The
 kernels of a render run in `report/`, not there, so `hw3`'s entry point makes the
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING, Callable, TypeVar
 
 from . import layout
 from .errors import DataError, SettingError
+from .project_config import ProjectConfig, chapter_sources
 
 if TYPE_CHECKING:  # torch (2 s to import) is imported where a device is resolved, so that
     import torch  # `hw3 --help` and the start of `hw3 render` do not wait for it
@@ -116,3 +120,51 @@ def get_settings() -> Settings:
         device_name=os.environ.get("HW3_DEVICE") or None,
         offline=os.environ.get("HW3_OFFLINE", "") not in ("", "0"),
     )
+
+
+# --- the hw3: keys of _quarto.yml ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookKeys:
+    """The project's own keys under `hw3:` in `_quarto.yml` (and the profile's file), as written."""
+
+    student_name: str | None = None  # student-name: on the cover and in the submission's name
+    student_number: str | None = None  # student-number: the same; its digits kept as typed
+    practical_notebooks: tuple[Path, ...] = ()  # practical-notebooks: chapters exported as notebooks
+    profile_note: str | None = None  # profile-note: the profile's line on the cover and the site
+
+
+TEXT_KEYS = {"student-name": "student_name", "student-number": "student_number", "profile-note": "profile_note"}
+KNOWN_KEYS = sorted([*TEXT_KEYS, "practical-notebooks"])
+
+
+def book_keys(config: ProjectConfig) -> BookKeys:
+    """The `hw3:` keys checked: known names only, text where text is meant, chapters that exist.
+
+    Each value is the text it was written with (project_config), so `student-number:
+    0401234567` keeps its leading zero instead of becoming YAML's octal number.
+    """
+    hw3 = config.hw3_text
+
+    def fail(key: str, problem: str) -> SettingError:
+        return SettingError(f"{config.hw3_origin.get(key, '_quarto.yml')}: hw3: {key} {problem}")
+
+    unknown = sorted(set(hw3) - set(KNOWN_KEYS))
+    if unknown:
+        raise fail(unknown[0], f"is not a key of this project; the known keys are {', '.join(KNOWN_KEYS)}")
+    texts = {}
+    for key, name in TEXT_KEYS.items():
+        if not isinstance(hw3.get(key), (str, type(None))):
+            raise fail(key, f"must be one line of text, not a {'list' if isinstance(hw3[key], list) else 'map'}")
+        texts[name] = hw3.get(key)
+    listed = hw3.get("practical-notebooks") or []
+    if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+        raise fail("practical-notebooks", "must be a list of chapter paths (- report/p1-cifar10.qmd)")
+    chapters = {source for source, _ in chapter_sources(config.raw)}
+    for item in listed:
+        if not (config.root / item).is_file():
+            raise fail("practical-notebooks", f"lists {item}, which does not exist under {config.root}; list chapter files")
+        if Path(item) not in chapters:
+            raise fail("practical-notebooks", f"lists {item}, which is not a chapter of the book; add it to book: chapters: or remove it")
+    return BookKeys(**texts, practical_notebooks=tuple(Path(item) for item in listed))

@@ -67,12 +67,13 @@ def cmd_submission(args: argparse.Namespace) -> int:
     book = load_book(args.root, cli.chosen_profile(args), args.out)
     out = book.output_dir
     pdf = out / f"{book.book.get('output-file', 'book')}.pdf"
-    notebooks = [out / "notebooks" / f"{source.stem}.ipynb" for source in book.practical]
+    notebooks = [out / "notebooks" / f"{source.stem}.ipynb" for source in book.hw3.practical_notebooks]
     missing = [str(p) for p in [pdf, *notebooks, out / "index.html"] if not p.exists()]
     if missing:
         print(f"hw3: build the book first (make report); missing: {', '.join(missing)}", file=sys.stderr)
         return 2
-    name = f"HW3-{book.extras.get('student-name', 'Name')}-{book.extras.get('student-number', 'StudentNumber')}.zip"
+    student, number = book.hw3.student_name, book.hw3.student_number
+    name = f"HW3-{'Name' if student is None else student}-{'StudentNumber' if number is None else number}.zip"
     target = out.parent / name
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.write(pdf, pdf.name)

@@ -1,20 +1,21 @@
 """The book as `_quarto.yml` describes it, merged with the active profile's file.
 
-Quarto merges `_quarto-<profile>.yml` over `_quarto.yml`; we do the same (maps merge
-key by key, everything else is replaced), so both renderers read one configuration.
+The files are read by hw3core (`project_config`, Quarto's merge of the profile's file),
+which the answer needs too for the project's `hw3:` keys; those arrive checked and typed
+(`settings.BookKeys`), and the rest is read here as the renderer needs it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import re
-
 import yaml
 
-from hw3core.profiles import check_profile
+from hw3core.project_config import chapter_sources, read_project_config
+from hw3core.settings import BookKeys, book_keys
 
 # The words `hw3 render` prints, with the English Quarto prints when `language:` lacks
 # them (quarto-cli src/resources/language/_language.yml; there is no Persian file there).
@@ -61,6 +62,7 @@ class BookConfig:
     root: Path
     profile: str
     raw: dict[str, Any]
+    hw3: BookKeys = BookKeys()
     chapters: list[Chapter] = field(default_factory=list)
     output_override: Path | None = None
 
@@ -110,15 +112,6 @@ class BookConfig:
         sources = "\n".join((self.root / chapter.source).read_text(encoding="utf-8") for chapter in self.chapters)
         return [key for key in dict.fromkeys(keys) if re.search(rf"(?<![\w.@])@{re.escape(key)}(?![\w-])", sources)]
 
-    @property
-    def extras(self) -> dict[str, Any]:
-        """The project's own settings (`hw3:` in _quarto.yml): student details, notebooks."""
-        return self.raw.get("hw3", {})
-
-    @property
-    def practical(self) -> list[Path]:
-        return [Path(p) for p in self.extras.get("practical-notebooks", [])]
-
     def format_option(self, fmt: str, key: str) -> list[Path]:
         """A path option of `format.<fmt>` (css, include-before-body, font-paths) as a list."""
         value = (self.raw.get("format", {}).get(fmt) or {}).get(key, [])
@@ -138,16 +131,6 @@ class BookConfig:
         return sorted(p.relative_to(self.root) for p in found if p.is_file())
 
 
-def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def _is_unnumbered(source: Path) -> bool:
     """A chapter whose first heading carries `.unnumbered` (as Quarto reads it)."""
     for line in source.read_text(encoding="utf-8").splitlines():
@@ -156,18 +139,9 @@ def _is_unnumbered(source: Path) -> bool:
     return False
 
 
-def _chapters(root: Path, entries: list[Any]) -> list[Chapter]:
-    flat: list[tuple[Path, str | None]] = []
-    for entry in entries:
-        if isinstance(entry, dict):
-            first = True
-            for source in entry.get("chapters", []):
-                flat.append((Path(source), entry["part"] if first else None))
-                first = False
-        else:
-            flat.append((Path(entry), None))
+def _chapters(root: Path, raw: dict[str, Any]) -> list[Chapter]:
     chapters, number = [], 0
-    for source, part in flat:
+    for source, part in chapter_sources(raw):
         numbered = not _is_unnumbered(root / source)
         number += numbered
         chapters.append(Chapter(source, part, number if numbered else None))
@@ -176,10 +150,5 @@ def _chapters(root: Path, entries: list[Any]) -> list[Chapter]:
 
 def load_book(root: Path, profile: str, output_dir: Path | None = None) -> BookConfig:
     """Read `_quarto.yml` (+ `_quarto-<profile>.yml`) under `root`."""
-    check_profile(profile)
-    raw = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8"))
-    profile_file = root / f"_quarto-{profile}.yml"
-    if profile_file.exists():
-        raw = merge(raw, yaml.safe_load(profile_file.read_text(encoding="utf-8")) or {})
-    chapters = _chapters(root, raw.get("book", {}).get("chapters", []))
-    return BookConfig(root=root, profile=profile, raw=raw, chapters=chapters, output_override=output_dir)
+    config = read_project_config(root, profile)
+    return BookConfig(root=root, profile=profile, raw=config.raw, hw3=book_keys(config), chapters=_chapters(root, config.raw), output_override=output_dir)

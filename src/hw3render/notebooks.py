@@ -137,7 +137,7 @@ def export(book: BookConfig, out: Path, execute_missing: bool) -> list[Path]:
     `execute_missing` (the whole book was rendered, so every notebook is due) and skipped
     otherwise (it was not among the chapters rendered). The kept notebooks are removed.
     """
-    notebooks = {source: executed_from_kept(book, source) for source in book.practical}
+    notebooks = {source: executed_from_kept(book, source) for source in book.hw3.practical_notebooks}
     missing = [source for source, notebook in notebooks.items() if notebook is None]
     if missing and execute_missing:
         log.info("no executed notebook kept for %s: executing", ", ".join(map(str, missing)))

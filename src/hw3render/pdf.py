@@ -30,9 +30,9 @@ def write_pdf(book: BookConfig, notebooks: dict[Path, nbformat.NotebookNode], ta
     variables = {
         "title": book.book.get("title", ""),
         "subtitle": book.book.get("subtitle", ""),
-        "author": book.extras.get("student-name") or book.book.get("author", ""),
-        "studentnumber": book.extras.get("student-number", ""),
-        "profilenote": book.extras.get("profile-note", ""),
+        "author": book.hw3.student_name or book.book.get("author", ""),
+        "studentnumber": book.hw3.student_number or "",
+        "profilenote": book.hw3.profile_note or "",
         "chapterword": book.label("crossref-ch-prefix"),
         "toctitle": book.label("toc-title-document"),
     }

@@ -224,7 +224,7 @@ def write_page(
         "pagetitle": chapter_title(chapter, book.root),
         "siteroot": _relative(book.output_dir / "x", book.output_dir / chapter.html_path).removesuffix("x"),
         "sidebar": _sidebar(book, chapter),
-        "profilenote": book.extras.get("profile-note", ""),
+        "profilenote": book.hw3.profile_note or "",
         **_site_variables(book, chapter),
     }
     for prefix, other in (("prev", previous), ("next", following)):

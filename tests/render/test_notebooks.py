@@ -128,7 +128,7 @@ def test_the_smoke_book_exports_the_chapters_it_executed_without_running_them_ag
     notebook is left beside a chapter."""
     out, result = smoke_render
     book = load_book(PROJECT_ROOT, "smoke")
-    for source in book.practical:
+    for source in book.hw3.practical_notebooks:
         exported = nbformat.read(out / "notebooks" / f"{source.stem}.ipynb", as_version=4)
         ran = result.executed[source]
         assert [c.source for c in exported.cells] == [c.source for c in ran.cells]

@@ -34,7 +34,7 @@ def test_the_persian_font_embedded_is_vazirmatn(pdf: Path):
 def test_cover_names_the_assignment_and_the_student(pdf: Path):
     book = load_book(PROJECT_ROOT, "smoke")
     cover = normalise(text(pdf, page=1))
-    for expected in (book.book["title"], book.extras["student-name"], str(book.extras["student-number"])):
+    for expected in (book.book["title"], book.hw3.student_name, book.hw3.student_number):
         assert all(normalise(word) in cover for word in re.findall(r"\w+", expected)), expected
 
 

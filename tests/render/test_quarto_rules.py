@@ -165,7 +165,7 @@ def test_every_chapter_keeps_its_executed_notebook_for_the_post_render_step():
 
     book = load_book(PROJECT_ROOT, "smoke")
     assert _yaml(PROJECT_ROOT / "_quarto.yml")["execute"]["keep-ipynb"] is True
-    assert all(keeps_ipynb(book, source) for source in book.practical)
+    assert all(keeps_ipynb(book, source) for source in book.hw3.practical_notebooks)
 
 
 # -- 5. The Typst style in Quarto's template ---------------------------------------------

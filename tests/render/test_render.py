@@ -136,7 +136,7 @@ def test_book_config_reads_chapters_parts_and_numbers():
     assert book.chapters[0].source == Path("index.qmd") and numbers[0] is None and numbers[-1] is None
     assert [n for n in numbers if n is not None] == list(range(1, 8))
     assert [c.part for c in book.chapters if c.part] == ["پرسش‌های نظری", "پرسش‌های عملی"]
-    assert book.extras["profile-note"].startswith("پروفایل smoke")
+    assert book.hw3.profile_note.startswith("پروفایل smoke")
 
 
 # --- the whole smoke book, rendered once per session (tests/conftest.py) ---------------
@@ -170,8 +170,8 @@ def test_html_pages_exist_and_hold_no_raw_quarto_syntax(smoke_book: Path):
 @pytest.mark.slow
 def test_practical_notebooks_executed_without_errors(smoke_book: Path):
     book = load_book(PROJECT_ROOT, "smoke")
-    assert len(book.practical) == 3
-    for source in book.practical:
+    assert len(book.hw3.practical_notebooks) == 3
+    for source in book.hw3.practical_notebooks:
         notebook = nbformat.read(smoke_book / "notebooks" / f"{source.stem}.ipynb", as_version=4)
         code = [c for c in notebook.cells if c.cell_type == "code"]
         assert code and all(c.execution_count for c in code)
@@ -199,7 +199,7 @@ def test_every_figure_of_the_smoke_book_is_captioned_and_none_is_lost(smoke_book
         assert len(figures) == page.count("figure-html/figure-") == len(written), f"{chapter.source}: an image without a caption"
         labels = set(re.findall(r"^#\| label: (fig-[\w-]+)", (PROJECT_ROOT / chapter.source).read_text(encoding="utf-8"), re.M))
         ids = {label for label in figures if label}
-        assert ids <= labels and (chapter.source in book.practical or ids == labels), f"{chapter.source}: {labels - ids} lost"
+        assert ids <= labels and (chapter.source in book.hw3.practical_notebooks or ids == labels), f"{chapter.source}: {labels - ids} lost"
 
 
 def test_a_returned_pyplot_figure_is_shown_once(tmp_path: Path):

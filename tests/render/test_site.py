@@ -133,13 +133,13 @@ def test_next_links_walk_the_whole_book_in_order(page, smoke_book: Path):
 
 def test_every_download_link_resolves_to_a_file_in_the_book(page, smoke_book: Path):
     book = load_book(PROJECT_ROOT, "smoke")
-    wanted = {smoke_book / "hw3.pdf", *(smoke_book / "notebooks" / f"{s.stem}.ipynb" for s in book.practical)}
+    wanted = {smoke_book / "hw3.pdf", *(smoke_book / "notebooks" / f"{s.stem}.ipynb" for s in book.hw3.practical_notebooks)}
     for chapter in book.chapters:
         page.goto((smoke_book / chapter.html_path).as_uri())
         sidebar = {file_of(href) for href in page.eval_on_selector_all(".sidebar-tools a", "a => a.map(l => l.href)")}
         own = {file_of(href) for href in page.eval_on_selector_all(".quarto-other-links a", "a => a.map(l => l.href)")}
         assert sidebar == wanted, f"{chapter.html_path}: the sidebar links {sidebar}"
-        if chapter.source in book.practical:
+        if chapter.source in book.hw3.practical_notebooks:
             assert smoke_book / "notebooks" / f"{chapter.stem}.ipynb" in own, f"{chapter.html_path} does not link its notebook"
         for path in sidebar | own:
             assert path.is_file() and path.resolve().is_relative_to(smoke_book.resolve()), f"{chapter.html_path}: dead link {path}"
