@@ -26,7 +26,7 @@ from hw3core import atomic, data, experiments, images, training
 from hw3core.cli import main
 from hw3core.errors import DataError, Interrupted, SettingError, StorageError
 from hw3core.experiments import Experiment, register
-from hw3core.settings import get_settings
+from hw3core.settings import child_environment, get_settings
 
 
 # --- experiments used below ----------------------------------------------------------
@@ -226,26 +226,28 @@ def test_edited_code_makes_the_result_stale_but_a_comment_does_not(tmp_path, mon
 
 def test_relative_paths_mean_where_the_command_was_typed_in_every_process(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "cat.png").write_bytes(b"")
     for name, value in {"HW3_CACHE_DIR": "rel-cache", "HW3_DATA_DIR": "d", "TORCH_HOME": "th", "HW3_P3_IMAGE": "cat.png"}.items():
         monkeypatch.setenv(name, value)
+    before = dict(os.environ)
     assert main(["train", "toy"]) == 0
-    assert os.environ["HW3_CACHE_DIR"] == str(tmp_path / "rel-cache") and os.environ["TORCH_HOME"] == str(tmp_path / "th")
+    assert dict(os.environ) == before, "the command reads the environment, it does not rewrite it"
+    settings = get_settings()
+    assert (settings.cache_dir, settings.torch_home, settings.p3_image) == (tmp_path / "rel-cache", tmp_path / "th", tmp_path / "cat.png")
     (tmp_path / "report").mkdir()
     child = subprocess.run(
         [sys.executable, "-c", "from hw3core.settings import get_settings; print(get_settings().cache_dir)"],
-        cwd=tmp_path / "report", capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        cwd=tmp_path / "report", capture_output=True, text=True,
+        env={**child_environment(settings), "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     assert child.stdout.strip() == str(tmp_path / "rel-cache"), child.stderr
     assert list((tmp_path / "rel-cache" / "toy").glob("*/manifest.json")), "the entry is where every process looks"
 
 
-def test_chapter_setup_pins_paths_against_the_quarto_project_root(tmp_path, monkeypatch):
-    from hw3core import book
-
+def test_a_kernel_takes_relative_paths_against_the_quarto_project_root(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QUARTO_PROJECT_ROOT", str(tmp_path / "project"))
     monkeypatch.setenv("HW3_CACHE_DIR", ".hw3/cache")
-    book.chapter_setup()
     assert get_settings().cache_dir == tmp_path / "project" / ".hw3" / "cache"
 
 
@@ -378,7 +380,7 @@ def test_a_corrupt_weights_file_shows_the_missing_weights_note(tmp_path, monkeyp
     from hw3core.p3 import architecture, study, text, weights
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    target = weights.hub_checkpoint(weights.BACKBONES["mobilenet_v2"])
+    target = weights.hub_checkpoint(weights.BACKBONES["mobilenet_v2"], get_settings())
     target.parent.mkdir(parents=True)
     target.write_bytes(b"<html>a captive portal, not weights</html>")
     missing = architecture.imagenet_classifier("quick")
@@ -470,7 +472,7 @@ def test_a_failing_chapter_cell_names_chapter_cell_and_error_and_logs_the_traceb
     (tmp_path / "report").mkdir()
     notebook = to_notebook(parse(chapter))
     with pytest.raises(ChapterError) as error:
-        execute(notebook, Path("report/a.qmd"), tmp_path, "smoke")
+        execute(notebook, Path("report/a.qmd"), tmp_path, get_settings())
     message = str(error.value)
     assert message.startswith("report/a.qmd: cell tbl-broken failed: ValueError: the cell broke here (full traceback: ")
     assert "\n" not in message and str(error.value.log) in message

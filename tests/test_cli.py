@@ -54,4 +54,4 @@ def test_unknown_experiment_is_a_clear_error(capsys):
 def test_unknown_profile_in_the_environment_is_a_clear_error(monkeypatch, capsys):
     monkeypatch.setenv("HW3_PROFILE", "fastest")
     assert main(["list"]) == 2
-    assert "unknown profile 'fastest'" in capsys.readouterr().err
+    assert "HW3_PROFILE='fastest' is not a profile of this book; use full, quick or smoke" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from hw3core.data import TensorImages, synthetic_images, tensor_loader
 from hw3core.p3.features import FeatureViews
 from hw3core.p3.flowers import FlowerViews
 from hw3core.rehearsal import rehearse
+from hw3core.settings import get_settings
 
 CPU, META = torch.device("cpu"), torch.device("meta")
 
@@ -47,7 +48,7 @@ def test_the_cpu_trains_channels_last_in_float32(tmp_path):
 @pytest.mark.slow
 def test_the_studies_run_on_the_fast_path(fast_cpu, capsys):
     """P2 (feature maps, embeddings, triplets) and P3 (extraction, head, scratch) under autocast, cut short."""
-    assert rehearse(["p2", "p3-frozen-mobilenet_v2", "p3-scratch"], "smoke") == 0, capsys.readouterr().out
+    assert rehearse(["p2", "p3-frozen-mobilenet_v2", "p3-scratch"], get_settings(), "smoke") == 0, capsys.readouterr().out
 
 
 def test_the_meta_device_catches_a_tensor_left_on_the_cpu():

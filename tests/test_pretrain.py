@@ -45,11 +45,11 @@ def test_rough_times_read_as_rough():
 
 def test_quarto_inputs_from_the_environment_or_a_file(monkeypatch, tmp_path):
     monkeypatch.setenv("QUARTO_PROJECT_INPUT_FILES", "index.qmd\nreport/p1-cifar10.qmd\n")
-    assert pretrain.quarto_inputs(PROJECT_ROOT) == [Path("index.qmd"), Path("report/p1-cifar10.qmd")]
+    assert pretrain.quarto_inputs(PROJECT_ROOT, get_settings().quarto) == [Path("index.qmd"), Path("report/p1-cifar10.qmd")]
     listing = tmp_path / "inputs.txt"
     listing.write_text("report/p3-transfer.qmd\n")
     monkeypatch.setenv("QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES", str(listing))
-    assert pretrain.quarto_inputs(PROJECT_ROOT) == [Path("report/p3-transfer.qmd")]
+    assert pretrain.quarto_inputs(PROJECT_ROOT, get_settings().quarto) == [Path("report/p3-transfer.qmd")]
 
 
 def test_a_rough_time_is_this_machines_own_once_the_experiment_has_run(monkeypatch):

@@ -6,6 +6,7 @@ import ast
 import copy
 import importlib
 import json
+import os
 from collections import namedtuple
 from pathlib import Path
 
@@ -72,6 +73,27 @@ def test_a_rehearsal_runs_the_twins_prints_one_line_each_and_cleans_up(isolated_
     assert lines[-1].startswith("total [smoke]: 2 ok, 0 failed; rehearsed in ")
     assert not (isolated_settings / "cache").exists()  # the real cache: untouched
     assert not list(isolated_settings.glob("rehearsal-*"))  # the namespace: removed
+
+
+def test_a_rehearsal_passes_its_own_settings_down_and_leaves_the_environment_alone(isolated_settings, monkeypatch, capsys):
+    """The namespace is a Settings of its own (cache, TORCH_HOME, offline) that the run receives;
+    the process's environment, which a run does not read, stays the user's throughout."""
+    seen = {}
+
+    def probe(cfg, ctx):
+        seen.update(settings=ctx.settings, environ=dict(os.environ))
+        return {}
+
+    probe_experiment = experiments.Experiment("zz-probe", "zz", "what a rehearsed run is given", lambda profile: {"seed": 0}, probe)
+    monkeypatch.setitem(experiments._REGISTRY, "zz-probe", probe_experiment)
+    monkeypatch.delenv("HW3_OFFLINE")
+    before = dict(os.environ)
+    assert main(["rehearse", "zz-probe", "--profile", "smoke"]) == 0
+    settings = seen["settings"]
+    namespace = settings.cache_dir.parent
+    assert namespace.parent == isolated_settings and namespace.name.startswith("rehearsal-") and settings.cache_dir.name == "cache"
+    assert settings.torch_home == namespace / "torch" and settings.offline
+    assert seen["environ"] == before == dict(os.environ)
 
 
 def test_a_rehearsed_run_trains_two_epochs_on_at_most_16_images_a_split(isolated_settings, capsys):

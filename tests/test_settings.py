@@ -1,24 +1,158 @@
-"""The `hw3:` keys of _quarto.yml, read and checked in one place (hw3core.settings.book_keys).
+"""The settings, read and checked in one place (hw3core.settings): every variable and every
+`hw3:` key of _quarto.yml.
 
-A bad key stops `hw3` with exit status 2 and one line naming the file, the key and what
-it may be; good keys parse to typed fields, as they were written."""
+A bad value stops `hw3` with exit status 2 and one line naming the variable (or the file
+and key), the value and what it may be; good values parse to typed fields; a child
+process reads back exactly the settings its parent had."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from hw3core.project_config import read_project_config
-from hw3core.settings import PROJECT_ROOT, BookKeys, book_keys
+from hw3core.settings import PROJECT_ROOT, BookKeys, Settings, book_keys, child_environment, get_settings
 from hw3render.cli import main  # the installed `hw3`: every command
+
+VARIABLES = (
+    "HW3_DATA_DIR", "HW3_CACHE_DIR", "TORCH_HOME", "HW3_PROFILE", "HW3_DEVICE", "HW3_OFFLINE", "HW3_P3_IMAGE",
+    "HW3_RENDER_WORKERS", "QUARTO_PROFILE", "QUARTO_PROJECT_DIR", "QUARTO_PROJECT_ROOT", "QUARTO_PROJECT_OUTPUT_DIR",
+    "QUARTO_PROJECT_RENDER_ALL", "QUARTO_PROJECT_INPUT_FILES", "QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES",
+    "QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES", "QUARTO_PYTHON",
+)  # fmt: skip
 
 
 def one_error_line(capsys: pytest.CaptureFixture) -> str:
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1, err
     return err[0]
+
+
+# --- the environment ---------------------------------------------------------------------------
+
+YES_OR_NO = "is neither yes nor no; use 1, true, yes, on for yes, or 0, false, no, off or nothing for no"
+BAD = [
+    ("HW3_OFFLINE", "maybe", YES_OR_NO),
+    ("HW3_OFFLINE", "2", YES_OR_NO),
+    ("HW3_PROFILE", "fastest", "is not a profile of this book; use full, quick or smoke, or unset it"),
+    ("QUARTO_PROFILE", "production", "names no profile of this book; use full, quick or smoke"),
+    ("HW3_DEVICE", "cuda 0", "is not a device name PyTorch knows; use cpu, cuda, cuda:1 or mps, or unset it"),
+    ("HW3_RENDER_WORKERS", "0", "is not a positive whole number; set it to how many chapters may execute at once"),
+    ("HW3_RENDER_WORKERS", "-2", "is not a positive whole number"),
+    ("HW3_RENDER_WORKERS", "two", "is not a positive whole number"),
+    ("HW3_DATA_DIR", "{file}", "is a file, not a folder: {file}; point HW3_DATA_DIR at a folder"),
+    ("HW3_CACHE_DIR", "{file}", "is a file, not a folder: {file}; point HW3_CACHE_DIR at a folder"),
+    ("TORCH_HOME", "{file}", "is a file, not a folder: {file}; point TORCH_HOME at a folder"),
+    ("HW3_P3_IMAGE", "{missing}", "names no file ({missing}); point HW3_P3_IMAGE at a JPEG or PNG photo, or unset it"),
+    ("HW3_P3_IMAGE", "{folder}", "is a folder, not a file ({folder}); point HW3_P3_IMAGE at a JPEG or PNG photo"),
+    ("QUARTO_PYTHON", "{missing}", "names no file; point it at a python binary (e.g. .venv/bin/python), or unset it"),
+    ("QUARTO_PYTHON", "{folder}", "is a folder without a python3 or python binary"),
+    ("QUARTO_PROJECT_OUTPUT_DIR", "{file}", "is a file, not a folder"),
+    ("QUARTO_PROJECT_RENDER_ALL", "sometimes", YES_OR_NO),
+]
+
+
+@pytest.mark.parametrize("variable, value, problem", BAD, ids=[f"{v}={x}" for v, x, _ in BAD])
+def test_a_bad_value_is_one_line_naming_the_variable_the_value_and_what_is_allowed(tmp_path, monkeypatch, capsys, variable, value, problem):
+    (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "a-folder").mkdir()
+    places = {"file": tmp_path / "a-file", "missing": tmp_path / "missing.png", "folder": tmp_path / "a-folder"}
+    value, problem = value.format(**places), problem.format(**places)
+    monkeypatch.setenv(variable, value)
+    assert main(["list"]) == 2
+    line = one_error_line(capsys)
+    assert line.startswith(f"hw3: error: {variable}={value!r} ") and problem in line, line
+
+
+def test_hw3_itself_ends_a_bad_setting_in_one_line_and_status_2(tmp_path):
+    env = {**os.environ, "HW3_OFFLINE": "false-ish", "PYTHONPATH": os.pathsep.join(sys.path)}
+    ran = subprocess.run([sys.executable, "-m", "hw3render.cli", "list"], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert ran.returncode == 2 and ran.stdout == ""
+    assert ran.stderr.splitlines() == [f"hw3: error: HW3_OFFLINE='false-ish' {YES_OR_NO}"]
+
+
+@pytest.mark.parametrize("value, offline", [("1", True), ("true", True), ("YES", True), ("on", True), (" 0 ", False), ("false", False), ("No", False), ("off", False), ("", False)])
+def test_offline_is_a_yes_or_no_and_false_means_online(value, offline):
+    assert get_settings({"HW3_OFFLINE": value}).offline is offline
+
+
+def test_each_variable_parses_to_its_typed_field(tmp_path):
+    base = tmp_path.resolve()
+    (base / "cat.png").write_bytes(b"")
+    (base / "bin").mkdir()
+    (base / "bin" / "python3").symlink_to(sys.executable)
+    env = {
+        "HW3_DATA_DIR": "data", "HW3_CACHE_DIR": str(base / "cache"), "TORCH_HOME": "~/th", "HW3_PROFILE": "quick",
+        "HW3_DEVICE": "cuda:1", "HW3_OFFLINE": "on", "HW3_P3_IMAGE": "cat.png", "HW3_RENDER_WORKERS": "3", "QUARTO_PYTHON": "bin",
+    }  # fmt: skip
+    settings = get_settings(env, cwd=base)
+    assert settings == Settings(
+        data_dir=base / "data", cache_dir=base / "cache", torch_home=Path.home() / "th", profile="quick", device_name="cuda:1",
+        offline=True, p3_image=base / "cat.png", render_workers=3, quarto=settings.quarto,
+    )  # fmt: skip
+    assert settings.quarto.python == base / "bin" / "python3"
+
+
+def test_unset_and_empty_both_mean_the_default(monkeypatch):
+    defaults = get_settings({})
+    assert get_settings(dict.fromkeys(VARIABLES, "")) == defaults
+    assert (defaults.profile, defaults.device_name, defaults.offline, defaults.p3_image, defaults.render_workers) == ("full", None, False, None, None)
+    assert (defaults.data_dir, defaults.cache_dir) == (PROJECT_ROOT / "data", PROJECT_ROOT / ".hw3" / "cache")
+    for name in ("TORCH_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    assert get_settings().torch_home == Path(torch.hub.get_dir()).parent  # torch's own default, without asking torch
+
+
+def test_torch_home_defaults_as_torch_does_under_xdg_cache_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("TORCH_HOME", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert get_settings().torch_home == Path(torch.hub.get_dir()).parent == tmp_path / "torch"
+
+
+def test_quarto_profile_wins_and_ignores_profiles_of_other_projects():
+    assert get_settings({"HW3_PROFILE": "full", "QUARTO_PROFILE": "production,quick"}).profile == "quick"
+    assert get_settings({"HW3_PROFILE": "quick"}).profile == "quick"
+    assert get_settings({"HW3_PROFILE": "quick", "QUARTO_PROFILE": ""}).profile == "quick"
+
+
+def test_what_a_render_step_is_given(tmp_path):
+    base = tmp_path.resolve()
+    env = {
+        "QUARTO_PROJECT_DIR": str(base), "QUARTO_PROJECT_OUTPUT_DIR": "_book", "QUARTO_PROJECT_RENDER_ALL": "1",
+        "QUARTO_PROJECT_INPUT_FILES": "index.qmd\nreport/a.qmd\n", "HW3_CACHE_DIR": ".hw3/cache",
+    }  # fmt: skip
+    settings = get_settings(env, cwd=base / "report")  # a kernel runs in its chapter's folder
+    quarto = settings.quarto
+    assert (quarto.project_dir, quarto.output_dir, quarto.render_all) == (base, base / "_book", True)
+    assert quarto.inputs() == ["index.qmd", "report/a.qmd"]
+    assert settings.cache_dir == base / ".hw3" / "cache", "relative to the project Quarto names, not the chapter's folder"
+    listing = base / "inputs.txt"
+    listing.write_text("report/p3-transfer.qmd\n")
+    assert get_settings({**env, "QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES": str(listing)}).quarto.inputs() == ["report/p3-transfer.qmd"]
+    assert get_settings({"QUARTO_PROJECT_ROOT": str(base), "HW3_DATA_DIR": "d"}, cwd=base / "report").data_dir == base / "d"
+
+
+def test_a_child_reads_back_the_same_settings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cat.png").write_bytes(b"")
+    typed = {"HW3_CACHE_DIR": "c", "TORCH_HOME": "th", "HW3_P3_IMAGE": "cat.png", "HW3_DEVICE": "cpu", "HW3_RENDER_WORKERS": "2", "QUARTO_PROFILE": "x,quick"}
+    for name, value in typed.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    settings = get_settings()
+    env = child_environment(settings)
+    assert get_settings(env, cwd=tmp_path / "report") == settings
+    assert "QUARTO_PROFILE" not in env and env["HW3_PROFILE"] == "quick" and env["PATH"] == os.environ["PATH"]
+    kernel = child_environment(settings, {"QUARTO_PROFILE": "quick", "HW3_DEVICE": None}, defaults={"OMP_NUM_THREADS": "7"})
+    assert kernel["QUARTO_PROFILE"] == "quick" and "HW3_DEVICE" not in kernel and kernel["OMP_NUM_THREADS"] == "7"
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert child_environment(settings, defaults={"OMP_NUM_THREADS": "7"})["OMP_NUM_THREADS"] == "1", "the user's own value wins"
 
 
 # --- the hw3: keys of _quarto.yml ------------------------------------------------------------------

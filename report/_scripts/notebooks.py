@@ -19,11 +19,10 @@ rendered; hw3render/notebooks.py says what is read from a kept notebook and why 
 export is the same whichever renderer executed the chapter.
 """
 
-import os
 import sys
 from pathlib import Path
 
-root = Path(os.environ.get("QUARTO_PROJECT_DIR") or Path(__file__).resolve().parents[2])
+root = Path(__file__).resolve().parents[2]  # the project this script belongs to, which Quarto runs it in
 sys.path.insert(0, str(root / "src"))
 
 from hw3render.cli import main  # noqa: E402  (after the path is set)

@@ -11,14 +11,13 @@ QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES names) and the active profile in QUARTO_
 (src/command/render/project.ts, `runScripts`). A plain command such as
 `python -m hw3core.cli` would instead need a bare `python` on PATH that can import
 hw3core, so this script puts the project's own `src/` first on the path and calls
-`hw3 train --quarto`, which reads those variables.
+`hw3 train --quarto`, whose settings (hw3core.settings) read those variables.
 """
 
-import os
 import sys
 from pathlib import Path
 
-root = Path(os.environ.get("QUARTO_PROJECT_DIR") or Path(__file__).resolve().parents[2])
+root = Path(__file__).resolve().parents[2]  # the project this script belongs to, which Quarto runs it in
 sys.path.insert(0, str(root / "src"))
 
 from hw3core.cli import main  # noqa: E402  (after the path is set)

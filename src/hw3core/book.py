@@ -6,7 +6,6 @@ turn them into real Pandoc tables (numbered, captioned, left-to-right) in HTML a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -14,8 +13,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from . import figures
-from .profiles import active_profile
-from .settings import PROJECT_ROOT, pin_paths
+from .settings import PROJECT_ROOT, get_settings
 
 FONT_DIR = PROJECT_ROOT / "fonts"
 
@@ -50,12 +48,10 @@ def chapter_setup() -> Markdown | None:
     Pyplot's interactive mode is switched off so that a figure is shown only when a cell
     returns it (or calls `plt.show()`); otherwise the inline backend would also show every
     pyplot figure created during the cell, and a returned figure would appear twice.
-    Under Quarto the kernel runs in the chapter's folder, so relative path settings are
-    pinned against the project root, where `quarto render` was typed. Every figure shown
-    passes `figures.check` first (see `_audit_shown_figures`).
+    The settings are read first, so a bad one stops the chapter at its first cell. Every
+    figure shown passes `figures.check` first (see `_audit_shown_figures`).
     """
-    if os.environ.get("QUARTO_PROJECT_ROOT"):
-        pin_paths(Path(os.environ["QUARTO_PROJECT_ROOT"]))
+    settings = get_settings()
     from matplotlib import font_manager, pyplot
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
@@ -75,7 +71,7 @@ def chapter_setup() -> Markdown | None:
             "font.family": ["DejaVu Sans", "Vazirmatn"],
         }
     )
-    return Markdown(SMOKE_BANNER) if active_profile() == "smoke" else None
+    return Markdown(SMOKE_BANNER) if settings.profile == "smoke" else None
 
 
 def _audit_shown_figures() -> None:

@@ -13,18 +13,19 @@ them to this parser and runs them through this `main` (`hw3render.cli`, the inst
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Callable
 
 from .errors import UserError
-from .profiles import PROFILES, active_profile, check_profile
-from .settings import PROJECT_ROOT, pin_paths
+from .profiles import PROFILES
+from .settings import PROJECT_ROOT, Settings, get_settings
 
-Handler = Callable[[argparse.Namespace], int]
+# A command: what was typed, and the settings read from the environment at the start.
+Handler = Callable[[argparse.Namespace, Settings], int]
 # Adds a subcommand with the common --profile option: (name, handler, help) -> its parser.
 AddCommand = Callable[[str, Handler, str], argparse.ArgumentParser]
 # Adds more to the parser: its own top-level options and commands (hw3render.cli).
@@ -34,40 +35,40 @@ Extension = Callable[[argparse.ArgumentParser, AddCommand], None]
 STATUS_WORDS = {"training": "training in another process", "stale": "stale: code or data changed, will retrain"}
 
 
-def chosen_profile(args: argparse.Namespace) -> str:
-    """The profile a command runs under (--profile, else the environment's), exported to its processes."""
-    profile = check_profile(args.profile or active_profile())
-    os.environ["HW3_PROFILE"] = profile
-    return profile
+def chosen(args: argparse.Namespace, settings: Settings) -> Settings:
+    """The settings a command runs under: --profile, when given, over the environment's profile."""
+    return dataclasses.replace(settings, profile=args.profile) if args.profile else settings
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     """Train named experiments, or (--quarto, the book's pre-render step) what the chapters about to be rendered need."""
     from . import experiments, pretrain
 
-    profile = chosen_profile(args)
+    settings = chosen(args, settings)
+    profile = settings.profile
     if args.quarto:
-        trained = pretrain.train_for(pretrain.quarto_inputs(args.root), profile)
+        trained = pretrain.train_for(pretrain.quarto_inputs(args.root, settings.quarto), profile, settings)
         print(f"hw3: trained {', '.join(trained)}" if trained else "hw3: every experiment the chapters need is cached")
         return 0
     if not args.names:
         raise UserError("name experiments, chapters (p1, p2, p3) or all, e.g. hw3 train p1")
     for name in experiments.select(args.names):
         started = time.perf_counter()
-        artifacts = experiments.result(name, profile)
+        artifacts = experiments.result(name, profile, settings)
         print(f"{name} [{profile}]: {artifacts.metrics} ({time.perf_counter() - started:.1f} s) -> {artifacts.directory}")
     return 0
 
 
-def cmd_list(args: argparse.Namespace) -> int:
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """Every experiment with its cache status, then what a render would train and roughly how long."""
     from . import experiments, pretrain
 
-    profile = chosen_profile(args)
+    settings = chosen(args, settings)
+    profile = settings.profile
     for name, experiment in sorted(experiments.all_experiments().items()):
-        state = experiments.status(name, profile)
+        state = experiments.status(name, profile, settings)
         print(f"{name:24s} {state:10s} {experiment.chapter:6s} {experiment.summary}" + (f"  ({STATUS_WORDS[state]})" if state in STATUS_WORDS else ""))
-    plans = pretrain.plan(sorted(experiments.all_experiments()), profile)
+    plans = pretrain.plan(sorted(experiments.all_experiments()), profile, settings)
     if not plans:
         print(f"a render [{profile}] trains nothing: every experiment is cached")
         return 0
@@ -78,11 +79,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_rehearse(args: argparse.Namespace) -> int:
-    """Run the experiments cut short in a throw-away namespace; print one line each and the book's projected total."""
+def cmd_rehearse(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the experiments cut short in a throw-away namespace; print one line each and the totals."""
     from .rehearsal import rehearse
 
-    return rehearse(args.names, args.profile, args.keep, say=lambda line: print(line, flush=True))
+    return rehearse(args.names, settings, args.profile, args.keep, say=lambda line: print(line, flush=True))
 
 
 class _StderrHandler(logging.Handler):
@@ -123,11 +124,10 @@ def main(argv: list[str] | None = None, command_line: argparse.ArgumentParser | 
     """Run one command of `command_line` (default: this module's `parser()`); a foreseeable
     failure ends in one line and an exit code.
 
+    The settings are read from the environment here, once, and passed to the command.
     Only a `UserError` (bad data, settings, storage, a failed chapter cell) or Ctrl-C is
-    turned into a line; any other exception is a bug and keeps its traceback. Relative
-    path settings are pinned to where the command was typed, for every process it starts.
+    turned into a line; any other exception is a bug and keeps its traceback.
     """
-    pin_paths()
     logger = logging.getLogger("hw3")
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         handler = _StderrHandler()
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None, command_line: argparse.ArgumentParser | 
     logger.setLevel(logging.INFO)
     args = (command_line or parser()).parse_args(argv)
     try:
-        return args.handler(args)
+        return args.handler(args, get_settings())
     except UserError as error:
         print(f"hw3: {'' if isinstance(error, KeyboardInterrupt) else 'error: '}{error}", file=sys.stderr)
         return error.exit_code

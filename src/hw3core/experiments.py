@@ -22,7 +22,7 @@ import torch
 from . import atomic, provenance
 from .cache import Artifacts, CorruptEntryError, ExperimentCache, StaleEntryError, config_key, verify
 from .errors import UserError
-from .profiles import Profile, active_profile, check_profile
+from .profiles import Profile, check_profile
 from .settings import Settings, get_settings
 
 log = logging.getLogger("hw3.experiments")
@@ -167,7 +167,7 @@ class _Entry:
 
 def _entry(name: str, profile: str | None, settings: Settings | None, config: dict[str, Any] | None = None) -> _Entry:
     settings = settings or get_settings()
-    profile = check_profile(profile or active_profile())
+    profile = check_profile(profile or settings.profile)
     experiment = get(name)
     config = experiment.config(profile) if config is None else config
     return _Entry(experiment, profile, config, config_key(name, profile, config), ExperimentCache(settings.cache_dir), settings)

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import experiments
+from .errors import SettingError
 from .layout import CacheLayout
 from .profiles import Profile
+from .settings import MissingDataError, QuartoRun, Settings, get_settings
 
 log = logging.getLogger("hw3.pretrain")
 
@@ -92,12 +94,9 @@ class Plan:
     seconds: float
 
 
-def plan(names: Iterable[str], profile: Profile) -> list[Plan]:
+def plan(names: Iterable[str], profile: Profile, settings: Settings | None = None) -> list[Plan]:
     """The experiments among `names` that are not cached under `profile`, with a rough time each."""
-    from .errors import SettingError
-    from .settings import get_settings
-
-    settings = get_settings()
+    settings = settings or get_settings()
     try:
         device = settings.device.type
     except SettingError:  # `hw3 list` works under any HW3_DEVICE; training will say what is wrong
@@ -105,7 +104,7 @@ def plan(names: Iterable[str], profile: Profile) -> list[Plan]:
     default = EPOCH_SECONDS.get((profile, device), EPOCH_SECONDS[(profile, "cpu")])
     plans = []
     for name in names:
-        status = experiments.status(name, profile)
+        status = experiments.status(name, profile, settings)
         if status != "cached":
             count = epochs(experiments.get(name).config(profile))
             per_epoch = measured_epoch_seconds(name, profile, settings.layout) or default
@@ -122,23 +121,22 @@ def rough(seconds: float) -> str:
     return f"~{seconds / 3600:.1f} h"
 
 
-def train_for(chapters: Iterable[Path], profile: Profile) -> list[str]:
+def train_for(chapters: Iterable[Path], profile: Profile, settings: Settings | None = None) -> list[str]:
     """Train what `chapters` need and the cache lacks; returns the names trained.
 
     Each experiment shows its own progress bar (epoch of epochs, loss, accuracy, time left)
     on the terminal. One whose pretrained weights cannot be had is left to its chapter,
     which says so in the book; missing data stops the render here, before any chapter runs.
     """
-    from .settings import MissingDataError
-
-    todo = plan(needed(chapters), profile)
+    settings = settings or get_settings()
+    todo = plan(needed(chapters), profile, settings)
     if todo:
         log.info("training %d experiment(s) first [%s], %s in all", len(todo), profile, rough(sum(p.seconds for p in todo)))
     trained: list[str] = []
     reasons: dict[str, str] = {}  # why not, and which experiment said it first
     for item in todo:
         try:
-            experiments.result(item.name, profile)
+            experiments.result(item.name, profile, settings)
         except MissingDataError:
             raise
         except FileNotFoundError as error:  # e.g. ImageNet weights offline: the chapter explains it
@@ -153,14 +151,10 @@ def train_for(chapters: Iterable[Path], profile: Profile) -> list[str]:
     return trained
 
 
-def quarto_inputs(root: Path) -> list[Path]:
-    """The files a Quarto render is about to render, from its pre-render environment.
+def quarto_inputs(root: Path, quarto: QuartoRun) -> list[Path]:
+    """The files a Quarto render is about to render (`QuartoRun.inputs`), relative to `root`.
 
-    Quarto passes them newline-separated in QUARTO_PROJECT_INPUT_FILES, or in the file
-    QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES names when the list would not fit in the
-    environment: https://quarto.org/docs/projects/scripts.html#pre-and-post-render and
-    quarto-cli issue 10828 (its smoke test renders docs/project/prepost/issue-10828).
+    https://quarto.org/docs/projects/scripts.html#pre-and-post-render; quarto-cli issue
+    10828 (its smoke test renders docs/project/prepost/issue-10828) for the file instead.
     """
-    listing_file = os.environ.get("QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES")
-    listing = Path(listing_file).read_text(encoding="utf-8") if listing_file else os.environ.get("QUARTO_PROJECT_INPUT_FILES", "")
-    return [Path(os.path.relpath(root / line.strip(), root)) for line in listing.splitlines() if line.strip()]
+    return [Path(os.path.relpath(root / line, root)) for line in quarto.inputs()]

@@ -1,14 +1,13 @@
-"""The three profiles a book can be built with, and which one is active.
+"""The three profiles a book can be built with.
 
 `full` is faithful to the assignment (GPU recommended), `quick` uses the real data
 reduced to fit a 2-core CPU, `smoke` uses tiny synthetic data so tests and CI can
-execute every chapter in minutes. Quarto exports the active profile to the kernel as
-QUARTO_PROFILE; outside Quarto, HW3_PROFILE decides.
+execute every chapter in minutes. Which one is active is a setting (`Settings.profile`:
+QUARTO_PROFILE, which Quarto exports to the kernel, else HW3_PROFILE, else `full`).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Literal, TypeVar
 
 from .errors import SettingError
@@ -32,21 +31,6 @@ def check_profile(name: str) -> Profile:
             "(set HW3_PROFILE, or pass --profile to quarto/hw3)"
         )
     return name  # type: ignore[return-value]
-
-
-def active_profile() -> Profile:
-    """The profile of this run: QUARTO_PROFILE (first known name), else HW3_PROFILE, else full.
-
-    Quarto may activate several profiles at once (`--profile a,b`); the book's own is
-    the one among them that this project defines.
-    """
-    quarto = [p.strip() for p in os.environ.get("QUARTO_PROFILE", "").split(",") if p.strip()]
-    ours = [p for p in quarto if p in PROFILES]
-    if ours:
-        return ours[0]  # type: ignore[return-value]
-    if quarto:
-        check_profile(quarto[0])
-    return check_profile(os.environ.get("HW3_PROFILE", DEFAULT_PROFILE))
 
 
 def per_profile(profile: str, **choices: T) -> T:

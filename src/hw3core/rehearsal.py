@@ -7,11 +7,13 @@ section's "limit" set, so each split holds a few images (`Caps`: 2 epochs a stag
 images a batch, 16 images a split, so 2 batches a loop). Each selected experiment then
 runs through `experiments.result` with that config, on its real data, with its real
 models at full size. The twin is another config, so it has its own cache key, and it
-runs in a throw-away namespace beside the cache (`layout.RehearsalNamespace`, with its
-own cache and its own TORCH_HOME), which the book never reads and which is
-removed at the end unless `keep`. Pretrained weights that are not on this machine are
-replaced by randomly initialised stand-ins saved under torchvision's own file names in
-that TORCH_HOME, and loaded through the book's code (p3/weights.py).
+runs in a throw-away namespace beside the cache (`layout.RehearsalNamespace`: its own
+cache and its own TORCH_HOME), which the book never reads and which is removed at the end
+unless `keep`. The namespace is a `Settings` of its own (that cache, that TORCH_HOME,
+offline), passed down like any other; the process's environment is left as it is.
+Pretrained weights that are not on this machine are replaced by randomly initialised
+stand-ins saved under torchvision's own file names in that TORCH_HOME, and loaded
+through the book's code (p3/weights.py).
 
 For each experiment it prints one line: ok or the failure (experiment, the innermost
 line of the book's code, cause), the wall time of the rehearsed run, the FLOPs counted
@@ -24,15 +26,14 @@ code 1.
 
 from __future__ import annotations
 
-import contextlib
 import copy
+import dataclasses
 import functools
 import os
 import shutil
 import time
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import torch
@@ -42,7 +43,7 @@ from . import experiments
 from .errors import StorageError, UserError
 from .layout import RehearsalNamespace
 from .profiles import Profile, check_profile, per_profile
-from .settings import MissingDataError, Settings, get_settings
+from .settings import MissingDataError, Settings
 
 GIB = 1 << 30
 
@@ -175,19 +176,9 @@ def namespace_for(settings: Settings, profile: Profile) -> RehearsalNamespace:
     return namespace
 
 
-@contextlib.contextmanager
-def environment(variables: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the body (anything that reads get_settings() sees the namespace)."""
-    before = {key: os.environ.get(key) for key in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for key, value in before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def rehearsal_settings(real: Settings, namespace: RehearsalNamespace) -> Settings:
+    """The settings a rehearsal runs under: the real data and device, the namespace's cache and TORCH_HOME, offline."""
+    return dataclasses.replace(real, cache_dir=namespace.cache, torch_home=namespace.torch_home, offline=True)
 
 
 def pretrained_backbones(names: list[str], profile: Profile) -> list[str]:
@@ -196,64 +187,61 @@ def pretrained_backbones(names: list[str], profile: Profile) -> list[str]:
     return sorted({model["backbone"] for model in models if model.get("pretrained")})
 
 
-def provide_weights(backbones: list[str], settings: Settings, user_hub: Path) -> dict[str, str]:
+def provide_weights(backbones: list[str], settings: Settings, real: Settings) -> dict[str, str]:
     """Real weights where this machine has them, else stand-ins; says which, per backbone.
 
-    Runs with TORCH_HOME pointing into the namespace: a real file in the user's hub
-    (`user_hub`, their $TORCH_HOME/hub/checkpoints) is linked there, one under
-    HW3_DATA_DIR/weights/ is found by the book's own search (`settings` has the real
-    data folder), and any other gets a random stand-in under its official name.
+    `settings` are the rehearsal's, whose TORCH_HOME is in the namespace: a real file in
+    the user's hub (under `real`'s TORCH_HOME) is linked there, one under
+    HW3_DATA_DIR/weights/ is found by the book's own search (the data folder is the
+    real one), and any other gets a random stand-in under its official name.
     """
-    from .p3.weights import BACKBONES, MissingWeightsError, find_weights, hub_checkpoint, save_stand_in, weights_file
+    from .p3.weights import BACKBONES, MissingWeightsError, find_weights, hub_checkpoint, save_stand_in
 
     kinds = {}
     for name in backbones:
         backbone = BACKBONES[name]
-        user_copy = user_hub / weights_file(backbone)
+        user_copy, linked = hub_checkpoint(backbone, real), hub_checkpoint(backbone, settings)
         if user_copy.is_file():
-            hub_checkpoint(backbone).parent.mkdir(parents=True, exist_ok=True)
-            hub_checkpoint(backbone).symlink_to(user_copy)
+            linked.parent.mkdir(parents=True, exist_ok=True)
+            linked.symlink_to(user_copy)
         try:
             find_weights(backbone, settings)
             kinds[backbone.title] = "real"
         except MissingWeightsError:
-            save_stand_in(backbone)
+            save_stand_in(backbone, settings)
             kinds[backbone.title] = "STAND-IN (random, not real)"
     return kinds
 
 
 def rehearse(
     words: list[str],
+    real: Settings,
     profile: str = "full",
     keep: bool = False,
     caps: Caps = Caps(),
     say: Callable[[str], None] = print,
 ) -> int:
-    """Rehearse the experiments named by `words` (names, chapters, `all`); 0 ok, 1 a failure, 2 bad input."""
+    """Rehearse the experiments named by `words` (names, chapters, `all`) beside `real`'s cache; 0 ok, 1 a failure, 2 bad input."""
     try:
         profile = check_profile(profile)
         names = experiments.select(words or ["all"])
-        real = get_settings()
         namespace = namespace_for(real, profile)
     except UserError as error:  # an unknown profile or name, no room or no folder for the namespace
         say(f"hw3 rehearse: {error}")
         return error.exit_code
-    settings = Settings(data_dir=real.data_dir, cache_dir=namespace.cache, device_name=real.device_name, offline=True)
-    user_hub = Path(torch.hub.get_dir()) / "checkpoints"
-    variables = {"HW3_CACHE_DIR": str(settings.cache_dir), "HW3_OFFLINE": "1", "TORCH_HOME": str(namespace.torch_home)}
+    settings = rehearsal_settings(real, namespace)
     outcomes: list[Outcome] = []
     try:
-        with environment(variables):
-            say(
-                f"hw3 rehearse [{profile}]: {len(names)} experiments on {settings.device}, each config cut to <= {caps.epochs}"
-                f" epochs a stage, batches of <= {caps.batch_size} and <= {caps.images} images a split; namespace {namespace.folder}"
-            )
-            for title, kind in provide_weights(pretrained_backbones(names, profile), settings, user_hub).items():
-                say(f"weights {title}: {kind}")
-            for name in names:
-                outcome = rehearse_one(name, profile, settings, caps)
-                say(outcome.line())
-                outcomes.append(outcome)
+        say(
+            f"hw3 rehearse [{profile}]: {len(names)} experiments on {settings.device}, each config cut to <= {caps.epochs}"
+            f" epochs a stage, batches of <= {caps.batch_size} and <= {caps.images} images a split; namespace {namespace.folder}"
+        )
+        for title, kind in provide_weights(pretrained_backbones(names, profile), settings, real).items():
+            say(f"weights {title}: {kind}")
+        for name in names:
+            outcome = rehearse_one(name, profile, settings, caps)
+            say(outcome.line())
+            outcomes.append(outcome)
     except MissingDataError as error:
         say(f"hw3 rehearse: {' '.join(str(error).split())}")
         return error.exit_code

@@ -1,57 +1,47 @@
-"""Where the project reads data, writes its cache, and which device it trains on; the `hw3:` keys.
+"""The project's settings: every environment variable and every `hw3:` key, read and checked here.
 
-Every location is an environment variable with a sensible default, so a user with a
-local copy of the data (or a GPU box) points the project at it without editing code.
-The project's own keys under `hw3:` in `_quarto.yml` (student details, the practical
-notebooks, the profile's note) are checked here too, from the text they were written
-with (`book_keys`).
+This module is the only one that reads `os.environ` (tests/test_owners.py checks). It reads
+each variable once, into a frozen `Settings` (the user's choices: data, cache, weights,
+profile, device, offline, the P3 photo, render workers) holding a `QuartoRun` (what Quarto,
+or `hw3 render` standing in for it, told this process). A bad value is a `SettingError`
+of one line naming the variable, the value and what it may be. Everything below receives
+the dataclass: `hw3`'s entry point reads it once and passes it down; a chapter's kernel,
+whose top is the chapter, reads it through `get_settings()` (the chapters' functions do
+so when not given one). A child process (a render step, a kernel, the kernels' zygote)
+gets the settings back as variables through `child_environment`, so it reads the same.
 
-A relative path in a setting means relative to where the user typed the command. The
-kernels of a render run in `report/`, not there, so `hw3`'s entry point makes the
-path settings absolute once (`pin_paths`) before any other process starts; in a kernel
-started by Quarto itself, `book.chapter_setup` pins them against the project root, where
-`quarto render` is typed.
+A relative path means relative to where the command was typed: the current folder, or,
+inside a render, the project folder Quarto names (a kernel runs in its chapter's folder).
+Children are given the absolute paths.
+
+The `hw3:` keys of `_quarto.yml` (student details, the practical notebooks, the profile's
+note) are checked here too, from the text they were written with (`book_keys`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, Mapping, TypeVar
 
 from . import layout
 from .errors import DataError, SettingError
+from .profiles import DEFAULT_PROFILE, PROFILES, Profile, UnknownProfileError
 from .project_config import ProjectConfig, chapter_sources
 
 if TYPE_CHECKING:  # torch (2 s to import) is imported where a device is resolved, so that
     import torch  # `hw3 --help` and the start of `hw3 render` do not wait for it
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PATH_SETTINGS = ("HW3_DATA_DIR", "HW3_CACHE_DIR", "HW3_P3_IMAGE", "TORCH_HOME")
+YES = ("1", "true", "yes", "on")
+NO = ("0", "false", "no", "off", "")
 T = TypeVar("T")
 
 
 class MissingDataError(DataError, FileNotFoundError):
     """A data set is not where the settings say; the message says how to fix it."""
-
-
-def pin_paths(base: Path | None = None) -> None:
-    """Rewrite every relative path setting in os.environ as an absolute one, against `base`.
-
-    Called once by `hw3`'s entry point with the directory the command was typed in, so
-    the training process and every kernel it starts agree on the same folders.
-    """
-    base = base or Path.cwd()
-    for name in PATH_SETTINGS:
-        value = os.environ.get(name)
-        if value:
-            os.environ[name] = str((base / Path(value).expanduser()).resolve())
-
-
-def _setting_path(name: str, default: Path) -> Path:
-    value = os.environ.get(name)
-    return Path(value).expanduser().resolve() if value else default
 
 
 def resolve_device(name: str | None) -> torch.device:
@@ -77,11 +67,50 @@ def resolve_device(name: str | None) -> torch.device:
 
 
 @dataclass(frozen=True)
+class QuartoRun:
+    """What Quarto (or `hw3 render`, standing in for it) gave this process; all empty outside a render.
+
+    A pre- or post-render step is given the project folder, the output folder, whether the
+    whole book is rendered and the files to render (quarto-cli src/command/render/project.ts,
+    `runScripts`); a chapter's kernel, the project folder as QUARTO_PROJECT_ROOT.
+    """
+
+    project_dir: Path | None = None  # QUARTO_PROJECT_DIR (a step) or QUARTO_PROJECT_ROOT (a kernel)
+    output_dir: Path | None = None  # QUARTO_PROJECT_OUTPUT_DIR
+    render_all: bool = False  # QUARTO_PROJECT_RENDER_ALL: the whole book, not some chapters
+    input_files: str = ""  # QUARTO_PROJECT_INPUT_FILES: one path a line, relative to the project
+    input_files_file: Path | None = None  # QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES: that list in a file instead
+    output_files_file: Path | None = None  # QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES: the same after a render
+    python: Path | None = None  # QUARTO_PYTHON, as the python binary it names
+
+    def inputs(self) -> list[str]:
+        """The files the render is about to render, from the variable or the file Quarto used instead
+        (quarto-cli issue 10828: a list too long for the environment)."""
+        if self.input_files_file is None:
+            return [line.strip() for line in self.input_files.splitlines() if line.strip()]
+        try:
+            listing = self.input_files_file.read_text(encoding="utf-8")
+        except OSError as error:
+            raise SettingError(
+                f"QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES={str(self.input_files_file)!r} cannot be read ({error.strerror or error});"
+                " it is Quarto's list of the files to render: run the step from a render, or unset it"
+            ) from None
+        return [line.strip() for line in listing.splitlines() if line.strip()]
+
+
+@dataclass(frozen=True)
 class Settings:
-    data_dir: Path
-    cache_dir: Path
-    device_name: str | None = None
-    offline: bool = False
+    """The user's settings and what Quarto gave the process; `get_settings` reads them."""
+
+    data_dir: Path  # HW3_DATA_DIR: the data sets (and weights/), default <project>/data
+    cache_dir: Path  # HW3_CACHE_DIR: the experiment cache, default <project>/.hw3/cache
+    torch_home: Path  # TORCH_HOME: torchvision's weights under hub/checkpoints/, default torch's own
+    profile: Profile = DEFAULT_PROFILE  # QUARTO_PROFILE (its first name of ours), else HW3_PROFILE
+    device_name: str | None = None  # HW3_DEVICE; None: cuda when there is one (`device`)
+    offline: bool = False  # HW3_OFFLINE: never try to download data or weights
+    p3_image: Path | None = None  # HW3_P3_IMAGE: the photo P3(b) classifies; None: scikit-image's cat
+    render_workers: int | None = None  # HW3_RENDER_WORKERS: chapters at once; None: the CPUs + 1
+    quarto: QuartoRun = field(default_factory=QuartoRun)
 
     @property
     def device(self) -> torch.device:
@@ -112,14 +141,184 @@ class Settings:
             raise missing from error
 
 
-def get_settings() -> Settings:
-    """Read the settings from the environment (HW3_DATA_DIR, HW3_CACHE_DIR, HW3_DEVICE, HW3_OFFLINE)."""
+# --- reading the environment -----------------------------------------------------------------
+
+
+def get_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
+    """The settings in `environ` (default: this process's environment), each checked.
+
+    Relative paths are taken against the project folder a render names, else `cwd`
+    (default: the current folder). Raises a SettingError of one line on a bad value.
+    """
+    env = os.environ if environ is None else environ
+    here = (cwd or Path.cwd()).resolve()
+    quarto = _quarto_run(env, here)
+    base = quarto.project_dir or here
     return Settings(
-        data_dir=_setting_path("HW3_DATA_DIR", PROJECT_ROOT / "data"),
-        cache_dir=_setting_path("HW3_CACHE_DIR", layout.default_cache(PROJECT_ROOT)),
-        device_name=os.environ.get("HW3_DEVICE") or None,
-        offline=os.environ.get("HW3_OFFLINE", "") not in ("", "0"),
+        data_dir=_folder(env, "HW3_DATA_DIR", base) or PROJECT_ROOT / "data",
+        cache_dir=_folder(env, "HW3_CACHE_DIR", base) or layout.default_cache(PROJECT_ROOT),
+        torch_home=_folder(env, "TORCH_HOME", base) or _torch_default_home(env),
+        profile=_profile(env),
+        device_name=_device_name(env),
+        offline=_yes_no(env, "HW3_OFFLINE"),
+        p3_image=_file(env, "HW3_P3_IMAGE", base, "a JPEG or PNG photo"),
+        render_workers=_positive_int(env, "HW3_RENDER_WORKERS", "how many chapters may execute at once"),
+        quarto=quarto,
     )
+
+
+def _quarto_run(env: Mapping[str, str], here: Path) -> QuartoRun:
+    project = _folder(env, "QUARTO_PROJECT_DIR", here) or _folder(env, "QUARTO_PROJECT_ROOT", here)
+    return QuartoRun(
+        project_dir=project,
+        output_dir=_folder(env, "QUARTO_PROJECT_OUTPUT_DIR", project or here),
+        render_all=_yes_no(env, "QUARTO_PROJECT_RENDER_ALL"),
+        input_files=env.get("QUARTO_PROJECT_INPUT_FILES", ""),
+        input_files_file=_path(env, "QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES", project or here),
+        output_files_file=_path(env, "QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES", project or here),
+        python=_quarto_python(env, here),
+    )
+
+
+def _shown(name: str, value: str) -> str:
+    return f"{name}={value!r}"
+
+
+def _path(env: Mapping[str, str], name: str, base: Path) -> Path | None:
+    """The variable as an absolute path (None when unset or empty)."""
+    value = env.get(name, "")
+    return (base / Path(value).expanduser()).resolve() if value else None
+
+
+def _folder(env: Mapping[str, str], name: str, base: Path) -> Path | None:
+    """A folder's path: it may not exist yet (it is made when needed), but it must not be a file."""
+    path = _path(env, name, base)
+    if path is not None and path.exists() and not path.is_dir():
+        raise SettingError(f"{_shown(name, env[name])} is a file, not a folder: {path}; point {name} at a folder (or move the file)")
+    return path
+
+
+def _file(env: Mapping[str, str], name: str, base: Path, what: str) -> Path | None:
+    """A file's path, which must exist."""
+    path = _path(env, name, base)
+    if path is not None and not path.is_file():
+        problem = "is a folder, not a file" if path.is_dir() else "names no file"
+        raise SettingError(f"{_shown(name, env[name])} {problem} ({path}); point {name} at {what}, or unset it")
+    return path
+
+
+def _word(env: Mapping[str, str], name: str) -> str:
+    return env.get(name, "").strip()
+
+
+def _yes_no(env: Mapping[str, str], name: str) -> bool:
+    word = _word(env, name).lower()
+    if word in YES:
+        return True
+    if word in NO:
+        return False
+    raise SettingError(f"{_shown(name, env[name])} is neither yes nor no; use {', '.join(YES)} for yes, or {', '.join(NO[:-1])} or nothing for no")
+
+
+def _positive_int(env: Mapping[str, str], name: str, what: str) -> int | None:
+    word = _word(env, name)
+    if not word:
+        return None
+    if not word.isdigit() or int(word) < 1:
+        raise SettingError(f"{_shown(name, env[name])} is not a positive whole number; set it to {what} (1, 2, ...), or unset it")
+    return int(word)
+
+
+def _device_name(env: Mapping[str, str]) -> str | None:
+    """HW3_DEVICE as PyTorch spells a device (type, optionally :index); whether the machine has it is `resolve_device`'s question."""
+    word = _word(env, "HW3_DEVICE")
+    if word and not re.fullmatch(r"[a-z_]+(:\d+)?", word):
+        raise SettingError(f"{_shown('HW3_DEVICE', env['HW3_DEVICE'])} is not a device name PyTorch knows; use cpu, cuda, cuda:1 or mps, or unset it")
+    return word or None
+
+
+def _profile(env: Mapping[str, str]) -> Profile:
+    """QUARTO_PROFILE's first name that is a profile of this book, else HW3_PROFILE, else full.
+
+    Quarto may activate several profiles at once (`--profile a,b`) and exports them to the
+    kernel as QUARTO_PROFILE; the book's own is the one among them that it defines.
+    """
+    allowed = f"use {', '.join(PROFILES[:-1])} or {PROFILES[-1]}"
+    quarto = [name.strip() for name in env.get("QUARTO_PROFILE", "").split(",") if name.strip()]
+    ours = [name for name in quarto if name in PROFILES]
+    if ours:
+        return ours[0]  # type: ignore[return-value]
+    if quarto:
+        raise UnknownProfileError(f"{_shown('QUARTO_PROFILE', env['QUARTO_PROFILE'])} names no profile of this book; {allowed} (quarto render --profile ...)")
+    name = _word(env, "HW3_PROFILE")
+    if name and name not in PROFILES:
+        raise UnknownProfileError(f"{_shown('HW3_PROFILE', env['HW3_PROFILE'])} is not a profile of this book; {allowed}, or unset it")
+    return name or DEFAULT_PROFILE  # type: ignore[return-value]
+
+
+def _torch_default_home(env: Mapping[str, str]) -> Path:
+    """Where torch keeps its files when TORCH_HOME is unset: $XDG_CACHE_HOME/torch, else ~/.cache/torch
+    (torch/hub.py, `_get_torch_home`)."""
+    return (Path(env.get("XDG_CACHE_HOME") or "~/.cache") / "torch").expanduser()
+
+
+def _quarto_python(env: Mapping[str, str], here: Path) -> Path | None:
+    """The python binary QUARTO_PYTHON names: the binary itself, or a folder holding python3 or python
+    (quarto-cli src/core/jupyter/exec.ts, `pythonExec`)."""
+    path = _path(env, "QUARTO_PYTHON", here)
+    if path is None:
+        return None
+    if path.is_dir():
+        found = next((path / name for name in ("python3", "python") if (path / name).is_file()), None)
+        if found is None:
+            raise SettingError(f"{_shown('QUARTO_PYTHON', env['QUARTO_PYTHON'])} is a folder without a python3 or python binary; point it at one, or unset it")
+        return found
+    if not path.is_file():
+        raise SettingError(f"{_shown('QUARTO_PYTHON', env['QUARTO_PYTHON'])} names no file; point it at a python binary (e.g. .venv/bin/python), or unset it")
+    return path
+
+
+# --- writing it for a child ------------------------------------------------------------------
+
+
+def as_variables(settings: Settings) -> dict[str, str]:
+    """`settings` as the variables they are read from, so that `get_settings` reads them back unchanged."""
+    return {
+        "HW3_DATA_DIR": str(settings.data_dir),
+        "HW3_CACHE_DIR": str(settings.cache_dir),
+        "TORCH_HOME": str(settings.torch_home),
+        "HW3_PROFILE": settings.profile,
+        "HW3_DEVICE": settings.device_name or "",
+        "HW3_OFFLINE": "1" if settings.offline else "0",
+        "HW3_P3_IMAGE": str(settings.p3_image or ""),
+        "HW3_RENDER_WORKERS": str(settings.render_workers or ""),
+    }
+
+
+def child_environment(settings: Settings, variables: Mapping[str, str | None] | None = None, defaults: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a child process starts with: this process's, `settings` written back
+    (`as_variables`), then `variables` over them (None removes one).
+
+    `defaults` apply only where this process has no value of its own (a render gives its
+    kernels a share of the CPUs in OMP_NUM_THREADS unless the user set it). QUARTO_PROFILE,
+    which a child would read before HW3_PROFILE, is removed unless `variables` sets it, as
+    a render does for its steps and kernels.
+    """
+    env = {**(defaults or {}), **os.environ, **as_variables(settings)}
+    env.pop("QUARTO_PROFILE", None)
+    for name, value in (variables or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def enter_environment(variables: Mapping[str, str]) -> None:
+    """Make `variables` the whole environment of this process: a kernel forked from the render's
+    zygote takes the one `child_environment` made for it."""
+    os.environ.clear()
+    os.environ.update(variables)
 
 
 # --- the hw3: keys of _quarto.yml ------------------------------------------------------------

@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 
 from hw3core.errors import UserError
+from hw3core.settings import Settings
 
 from .config import load_book
 from .convert import Target, collect_targets
@@ -49,9 +50,11 @@ def render_book(
     only: list[Path] | None = None,
     formats: tuple[str, ...] = ("html", "pdf"),
     output_dir: Path | None = None,
+    settings: Settings | None = None,
 ) -> RenderResult:
-    """Render the book (or the chapters in `only`) under `profile` into `_book/` (or `output_dir`)."""
-    book = load_book(root, profile, output_dir)
+    """Render the book (or the chapters in `only`) under `profile` into `_book/` (or `output_dir`),
+    with `settings` (default: this process's) given to its steps and kernels."""
+    book = load_book(root, profile, output_dir, settings)
     known = {chapter.source for chapter in book.chapters}
     selected = [c for c in book.chapters if only is None or c.source in {Path(p) for p in only}]
     unknown = [str(p) for p in (only or []) if Path(p) not in known]
@@ -62,7 +65,7 @@ def render_book(
     everything = only is None
     # The kernels' zygote loads its libraries while the pre-render step (its own process)
     # imports torch and every study and checks, or trains, the experiments.
-    with warm_kernels(book.root, book.profile, len(sources)) as warm:
+    with warm_kernels(book.root, book.settings, len(sources)) as warm:
         run_step(book, "pre-render", sources, everything)
         notebooks, seconds = execute_chapters(book, sources, warm)
     keep(book, notebooks)

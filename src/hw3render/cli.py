@@ -12,7 +12,6 @@ by hw3core's `main`, so every command reports a foreseeable failure the same way
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import zipfile
@@ -20,22 +19,23 @@ from pathlib import Path
 
 from hw3core import cli
 from hw3core.errors import UserError
+from hw3core.settings import Settings
 
 
-def cmd_render(args: argparse.Namespace) -> int:
+def cmd_render(args: argparse.Namespace, settings: Settings) -> int:
     from . import render_book
 
-    profile = cli.chosen_profile(args)
+    settings = cli.chosen(args, settings)
     started = time.perf_counter()
-    result = render_book(args.root, profile, args.chapters, tuple(args.to.split(",")), args.out)
-    print(f"rendered [{profile}] in {time.perf_counter() - started:.1f} s:")
+    result = render_book(args.root, settings.profile, args.chapters, tuple(args.to.split(",")), args.out, settings)
+    print(f"rendered [{settings.profile}] in {time.perf_counter() - started:.1f} s:")
     for path in [*result.html[:1], result.pdf]:
         if path is not None:
             print(f"  {path}")
     return 0
 
 
-def cmd_notebooks(args: argparse.Namespace) -> int:
+def cmd_notebooks(args: argparse.Namespace, settings: Settings) -> int:
     """Write the executed practical notebooks: the book's post-render step (report/_scripts/notebooks.py).
 
     Each is built from the executed notebook the render kept beside its chapter
@@ -45,11 +45,13 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     from .config import load_book
     from .notebooks import export
 
-    book = load_book(args.root, cli.chosen_profile(args), args.out)
+    settings = cli.chosen(args, settings)
+    book = load_book(args.root, settings.profile, args.out, settings)
     if args.quarto:
-        if not os.environ.get("QUARTO_PROJECT_OUTPUT_DIR"):
+        quarto = settings.quarto
+        if quarto.output_dir is None:
             raise UserError("hw3 notebooks --quarto is the post-render step and needs QUARTO_PROJECT_OUTPUT_DIR; run it without --quarto")
-        written = export(book, Path(os.environ["QUARTO_PROJECT_OUTPUT_DIR"]), os.environ.get("QUARTO_PROJECT_RENDER_ALL") == "1")
+        written = export(book, quarto.output_dir, quarto.render_all)
     else:
         written = export(book, book.output_dir, execute_missing=True)
     for path in written:
@@ -57,14 +59,15 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_submission(args: argparse.Namespace) -> int:
+def cmd_submission(args: argparse.Namespace, settings: Settings) -> int:
     """Zip the PDF, the three notebooks and the HTML site as HW3-<Name>-<StudentNumber>.zip.
 
     The zip is written beside the output folder (the project root for `_book/`).
     """
     from .config import load_book
 
-    book = load_book(args.root, cli.chosen_profile(args), args.out)
+    settings = cli.chosen(args, settings)
+    book = load_book(args.root, settings.profile, args.out, settings)
     out = book.output_dir
     pdf = out / f"{book.book.get('output-file', 'book')}.pdf"
     notebooks = [out / "notebooks" / f"{source.stem}.ipynb" for source in book.hw3.practical_notebooks]

@@ -2,11 +2,13 @@
 
 The files are read by hw3core (`project_config`, Quarto's merge of the profile's file),
 which the answer needs too for the project's `hw3:` keys; those arrive checked and typed
-(`settings.BookKeys`), and the rest is read here as the renderer needs it.
+(`settings.BookKeys`), and the rest is read here as the renderer needs it. The book also
+carries the settings a render runs under, which its kernels and steps are given.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any
 import yaml
 
 from hw3core.project_config import chapter_sources, read_project_config
-from hw3core.settings import BookKeys, book_keys
+from hw3core.settings import BookKeys, Settings, book_keys, get_settings
 
 # The words `hw3 render` prints, with the English Quarto prints when `language:` lacks
 # them (quarto-cli src/resources/language/_language.yml; there is no Persian file there).
@@ -60,11 +62,15 @@ class Chapter:
 @dataclass(frozen=True)
 class BookConfig:
     root: Path
-    profile: str
+    settings: Settings  # its profile is the book's
     raw: dict[str, Any]
     hw3: BookKeys = BookKeys()
     chapters: list[Chapter] = field(default_factory=list)
     output_override: Path | None = None
+
+    @property
+    def profile(self) -> str:
+        return self.settings.profile
 
     @property
     def book(self) -> dict[str, Any]:
@@ -148,7 +154,11 @@ def _chapters(root: Path, raw: dict[str, Any]) -> list[Chapter]:
     return chapters
 
 
-def load_book(root: Path, profile: str, output_dir: Path | None = None) -> BookConfig:
-    """Read `_quarto.yml` (+ `_quarto-<profile>.yml`) under `root`."""
+def load_book(root: Path, profile: str, output_dir: Path | None = None, settings: Settings | None = None) -> BookConfig:
+    """Read `_quarto.yml` (+ `_quarto-<profile>.yml`) under `root`, to render under `settings`
+    (default: this process's) with `profile`."""
     config = read_project_config(root, profile)
-    return BookConfig(root=root, profile=profile, raw=config.raw, hw3=book_keys(config), chapters=_chapters(root, config.raw), output_override=output_dir)
+    settings = dataclasses.replace(settings or get_settings(), profile=config.profile)
+    return BookConfig(
+        root=root, settings=settings, raw=config.raw, hw3=book_keys(config), chapters=_chapters(root, config.raw), output_override=output_dir
+    )

@@ -28,6 +28,7 @@ from traitlets import default
 
 from hw3core import layout
 from hw3core.errors import UserError
+from hw3core.settings import Settings, child_environment
 
 from . import zygote
 from .config import BookConfig
@@ -81,35 +82,35 @@ def _manager_class(warm: zygote.Zygote | None) -> type[IpcKernelManager]:
     return type("ForkingKernelManager", (IpcKernelManager,), {"warm": warm}) if warm is not None else IpcKernelManager
 
 
-def workers() -> int:
+def workers(settings: Settings) -> int:
     """How many kernels run at once: HW3_RENDER_WORKERS, else one more than the CPUs
     (one kernel is usually waiting on its start-up or on the renderer)."""
-    return max(1, int(os.environ.get("HW3_RENDER_WORKERS", (os.cpu_count() or 1) + 1)))
+    return settings.render_workers or (os.cpu_count() or 1) + 1
 
 
-def _environment(source: Path, root: Path, profile: str, threads: int) -> dict[str, str]:
-    """Quarto's document variables, the profile, and a fair share of the CPUs per kernel."""
-    return {
-        **os.environ,
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(threads)),
-        "QUARTO_PROFILE": profile,
+def _environment(source: Path, root: Path, settings: Settings, threads: int) -> dict[str, str]:
+    """The settings, Quarto's document variables and the profile, and a fair share of the
+    CPUs per kernel unless OMP_NUM_THREADS is set."""
+    quarto = {
+        "QUARTO_PROFILE": settings.profile,
         "QUARTO_PROJECT_ROOT": str(root),
         "QUARTO_DOCUMENT_PATH": str((root / source).parent),
         "QUARTO_DOCUMENT_FILE": source.name,
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }
+    return child_environment(settings, quarto, defaults={"OMP_NUM_THREADS": str(threads)})
 
 
 async def execute_async(
     notebook: nbformat.NotebookNode,
     source: Path,
     root: Path,
-    profile: str,
+    settings: Settings,
     timeout: int = 3600,
     threads: int | None = None,
     warm: zygote.Zygote | None = None,
 ) -> nbformat.NotebookNode:
-    """Execute in the chapter's folder with QUARTO_PROFILE and Quarto's document variables set.
+    """Execute in the chapter's folder with the settings, QUARTO_PROFILE and Quarto's document variables set.
 
     A chapter without code cells (the references page) needs no kernel and starts none.
     """
@@ -122,7 +123,7 @@ async def execute_async(
         resources={"metadata": {"path": str((root / source).parent)}},
         kernel_manager_class=_manager_class(warm),
     )
-    env = _environment(source, root, profile, threads or os.cpu_count() or 1)
+    env = _environment(source, root, settings, threads or os.cpu_count() or 1)
     try:
         return await client.async_execute(env=env)
     except CellExecutionError as error:
@@ -153,9 +154,9 @@ def chapter_error(notebook: nbformat.NotebookNode, source: Path, root: Path, err
     return ChapterError(f"{source}: {where} failed: {last} (full traceback: {log})", log)
 
 
-def execute(notebook: nbformat.NotebookNode, source: Path, root: Path, profile: str, timeout: int = 3600) -> nbformat.NotebookNode:
+def execute(notebook: nbformat.NotebookNode, source: Path, root: Path, settings: Settings, timeout: int = 3600) -> nbformat.NotebookNode:
     """`execute_async` for one chapter, from synchronous code."""
-    return asyncio.run(execute_async(notebook, source, root, profile, timeout))
+    return asyncio.run(execute_async(notebook, source, root, settings, timeout))
 
 
 def _threads(limit: int, kernels: int) -> int:
@@ -163,7 +164,7 @@ def _threads(limit: int, kernels: int) -> int:
     return max(1, (os.cpu_count() or 1) // min(limit, kernels or 1))
 
 
-def warm_kernels(root: Path, profile: str, kernels: int, limit: int | None = None) -> contextlib.AbstractContextManager[zygote.Zygote | None]:
+def warm_kernels(root: Path, settings: Settings, kernels: int, limit: int | None = None) -> contextlib.AbstractContextManager[zygote.Zygote | None]:
     """The zygote a render's kernels fork from, where forking is supported and pays (2+ kernels).
 
     It loads its libraries under the kernels' own environment (thread count, plot backend);
@@ -172,7 +173,7 @@ def warm_kernels(root: Path, profile: str, kernels: int, limit: int | None = Non
     """
     if not zygote.SUPPORTED or kernels < 2:
         return contextlib.nullcontext()
-    return zygote.Zygote(_environment(Path("index.qmd"), root, profile, _threads(limit or workers(), kernels)))
+    return zygote.Zygote(_environment(Path("index.qmd"), root, settings, _threads(limit or workers(settings), kernels)))
 
 
 def _last_seconds(root: Path, profile: str) -> dict[str, float]:
@@ -199,8 +200,9 @@ def _remember(seconds: dict[Path, float], root: Path, profile: str) -> None:
 
 
 async def _run_all(
-    chapters: dict[Path, nbformat.NotebookNode], root: Path, profile: str, limit: int, warm: zygote.Zygote | None
+    chapters: dict[Path, nbformat.NotebookNode], root: Path, settings: Settings, limit: int, warm: zygote.Zygote | None
 ) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
+    profile = settings.profile
     gate = asyncio.Semaphore(limit)  # admits in the order the tasks are made
     threads = _threads(limit, len(chapters))
     seconds: dict[Path, float] = {}
@@ -209,7 +211,7 @@ async def _run_all(
         async with gate:
             log.info("executing %s [%s]", source, profile)
             started = time.perf_counter()
-            executed = await execute_async(notebook, source, root, profile, threads=threads, warm=warm)
+            executed = await execute_async(notebook, source, root, settings, threads=threads, warm=warm)
             seconds[source] = time.perf_counter() - started
             log.info("  done %s (%.1f s)", source, seconds[source])
             return executed
@@ -229,20 +231,20 @@ async def _run_all(
 def execute_all(
     chapters: dict[Path, nbformat.NotebookNode],
     root: Path,
-    profile: str,
+    settings: Settings,
     limit: int | None = None,
     warm: zygote.Zygote | None = None,
 ) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
-    """Execute every chapter, `limit` kernels at a time (default `workers()`), keeping their order.
+    """Execute every chapter, `limit` kernels at a time (default `workers`), keeping their order.
 
     Kernels fork from `warm` (see `warm_kernels`), or from a zygote of this call's own.
     Returns the executed notebooks and each chapter's seconds. The first chapter that fails
     stops the rest and its ChapterError is raised.
     """
-    limit = limit or workers()
-    parent = contextlib.nullcontext(warm) if warm is not None else warm_kernels(root, profile, len(chapters), limit)
+    limit = limit or workers(settings)
+    parent = contextlib.nullcontext(warm) if warm is not None else warm_kernels(root, settings, len(chapters), limit)
     with parent as forked_from:
-        return asyncio.run(_run_all(chapters, root, profile, limit, forked_from))
+        return asyncio.run(_run_all(chapters, root, settings, limit, forked_from))
 
 
 def chapter_notebook(book: BookConfig, source: Path) -> nbformat.NotebookNode:
@@ -255,5 +257,5 @@ def execute_chapters(
 ) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
     """Execute chapters in parallel kernels (forked from `warm` if given) and resolve their
     inline values; also each one's seconds."""
-    executed, seconds = execute_all({s: chapter_notebook(book, s) for s in sources}, book.root, book.profile, warm=warm)
+    executed, seconds = execute_all({s: chapter_notebook(book, s) for s in sources}, book.root, book.settings, warm=warm)
     return {source: resolve_inline(notebook, str(source)) for source, notebook in executed.items()}, seconds

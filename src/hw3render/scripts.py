@@ -37,17 +37,15 @@ from pathlib import Path
 from typing import Literal
 
 from hw3core.errors import UserError
+from hw3core.settings import child_environment
 
 from .config import BookConfig
 
 Step = Literal["pre-render", "post-render"]
 log = logging.getLogger("hw3.render")
 
-# What each step is told, and the variable naming a file to write that list to instead.
-FILE_LISTS: dict[Step, tuple[str, str]] = {
-    "pre-render": ("QUARTO_PROJECT_INPUT_FILES", "QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES"),
-    "post-render": ("QUARTO_PROJECT_OUTPUT_FILES", "QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES"),
-}
+# The variable each step is told its files in (or the file that variable's QUARTO_USE_FILE_FOR_ twin names).
+FILE_LISTS: dict[Step, str] = {"pre-render": "QUARTO_PROJECT_INPUT_FILES", "post-render": "QUARTO_PROJECT_OUTPUT_FILES"}
 # Scripts Quarto runs with a runtime of its own (src/core/run/deno.ts, lua.ts, r.ts).
 QUARTO_RUNTIMES = {".ts": "Deno", ".js": "Deno", ".lua": "Pandoc's Lua", ".r": "Rscript"}
 
@@ -67,30 +65,14 @@ def split_command(line: str) -> list[str]:
     return [part.replace("\0", " ") for part in re.sub(r'"([^"]*)"?', lambda m: m.group(1).replace(" ", "\0"), line).split()]
 
 
-def quarto_python() -> str:
-    """The Python a `.py` step runs with: QUARTO_PYTHON (a binary, or a folder holding python3 or python), else ours."""
-    chosen = os.environ.get("QUARTO_PYTHON")
-    if not chosen:
-        return sys.executable
-    path = Path(chosen).expanduser()
-    if path.is_dir():
-        found = next((path / name for name in ("python3", "python") if (path / name).is_file()), None)
-        if found is None:
-            raise ScriptError(f"QUARTO_PYTHON={chosen} is a folder without a python3 or python binary; point it at one")
-        return str(found)
-    if not path.is_file():
-        raise ScriptError(f"QUARTO_PYTHON={chosen} does not exist; point it at a python binary (e.g. .venv/bin/python) or unset it")
-    return str(path)
-
-
-def program(step: Step, line: str) -> list[str]:
+def program(book: BookConfig, step: Step, line: str) -> list[str]:
     """The argv that runs one entry of the step, as Quarto's run handlers would."""
     argv = split_command(line)
     if not argv:
         raise ScriptError(f"_quarto.yml: an empty {step} entry; remove it")
     suffix = Path(argv[0]).suffix.lower()
-    if suffix == ".py":
-        return [quarto_python(), *argv]
+    if suffix == ".py":  # with QUARTO_PYTHON (settings.QuartoRun.python), else our own Python
+        return [str(book.settings.quarto.python or sys.executable), *argv]
     if suffix in QUARTO_RUNTIMES:
         raise ScriptError(
             f"_quarto.yml {step}: {argv[0]} needs {QUARTO_RUNTIMES[suffix]}, which only the Quarto CLI brings; "
@@ -100,30 +82,30 @@ def program(step: Step, line: str) -> list[str]:
 
 
 def environment(book: BookConfig, step: Step, files: list[Path], render_all: bool) -> dict[str, str]:
-    """Quarto's variables for the step, over this process's own environment.
+    """The book's settings and Quarto's variables for the step, over this process's own environment.
 
-    `files` are absolute or relative to the project; the step sees them relative to it.
+    `files` are absolute or relative to the project; the step sees them relative to it,
+    in the step's variable, or in the file its QUARTO_USE_FILE_FOR_ twin names when that
+    is set here (settings.QuartoRun).
     """
     root = book.root.resolve()
-    env = {
-        **os.environ,
-        "QUARTO_PROFILE": book.profile,
-        "QUARTO_PROJECT_DIR": str(root),
-        "QUARTO_PROJECT_OUTPUT_DIR": str(book.output_dir.resolve()),
-        "QUARTO_PROJECT_SCRIPT_PROGRESS": "1" if len(files) > 1 else "0",
-        "QUARTO_PROJECT_SCRIPT_QUIET": "0",
-    }
-    env.pop("QUARTO_PROJECT_RENDER_ALL", None)
-    if render_all:
-        env["QUARTO_PROJECT_RENDER_ALL"] = "1"
     listing = "\n".join(os.path.relpath(root / path, root) for path in files)
-    variable, file_variable = FILE_LISTS[step]
-    env.pop(variable, None)
-    if os.environ.get(file_variable):
-        Path(os.environ[file_variable]).write_text(listing, encoding="utf-8")
-    else:
-        env[variable] = listing
-    return env
+    quarto = book.settings.quarto
+    listing_file = quarto.input_files_file if step == "pre-render" else quarto.output_files_file
+    if listing_file is not None:
+        listing_file.write_text(listing, encoding="utf-8")
+    return child_environment(
+        book.settings,
+        {
+            "QUARTO_PROFILE": book.profile,
+            "QUARTO_PROJECT_DIR": str(root),
+            "QUARTO_PROJECT_OUTPUT_DIR": str(book.output_dir.resolve()),
+            "QUARTO_PROJECT_SCRIPT_PROGRESS": "1" if len(files) > 1 else "0",
+            "QUARTO_PROJECT_SCRIPT_QUIET": "0",
+            "QUARTO_PROJECT_RENDER_ALL": "1" if render_all else None,
+            FILE_LISTS[step]: None if listing_file is not None else listing,
+        },
+    )
 
 
 def run_step(book: BookConfig, step: Step, files: list[Path], render_all: bool) -> None:
@@ -134,7 +116,7 @@ def run_step(book: BookConfig, step: Step, files: list[Path], render_all: bool) 
     """
     env = environment(book, step, files, render_all)
     for line in command_lines(book, step):
-        argv = program(step, line)
+        argv = program(book, step, line)
         if len(files) > 1:
             log.info("running %s step %s", step, line)
         with subprocess.Popen(argv, cwd=book.root, env=env) as process:

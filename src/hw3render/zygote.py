@@ -69,8 +69,9 @@ def _become_kernel(request: dict[str, Any]) -> None:
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)  # the request pipe is the zygote's, not the kernel's
         os.dup2(2, 1)  # ... and so is the reply pipe: the kernel's own prints go to stderr
-        os.environ.clear()
-        os.environ.update(request["env"])
+        from hw3core.settings import enter_environment
+
+        enter_environment(request["env"])
         os.chdir(request["cwd"])
         from ipykernel.kernelapp import launch_new_instance
 
@@ -177,7 +178,8 @@ class ForkingProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         cwd = str(kwargs.get("cwd") or Path.cwd())
-        self.process = self.zygote.fork(self.parent.connection_file, dict(kwargs.get("env") or os.environ), cwd)
+        # `pre_launch` (jupyter_client's KernelProvisionerBase) always passes the kernel's env
+        self.process = self.zygote.fork(self.parent.connection_file, dict(kwargs["env"]), cwd)
         self.pid = self.pgid = self.process.pid  # the kernel leads its own session
         self.cwd = cwd
         return self.connection_info

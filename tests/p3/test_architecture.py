@@ -56,14 +56,14 @@ def test_unreadable_images_raise_a_clear_error(tmp_path, monkeypatch):
         architecture.read_image(tmp_path / "absent.jpg")
     broken = tmp_path / "broken.jpg"
     broken.write_text("not a picture")
-    monkeypatch.setenv(architecture.IMAGE_ENV, str(broken))
+    monkeypatch.setenv("HW3_P3_IMAGE", str(broken))
     with pytest.raises(architecture.ImageReadError, match="could not be decoded"):
         architecture.example_image()
 
 
 def test_image_from_the_environment_is_used(tmp_path, monkeypatch):
     Image.new("RGB", (30, 20), (10, 200, 30)).save(tmp_path / "green.png")
-    monkeypatch.setenv(architecture.IMAGE_ENV, str(tmp_path / "green.png"))
+    monkeypatch.setenv("HW3_P3_IMAGE", str(tmp_path / "green.png"))
     image, source = architecture.example_image()
     assert source == "green.png" and image.shape == (3, 20, 30) and image[1].float().mean() == 200
 

@@ -24,8 +24,8 @@ def torch_home(tmp_path, monkeypatch):
 
 def test_a_stand_in_is_found_under_the_official_name_and_loaded_strictly(torch_home):
     backbone = BACKBONES["mobilenet_v2"]
-    path = save_stand_in(backbone)
-    assert path == torch_home / "hub" / "checkpoints" / "mobilenet_v2-b0353104.pth" == hub_checkpoint(backbone)
+    path = save_stand_in(backbone, get_settings())
+    assert path == torch_home / "hub" / "checkpoints" / "mobilenet_v2-b0353104.pth" == hub_checkpoint(backbone, get_settings())
     assert find_weights(backbone, get_settings()) == path
     saved = torch.load(path, weights_only=True)
     loaded = imagenet_model(backbone, pretrained=True, settings=get_settings()).state_dict()
@@ -52,7 +52,7 @@ def pretrained_under_smoke(name: str, monkeypatch) -> None:
 @pytest.mark.slow
 def test_the_pretrained_branch_runs_on_stand_ins_and_is_marked_not_real(torch_home, tmp_path, monkeypatch):
     for name in BACKBONES:
-        save_stand_in(BACKBONES[name])
+        save_stand_in(BACKBONES[name], get_settings())
         for experiment in (study.features_name(name), study.frozen_name(name)):
             pretrained_under_smoke(experiment, monkeypatch)
     classifier = architecture.imagenet_classifier("full")  # (b): loads the stand-in, as the full book would

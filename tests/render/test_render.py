@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hw3core.settings import PROJECT_ROOT
+from hw3core.settings import PROJECT_ROOT, get_settings
 from hw3render import qmd
 from hw3render.config import load_book
 from hw3render.convert import ChapterWriter, Target, collect_targets, resolve_references
@@ -111,7 +111,7 @@ def test_a_defective_figure_fails_its_chapter(tmp_path: Path):
         "```{python}\nfrom matplotlib.figure import Figure\nfig = Figure()\nfig.subplots().plot([1, 2])\nfig\n```\n"
     )
     with pytest.raises(ChapterError, match=r"chapter.qmd: the cell `from matplotlib.figure import Figure` failed: FigureDefects: the figure is not fit to print:; axes 1 of 1: no x label; axes 1 of 1: no y label \(full traceback: "):
-        execute(qmd.to_notebook(qmd.parse(source.read_text())), Path("chapter.qmd"), tmp_path, "smoke")
+        execute(qmd.to_notebook(qmd.parse(source.read_text())), Path("chapter.qmd"), tmp_path, get_settings())
 
 
 def test_reference_without_target_fails_and_code_is_left_alone():
@@ -211,6 +211,6 @@ def test_a_returned_pyplot_figure_is_shown_once(tmp_path: Path):
         "```{python}\nimport matplotlib.pyplot as plt\n"
         "def draw():\n    fig, ax = plt.subplots(figsize=(4, 3))\n    ax.plot([1, 2])\n    ax.set(xlabel='x', ylabel='y')\n    return fig\ndraw()\n```\n"
     )
-    executed = execute(qmd.to_notebook(qmd.parse(source.read_text())), Path("chapter.qmd"), tmp_path, "smoke")
+    executed = execute(qmd.to_notebook(qmd.parse(source.read_text())), Path("chapter.qmd"), tmp_path, get_settings())
     images = [o for o in executed.cells[-1].outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1

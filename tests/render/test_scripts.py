@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hw3core.errors import SettingError
 from hw3render.config import load_book
 from hw3render.scripts import ScriptError, run_step, split_command
 
@@ -68,8 +69,8 @@ def test_quarto_python_picks_the_python_of_a_py_step(tmp_path: Path, monkeypatch
     run_step(load_book(root, "smoke"), "pre-render", [Path("index.qmd")], render_all=True)
     assert records(root)[0]["python"] == str(folder / "python3")
     monkeypatch.setenv("QUARTO_PYTHON", str(tmp_path / "nowhere"))
-    with pytest.raises(ScriptError, match="QUARTO_PYTHON=.*nowhere does not exist"):
-        run_step(load_book(root, "smoke"), "pre-render", [Path("index.qmd")], render_all=True)
+    with pytest.raises(SettingError, match="QUARTO_PYTHON='.*nowhere' names no file"):
+        load_book(root, "smoke")  # read with the other settings, before any step runs
 
 
 def test_a_failing_step_stops_with_one_line_and_later_entries_do_not_run(tmp_path: Path):

@@ -8,6 +8,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from hw3core.settings import get_settings
 from hw3render import zygote
 from hw3render.execute import ChapterError, execute_all
 
@@ -39,7 +40,7 @@ def test_each_chapter_gets_a_fresh_forked_kernel_in_its_folder_and_environment(t
         Path("index.qmd"): new_notebook(cells=[new_code_cell("secret = 1"), new_code_cell(PROBE)]),
         Path("report/a.qmd"): new_notebook(cells=[new_code_cell(PROBE)]),
     }
-    executed, seconds = execute_all(chapters, tmp_path, "smoke", limit=2)
+    executed, seconds = execute_all(chapters, tmp_path, get_settings(), limit=2)
 
     assert set(seconds) == set(chapters)
     runs = {source: outputs(notebook)[0].split() for source, notebook in executed.items()}
@@ -60,7 +61,7 @@ def test_a_failing_cell_in_a_forked_kernel_is_reported_as_a_chapter_error(tmp_pa
         Path("b.qmd"): new_notebook(cells=[new_code_cell("x = 1")]),
     }
     with pytest.raises(ChapterError, match="ZeroDivisionError"):
-        execute_all(chapters, tmp_path, "smoke", limit=2)
+        execute_all(chapters, tmp_path, get_settings(), limit=2)
 
 
 def test_the_zygote_exits_when_the_render_closes_it():

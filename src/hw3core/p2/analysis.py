@@ -11,7 +11,8 @@ import pandas as pd
 
 from ..cache import Artifacts
 from ..experiments import result
-from ..profiles import Profile, active_profile
+from ..profiles import Profile
+from ..settings import get_settings
 from ..stats import standard_error
 from ..training import parameter_count
 from .models import LAYERS, Classifier, Extractor
@@ -21,7 +22,7 @@ from .text import NAMES, or_never
 
 def results(profile: Profile | None = None) -> dict[str, Artifacts]:
     """The cached artifacts of the three regimes (trained first if missing)."""
-    profile = profile or active_profile()
+    profile = profile or get_settings().profile
     return {regime: result(f"p2-{regime}", profile) for regime in REGIMES}
 
 

@@ -7,7 +7,6 @@ parameter count and the preprocessing come from torchvision's model definition a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,10 @@ from torchvision.models.mobilenetv2 import InvertedResidual
 
 from ..errors import DataError
 from ..images import rgb_tensor
-from ..profiles import Profile, active_profile
+from ..profiles import Profile
 from ..settings import Settings, get_settings
 from ..training import parameter_count
 from .weights import BACKBONES, Backbone, MissingWeights, MissingWeightsError, imagenet_model
-
-IMAGE_ENV = "HW3_P3_IMAGE"
 
 
 # --- (a) the architecture of MobileNetV2 -------------------------------------------------
@@ -141,7 +138,7 @@ def read_image(path: str | Path) -> torch.Tensor:
     """A uint8 RGB image [3, H, W] from any file Pillow can decode, or a clear error."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise ImageReadError(f"no image file at {path}; set {IMAGE_ENV} to the path of a JPEG or PNG photo")
+        raise ImageReadError(f"no image file at {path}; set HW3_P3_IMAGE to the path of a JPEG or PNG photo")
     try:
         with Image.open(path) as image:
             return rgb_tensor(image)
@@ -149,19 +146,20 @@ def read_image(path: str | Path) -> torch.Tensor:
         raise ImageReadError(f"{path} could not be decoded as an image (JPEG, PNG, ...): {error}") from error
 
 
-def example_image(path: str | Path | None = None) -> tuple[torch.Tensor, str]:
-    """The image for (b): `path`, else $HW3_P3_IMAGE, else scikit-image's `chelsea` (a tabby cat)."""
-    chosen = path or os.environ.get(IMAGE_ENV)
-    if chosen:
-        return read_image(chosen), Path(chosen).name
+def example_image(settings: Settings | None = None) -> tuple[torch.Tensor, str]:
+    """The image for (b): the settings' HW3_P3_IMAGE, else scikit-image's `chelsea` (a tabby cat)."""
+    chosen = (settings or get_settings()).p3_image
+    if chosen is not None:
+        return read_image(chosen), chosen.name
     return torch.from_numpy(skimage.data.chelsea()).permute(2, 0, 1).contiguous(), "skimage.data.chelsea()"
 
 
 def imagenet_classifier(profile: Profile | None = None, settings: Settings | None = None) -> nn.Module | MissingWeights:
     """Pretrained MobileNetV2 (randomly initialised under smoke), or why it is missing."""
-    profile = profile or active_profile()
+    settings = settings or get_settings()
+    profile = profile or settings.profile
     try:
-        return imagenet_model(BACKBONES["mobilenet_v2"], profile != "smoke", settings or get_settings()).eval()
+        return imagenet_model(BACKBONES["mobilenet_v2"], profile != "smoke", settings).eval()
     except MissingWeightsError as error:
         return error.missing
 

@@ -26,7 +26,7 @@ from .. import experiments
 from ..cache import Artifacts
 from ..data import channel_stats, tensor_loader
 from ..experiments import Experiment, RunContext, register
-from ..profiles import Profile, active_profile, per_profile
+from ..profiles import Profile, per_profile
 from ..seeding import seed_everything
 from ..settings import Settings, get_settings
 from ..training import classification_step, fit_best, on_device, run_epoch
@@ -230,7 +230,8 @@ def frozen_outcome(backbone: str, profile: Profile | None = None, settings: Sett
 
     A cached result (features or head, made where the weights were) is used without them.
     """
-    profile, settings = profile or active_profile(), settings or get_settings()
+    settings = settings or get_settings()
+    profile = profile or settings.profile
     name = frozen_name(backbone)
     cached = any(experiments.status(n, profile, settings) == "cached" for n in (name, features_name(backbone)))
     if experiments.get(name).config(profile)["model"]["pretrained"] and not cached:
@@ -251,7 +252,7 @@ def frozen_outcomes(profile: Profile | None = None) -> dict[str, Artifacts | Mis
 
 def scratch_result(profile: Profile | None = None) -> Artifacts:
     """The scratch run; under the full profile it must have seen the whole official split."""
-    profile = profile or active_profile()
+    profile = profile or get_settings().profile
     scratch = experiments.result("p3-scratch", profile)
     if profile == "full" and scratch.metrics["images"] != OFFICIAL_SPLIT_SIZES:
         raise AssertionError(f"p3-scratch [full] saw {scratch.metrics['images']} images, not the official split {OFFICIAL_SPLIT_SIZES}")

@@ -14,7 +14,7 @@ import torch
 
 from .. import experiments
 from ..cache import Artifacts
-from ..profiles import Profile, active_profile
+from ..profiles import Profile
 from ..settings import get_settings
 from .flowers import SPLITS
 from .network import TransferNet, parameter_counts, transfer_net
@@ -66,7 +66,7 @@ def parameter_summary(profile: Profile) -> dict[str, Any]:
 
 def frozen_summaries(outcomes: Outcomes, profile: Profile | None = None) -> dict[str, dict[str, float]]:
     """Train and test accuracy (%) and feature-extraction seconds of each frozen run that has a result."""
-    profile = profile or active_profile()
+    profile = profile or get_settings().profile
     return {
         name: {
             "train": 100 * outcome.metrics["final"]["train"]["accuracy"],
@@ -81,7 +81,7 @@ def frozen_summaries(outcomes: Outcomes, profile: Profile | None = None) -> dict
 def comparison_table(outcomes: Outcomes, profile: Profile | None = None) -> pd.DataFrame:
     """(d): parameters and feature widths read from PyTorch, feature-extraction time, accuracies
     ("—" where a run would need missing weights)."""
-    profile = profile or active_profile()
+    profile = profile or get_settings().profile
     rows = []
     for name, outcome in outcomes.items():
         counts = frozen_parameters(name, profile)
@@ -106,7 +106,7 @@ def comparison_table(outcomes: Outcomes, profile: Profile | None = None) -> pd.D
 
 def accuracy_rows(outcomes: Outcomes, scratch: Artifacts, profile: Profile | None = None) -> pd.DataFrame:
     """Every finished model of P3 with its parameters and test accuracy (for the size plot)."""
-    profile = profile or active_profile()
+    profile = profile or get_settings().profile
     rows = []
     for name, outcome in outcomes.items():
         if isinstance(outcome, Artifacts):

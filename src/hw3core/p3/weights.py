@@ -2,8 +2,9 @@
 
 MobileNetV2, VGG16 and ResNet50 come from torchvision with their weights enums, which
 carry the preprocessing, the class names and the download address. Pretrained weights
-are looked up where torchvision caches them ($TORCH_HOME/hub/checkpoints/) and under
-HW3_DATA_DIR/weights/, and downloaded when online. When they cannot be had, the caller
+are looked up where torchvision caches them ($TORCH_HOME/hub/checkpoints/, the folder
+`Settings.torch_home` names, passed down rather than read by torch from the environment)
+and under HW3_DATA_DIR/weights/, and downloaded when online. When they cannot be had, the caller
 gets a `MissingWeights` that says which file and where it was looked for, so the
 chapter can say so in one sentence instead of showing a number.
 """
@@ -85,14 +86,15 @@ def weights_file(backbone: Backbone) -> str:
     return Path(urlparse(backbone.weights.url).path).name
 
 
-def hub_checkpoint(backbone: Backbone) -> Path:
-    return Path(torch.hub.get_dir()) / "checkpoints" / weights_file(backbone)
+def hub_checkpoint(backbone: Backbone, settings: Settings) -> Path:
+    """Where torchvision keeps the weights file: `torch.hub.get_dir()/checkpoints/`, torch's hub under TORCH_HOME."""
+    return settings.torch_home / "hub" / "checkpoints" / weights_file(backbone)
 
 
 def find_weights(backbone: Backbone, settings: Settings) -> Path:
     """The weights file on disk, downloading it into torchvision's cache if needed and possible."""
     name = weights_file(backbone)
-    target = hub_checkpoint(backbone)
+    target = hub_checkpoint(backbone, settings)
     local = [target, *sorted((settings.data_dir / "weights").rglob(name))]
     for path in local:
         if path.is_file():
@@ -132,7 +134,7 @@ def imagenet_model(backbone: Backbone, pretrained: bool, settings: Settings) -> 
     return model
 
 
-def save_stand_in(backbone: Backbone, seed: int = 0) -> Path:
+def save_stand_in(backbone: Backbone, settings: Settings, seed: int = 0) -> Path:
     """A randomly initialised state dict saved where torchvision looks for the real weights.
 
     For rehearsals and tests only: `find_weights` and `imagenet_model` then load it
@@ -144,6 +146,6 @@ def save_stand_in(backbone: Backbone, seed: int = 0) -> Path:
     which is why the stand-in must only ever live in a throw-away TORCH_HOME.
     """
     torch.manual_seed(seed)
-    target = hub_checkpoint(backbone)
+    target = hub_checkpoint(backbone, settings)
     atomic.torch_save(backbone.builder(weights=None).state_dict(), target)
     return target
