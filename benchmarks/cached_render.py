@@ -21,6 +21,7 @@ repository root:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import os
 import subprocess
@@ -29,6 +30,8 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+from hw3core.settings import child_environment, get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = "8efa78d"  # the sequential renderer (issue 14 measured 70 s here on 2 cores)
@@ -69,10 +72,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="hw3-bench-") as scratch:
         scratch = Path(scratch)
-        env = {**os.environ, "HW3_CACHE_DIR": str(args.cache or scratch / "cache"), "HW3_OFFLINE": "1"}
-        env.pop("QUARTO_PROFILE", None)
-        if args.workers:
-            env["HW3_RENDER_WORKERS"] = str(args.workers)
+        settings = get_settings()
+        cache = (args.cache or scratch / "cache").resolve()
+        env = child_environment(dataclasses.replace(settings, cache_dir=cache, offline=True, render_workers=args.workers or settings.render_workers))
         paths = {"before": export(args.before, scratch / "before"), "now": ROOT}
         if args.cache is None:
             print(f"filling the cache [{args.profile}] (untimed) ...", flush=True)
