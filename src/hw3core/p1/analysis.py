@@ -19,12 +19,12 @@ from .study import ABLATIONS, ALL_PARTS, EXPERIMENTS, PARTS, SEED, Splits, confi
 
 def results(profile: Profile) -> dict[str, Artifacts]:
     """The cached (or freshly trained) artifacts of the four parts' experiments, in part order."""
-    return {name: result(name, profile) for name in PARTS}
+    return {name: result(EXPERIMENTS[name], profile) for name in PARTS}
 
 
 def ablation_results(profile: Profile) -> dict[str, Artifacts]:
     """The artifacts of the runs that isolate one change between two parts (`study.ABLATIONS`)."""
-    return {name: result(name, profile) for name in ABLATIONS}
+    return {name: result(EXPERIMENTS[name], profile) for name in ABLATIONS}
 
 
 def sample_per_class(data: ImageSet, seed: int = SEED) -> np.ndarray:

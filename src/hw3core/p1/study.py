@@ -35,7 +35,7 @@ from ..data import (
     synthetic_images,
     tensor_loader,
 )
-from ..experiments import Experiment, RunContext, register
+from ..experiments import Experiment, RunContext, by_name
 from ..profiles import Profile, per_profile
 from ..seeding import seed_everything
 from ..settings import Settings, get_settings
@@ -288,7 +288,7 @@ def run(cfg: dict[str, Any], ctx: RunContext, *, name: str = "p1", on_epoch_end=
     }
 
 
-EXPERIMENTS = register(
+EXPERIMENTS = by_name(
     *(
         Experiment(name, "p1", f"P1({part.letter}): {part.title} on CIFAR-10", functools.partial(config, name), functools.partial(run, name=name))
         for name, part in ALL_PARTS.items()

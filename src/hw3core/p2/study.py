@@ -41,7 +41,7 @@ from ..data import (
     synthetic_images,
     tensor_loader,
 )
-from ..experiments import Experiment, RunContext, register
+from ..experiments import Experiment, RunContext, by_name
 from ..profiles import Profile, per_profile
 from ..seeding import seed_everything
 from ..settings import Settings
@@ -268,7 +268,7 @@ def run(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
     return evaluate(model, cfg, data, ctx)
 
 
-EXPERIMENTS = register(
+EXPERIMENTS = by_name(
     Experiment("p2-cross-entropy", "p2", "airplane/automobile, small CNN trained end to end with cross-entropy", config("cross-entropy"), run),
     Experiment(
         "p2-triplet", "p2",
