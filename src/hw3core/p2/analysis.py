@@ -15,14 +15,14 @@ from ..profiles import Profile, active_profile
 from ..stats import standard_error
 from ..training import parameter_count
 from .models import LAYERS, Classifier, Extractor
-from .study import CLASSES, EXPERIMENTS, REGIMES
+from .study import CLASSES, EXPERIMENTS, REGIMES, experiment_name
 from .text import NAMES, or_never
 
 
 def results(profile: Profile | None = None) -> dict[str, Artifacts]:
-    """The cached artifacts of the three regimes (trained first if missing)."""
+    """The cached artifacts of every regime (trained first if missing), in the order of `study.REGIMES`."""
     profile = profile or active_profile()
-    return {regime: result(EXPERIMENTS[f"p2-{regime}"], profile) for regime in REGIMES}
+    return {regime: result(EXPERIMENTS[experiment_name(regime)], profile) for regime in REGIMES}
 
 
 def shared_config(runs: dict[str, Artifacts]) -> dict[str, Any]:
