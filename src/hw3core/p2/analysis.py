@@ -27,12 +27,13 @@ def results(profile: Profile | None = None) -> dict[str, Artifacts]:
 
 def shared_config(runs: dict[str, Artifacts]) -> dict[str, Any]:
     """The config all regimes share (the cross-entropy run's), after checking that they
-    differ in nothing but the regime and the triplet regime's extra "head" stage: the
-    chapter's comparison is only fair if data, network and recipe are the same."""
+    differ in nothing but the regime and a regime's own extra stages (the triplet regime's
+    "head"): the chapter's comparison is only fair if data, network and recipe are the same."""
+    shared = set.intersection(*(set(artifacts.config) for artifacts in runs.values()))
 
     def common(cfg: dict[str, Any]) -> dict[str, Any]:
         train = {key: value for key, value in cfg["train"].items() if key != "regime"}
-        return {**{key: value for key, value in cfg.items() if key != "head"}, "train": train}
+        return {**{key: value for key, value in cfg.items() if key in shared}, "train": train}
 
     first, *others = (artifacts.config for artifacts in runs.values())
     if any(common(cfg) != common(first) for cfg in others):
