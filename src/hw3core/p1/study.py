@@ -303,7 +303,8 @@ def run(cfg: dict[str, Any], ctx: RunContext, *, name: str = "p1", on_epoch_end=
 def experiment(name: str) -> Experiment:
     """The cached experiment of run `name` (a row of PARTS or ABLATIONS)."""
     row = part(name)
-    return Experiment(name, "p1", f"P1({row.letter}): {row.title} on CIFAR-10", functools.partial(config, name), functools.partial(run, name=name))
+    summary = f"P1({row.letter}): {row.title} on CIFAR-10"
+    return Experiment(name, "p1", summary, functools.partial(config, name), functools.partial(run, name=name))
 
 
 # Every run, in the order of the recipe table: b, c, c', d, e.

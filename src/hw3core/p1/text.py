@@ -30,7 +30,8 @@ PERSIAN_LETTERS = dict(zip("abcdefgh", ("آ", "ب", "ج", "د", "هـ", "و", "�
 
 
 def part_letter(letter: str) -> str:
-    """A part's letter (`study.Part.letter`) as the Persian text writes it: "c" is "ج", the ablation "c'" is "ج′"."""
+    """A part's letter (`study.Part.letter`) as the Persian text writes it: "c" is "ج",
+    and the ablation's "c'" is "ج′"."""
     return PERSIAN_LETTERS[letter[0]] + "′" * letter.count("'")
 
 
