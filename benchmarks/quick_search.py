@@ -23,7 +23,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from hw3core.experiments import RunContext, all_experiments
+from hw3core import registry
+from hw3core.experiments import RunContext
 from hw3core.settings import get_settings
 
 
@@ -43,7 +44,7 @@ def main() -> None:
     parser.add_argument("experiment")
     parser.add_argument("overrides", nargs="?", default="{}", help="JSON: config sections to override")
     args = parser.parse_args()
-    experiment = all_experiments()[args.experiment]
+    experiment = registry.get(args.experiment)
     cfg = merged(experiment.config("quick"), json.loads(args.overrides))
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as workdir:

@@ -2,7 +2,7 @@
 file or setting and the fix, nothing valid is lost, and no stale result is served.
 
 Tiny synthetic data only: image folders written into tmp_path, the toy experiment, and
-experiments registered here.
+the experiments defined here (which the commands find by name beside the book's).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from PIL import Image
 from torch import nn
 
 import hw3core
-from hw3core import atomic, data, experiments, images, training
+from hw3core import atomic, data, experiments, images, registry, training
 from hw3core.cli import main
 from hw3core.errors import DataError, Interrupted, SettingError, StorageError
-from hw3core.experiments import Experiment, register
+from hw3core.experiments import Experiment, by_name
 from hw3core.settings import child_environment, get_settings
 
 
@@ -75,7 +75,7 @@ def _three_epochs(cfg, ctx):
 
 
 COUNTER = {"value": 1}
-register(
+EXPERIMENTS = by_name(
     Experiment("bad-cifar", "tests", "reads the CIFAR-10 folder", lambda profile: {"seed": 0}, _read_cifar),
     Experiment("bad-counter", "tests", "a value", lambda profile: dict(COUNTER), _counter),
     Experiment("bad-early-failure", "tests", "fails before any epoch", lambda profile: {}, _fails_at_once),
@@ -84,9 +84,10 @@ register(
 
 
 @pytest.fixture(autouse=True)
-def _reset():
+def _reset(monkeypatch):
     COUNTER["value"] = 1
     STOP_AFTER["epoch"] = None
+    monkeypatch.setattr(registry, "EXPERIMENTS", {**registry.EXPERIMENTS, **EXPERIMENTS})  # for the commands below
 
 
 def _cifar_folder(root: Path, per_class: int = 2, classes=data.CIFAR10_CLASSES, size: int = 32) -> Path:
@@ -123,16 +124,16 @@ def test_a_class_missing_from_one_split_is_named_and_nothing_is_cached(cifar, ca
     assert main(["train", "bad-cifar"]) == 2
     line = _error_line(capsys)
     assert "cifar10/train" in line and "missing cat" in line
-    assert experiments.status("bad-cifar") == "missing"
+    assert experiments.status(EXPERIMENTS["bad-cifar"]) == "missing"
 
 
 def test_changed_data_folder_is_decoded_again_and_the_result_is_stale(cifar, caplog):
-    first = experiments.result("bad-cifar")
+    first = experiments.result(EXPERIMENTS["bad-cifar"])
     assert first.metrics["images"] == 20
     Image.new("RGB", (32, 32), (1, 2, 3)).save(cifar / "cifar10" / "train" / "cat" / "extra.png")
-    assert experiments.status("bad-cifar") == "stale"
+    assert experiments.status(EXPERIMENTS["bad-cifar"]) == "stale"
     with caplog.at_level("WARNING", logger="hw3"):
-        second = experiments.result("bad-cifar")
+        second = experiments.result(EXPERIMENTS["bad-cifar"])
     assert second.metrics["images"] == 21, "the new image was decoded, not the old tensor reused"
     assert "data under" in caplog.text and "changed" in caplog.text
     assert list(first.directory.parent.glob(f"{first.directory.name}.stale-*")), "the old entry is kept aside"
@@ -207,17 +208,16 @@ def test_edited_code_makes_the_result_stale_but_a_comment_does_not(tmp_path, mon
     import importlib
 
     module = importlib.import_module("hw3core.probe_study")
-    register(Experiment("bad-probe", "tests", "code probe", lambda profile: {"x": 1}, module.run))
+    probed = Experiment("bad-probe", "tests", "code probe", lambda profile: {"x": 1}, module.run)
     try:
-        assert experiments.result("bad-probe").metrics["value"] == 2
+        assert experiments.result(probed).metrics["value"] == 2
         probe.write_text(PROBE.format(scale=2, comment="a comment changed, and the layout too  "))
-        assert experiments.status("bad-probe") == "cached"
+        assert experiments.status(probed) == "cached"
         probe.write_text(PROBE.format(scale=3, comment="first"))
-        assert experiments.status("bad-probe") == "stale"
+        assert experiments.status(probed) == "stale"
         importlib.reload(module)
-        assert experiments.result("bad-probe").metrics["value"] == 3
+        assert experiments.result(probed).metrics["value"] == 3
     finally:
-        experiments._REGISTRY.pop("bad-probe")
         sys.modules.pop("hw3core.probe_study")
 
 
@@ -277,7 +277,7 @@ def test_a_cache_dir_that_is_a_file_or_cannot_be_created(tmp_path, monkeypatch, 
 
 
 def test_disk_full_is_one_line_and_keeps_the_valid_entry(monkeypatch, capsys):
-    valid = experiments.result("bad-counter")
+    valid = experiments.result(EXPERIMENTS["bad-counter"])
     COUNTER["value"] = 2
 
     def full(fd):
@@ -289,13 +289,13 @@ def test_disk_full_is_one_line_and_keeps_the_valid_entry(monkeypatch, capsys):
     line = _error_line(capsys)
     assert "cannot write" in line and "the disk is full" in line
     COUNTER["value"] = 1
-    assert experiments.status("bad-counter") == "cached"
-    assert torch.equal(experiments.result("bad-counter").state_dict()["w"], torch.ones(2))
+    assert experiments.status(EXPERIMENTS["bad-counter"]) == "cached"
+    assert torch.equal(experiments.result(EXPERIMENTS["bad-counter"]).state_dict()["w"], torch.ones(2))
     assert not list(valid.directory.parent.glob(".*.tmp")) and not list(valid.directory.glob(".*.tmp"))
 
 
 def test_a_read_only_cache_serves_its_valid_entries(monkeypatch):
-    valid = experiments.result("bad-counter")
+    valid = experiments.result(EXPERIMENTS["bad-counter"])
     lock = valid.directory.parent / f"{valid.directory.name}.lock"
     lock.unlink()
 
@@ -304,12 +304,12 @@ def test_a_read_only_cache_serves_its_valid_entries(monkeypatch):
 
     monkeypatch.setattr(atomic, "write_bytes", read_only)
     monkeypatch.setattr(atomic, "make_dir", read_only)
-    again = experiments.result("bad-counter")
+    again = experiments.result(EXPERIMENTS["bad-counter"])
     assert again.directory == valid.directory and again.metrics["value"] == 1
     assert not lock.exists(), "reading created no lock file"
     COUNTER["value"] = 5
     with pytest.raises(StorageError, match="read-only"):
-        experiments.result("bad-counter")
+        experiments.result(EXPERIMENTS["bad-counter"])
 
 
 # --- runs that stop ----------------------------------------------------------------------------
@@ -319,10 +319,10 @@ def test_ctrl_c_says_where_a_rerun_resumes_and_the_rerun_does(tmp_path, capsys, 
     STOP_AFTER["epoch"] = 1  # during the second epoch, after its first is saved
     assert main(["train", "bad-three-epochs"]) == 130
     assert _error_line(capsys) == "hw3: interrupted during three; run again to resume from epoch 2 of 3"
-    assert experiments.status("bad-three-epochs") == "resumable"
+    assert experiments.status(EXPERIMENTS["bad-three-epochs"]) == "resumable"
     STOP_AFTER["epoch"] = None
     with caplog.at_level("INFO", logger="hw3"):
-        resumed = experiments.result("bad-three-epochs")
+        resumed = experiments.result(EXPERIMENTS["bad-three-epochs"])
     assert "three: resuming from epoch 2 of 3" in caplog.text
     runs = resumed.json("runs.json")
     assert [r["outcome"] for r in runs] == ["interrupted", "finished"]
@@ -361,13 +361,13 @@ def test_a_corrupt_resume_file_is_moved_aside_and_the_run_starts_over(tmp_path, 
 def test_a_run_that_failed_before_any_epoch_is_not_resumable(capsys):
     assert main(["train", "bad-early-failure"]) == 2
     assert _error_line(capsys) == "hw3: error: no data here"
-    assert experiments.status("bad-early-failure") == "missing"
+    assert experiments.status(EXPERIMENTS["bad-early-failure"]) == "missing"
 
 
 def test_list_says_training_in_another_process(capsys):
-    entry = experiments._entry("bad-counter", None, None)
+    entry = experiments._entry(EXPERIMENTS["bad-counter"], None, None)
     with entry.cache.locked("bad-counter", entry.key):
-        assert experiments.status("bad-counter") == "training"
+        assert experiments.status(EXPERIMENTS["bad-counter"]) == "training"
         main(["list"])
     line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("bad-counter "))
     assert "training in another process" in line
@@ -391,7 +391,7 @@ def test_a_corrupt_weights_file_shows_the_missing_weights_note(tmp_path, monkeyp
     note = text.missing_note([outcome])
     assert f"`{target}`" in note and "خوانده نمی‌شود" in note and "weights_only" not in note
     assert target.read_bytes().startswith(b"<html>"), "the user's file is left for them to inspect"
-    assert experiments.status(study.features_name("mobilenet_v2"), "quick") == "missing"
+    assert experiments.status(study.EXPERIMENTS[study.features_name("mobilenet_v2")], "quick") == "missing"
 
 
 # --- images --------------------------------------------------------------------------------------

@@ -22,12 +22,13 @@ def test_train_then_list_reports_cached(capsys):
 
 
 def test_train_for_quarto_takes_the_chapters_being_rendered(monkeypatch, capsys):
-    from hw3core import experiments
+    from hw3core import experiments, registry
 
     monkeypatch.setenv("QUARTO_PROJECT_INPUT_FILES", "index.qmd\nreport/t1-conv-arithmetic.qmd")
     assert main(["train", "--quarto", "--profile", "smoke"]) == 0
     assert capsys.readouterr().out.strip() == "hw3: trained toy"
-    assert experiments.status("toy", "smoke") == "cached" and experiments.status("p1-baseline", "smoke") == "missing"
+    assert experiments.status(registry.get("toy"), "smoke") == "cached"
+    assert experiments.status(registry.get("p1-baseline"), "smoke") == "missing"
 
 
 def test_train_without_names_is_a_clear_error(capsys):
@@ -36,12 +37,15 @@ def test_train_without_names_is_a_clear_error(capsys):
 
 
 def test_train_takes_chapters_and_names(capsys):
-    from hw3core import experiments
+    from hw3core import registry
     from hw3core.p1 import study as cifar_study
 
-    assert experiments.select(["p1"]) == sorted(cifar_study.EXPERIMENTS)
-    assert experiments.select(["toy", "p1-bn", "p1", "toy"]) == ["toy", "p1-bn", *sorted(set(cifar_study.EXPERIMENTS) - {"p1-bn"})]
-    assert experiments.select(["all"]) == sorted(experiments.all_experiments())
+    def names(words: list[str]) -> list[str]:
+        return [experiment.name for experiment in registry.select(words)]
+
+    assert names(["p1"]) == sorted(cifar_study.EXPERIMENTS)
+    assert names(["toy", "p1-bn", "p1", "toy"]) == ["toy", "p1-bn", *sorted(set(cifar_study.EXPERIMENTS) - {"p1-bn"})]
+    assert names(["all"]) == sorted(registry.EXPERIMENTS)
     assert main(["train", "index", "--profile", "smoke"]) == 0  # the chapter whose one experiment is toy
     assert capsys.readouterr().out.startswith("toy [smoke]")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from hw3core import atomic, experiments
+from hw3core import atomic, experiments, registry, toy
 from hw3core.cache import config_key
-from hw3core.experiments import Experiment, register
+from hw3core.experiments import Experiment, by_name
 
 RUNS: list[dict] = []
 
@@ -23,7 +23,7 @@ def _run(config, ctx):
 
 
 SETTING = {"value": 1}
-register(Experiment("test-counter", "tests", "counts its runs", lambda profile: dict(SETTING), _run))
+COUNTER = Experiment("test-counter", "tests", "counts its runs", lambda profile: dict(SETTING), _run)
 
 
 @pytest.fixture(autouse=True)
@@ -33,44 +33,44 @@ def reset():
 
 
 def test_second_call_loads_instead_of_training():
-    first = experiments.result("test-counter")
-    second = experiments.result("test-counter")
+    first = experiments.result(COUNTER)
+    second = experiments.result(COUNTER)
     assert len(RUNS) == 1
     assert first.directory == second.directory
     assert torch.equal(second.state_dict()["w"], torch.ones(3))
-    assert experiments.status("test-counter") == "cached"
+    assert experiments.status(COUNTER) == "cached"
 
 
 def test_changed_config_retrains_in_a_new_entry():
-    first = experiments.result("test-counter")
+    first = experiments.result(COUNTER)
     SETTING["value"] = 2
-    second = experiments.result("test-counter")
+    second = experiments.result(COUNTER)
     assert len(RUNS) == 2 and first.directory != second.directory
     assert second.metrics["value"] == 2
 
 
 def test_a_config_given_to_result_runs_and_is_cached_under_its_own_key():
-    own = experiments.result("test-counter")
-    variant = experiments.result("test-counter", config={"value": 5})
-    again = experiments.result("test-counter", config={"value": 5})
+    own = experiments.result(COUNTER)
+    variant = experiments.result(COUNTER, config={"value": 5})
+    again = experiments.result(COUNTER, config={"value": 5})
     assert RUNS == [{"value": 1}, {"value": 5}] and variant.directory == again.directory != own.directory
     assert variant.config == {"value": 5} and variant.metrics["value"] == 5
-    assert experiments.result("test-counter").directory == own.directory and experiments.status("test-counter") == "cached"
+    assert experiments.result(COUNTER).directory == own.directory and experiments.status(COUNTER) == "cached"
 
 
 def test_profile_is_part_of_the_key():
     assert config_key("x", "smoke", {"a": 1}) != config_key("x", "quick", {"a": 1})
-    experiments.result("test-counter", "smoke")
-    experiments.result("test-counter", "quick")
+    experiments.result(COUNTER, "smoke")
+    experiments.result(COUNTER, "quick")
     assert len(RUNS) == 2
 
 
 def test_corrupt_entry_is_reported_moved_aside_and_recomputed(caplog):
-    entry = experiments.result("test-counter").directory
+    entry = experiments.result(COUNTER).directory
     (entry / "best.pt").write_bytes(b"garbage")
-    assert experiments.status("test-counter") == "corrupt"
+    assert experiments.status(COUNTER) == "corrupt"
     with caplog.at_level("WARNING", logger="hw3"):
-        again = experiments.result("test-counter")
+        again = experiments.result(COUNTER)
     assert len(RUNS) == 2
     assert "contents differ from the manifest" in caplog.text
     assert list(entry.parent.glob(f"{entry.name}.corrupt-*")), "the bad entry is kept for inspection"
@@ -78,17 +78,32 @@ def test_corrupt_entry_is_reported_moved_aside_and_recomputed(caplog):
 
 
 def test_stale_config_is_rejected():
-    entry = experiments.result("test-counter").directory
+    entry = experiments.result(COUNTER).directory
     stored = json.loads((entry / "config.json").read_text())
     stored["config"]["value"] = 99
     (entry / "config.json").write_text(json.dumps(stored))
-    experiments.result("test-counter")
+    experiments.result(COUNTER)
     assert len(RUNS) == 2
 
 
 def test_unknown_experiment_lists_the_known_ones():
-    with pytest.raises(KeyError, match="test-counter"):
-        experiments.result("nope")
+    with pytest.raises(KeyError, match="p1-baseline, p1-bn.*toy"):
+        registry.get("nope")
+
+
+def test_two_experiments_of_one_name_are_refused():
+    """The name keys the cache: two experiments under one name would read each other's results."""
+    twin = Experiment("test-counter", "tests", "another", lambda profile: {}, _run)
+    with pytest.raises(ValueError, match="two experiments are named 'test-counter'"):
+        by_name(COUNTER, twin)
+    assert list(by_name(COUNTER, toy.EXPERIMENTS["toy"])) == ["test-counter", "toy"]
+
+
+def test_the_registry_lists_every_study_once():
+    studies = [name for study in registry.STUDIES for name in study.EXPERIMENTS]
+    assert sorted(studies) == sorted(registry.EXPERIMENTS) and len(studies) == len(set(studies))
+    assert {e.chapter for e in registry.EXPERIMENTS.values()} == {"index", "p1", "p2", "p3"}
+    assert [e.name for e in registry.select(["p2", "toy", "p2-triplet"])] == ["p2-combined", "p2-cross-entropy", "p2-triplet", "toy"]
 
 
 class NotATensor:
@@ -102,12 +117,12 @@ def test_checkpoints_load_with_weights_only(tmp_path: Path):
 
 
 def test_toy_experiment_trains_caches_and_reports():
-    artifacts = experiments.result("toy")
+    artifacts = experiments.result(toy.EXPERIMENTS["toy"])
     history = artifacts.history()
     assert list(history["epoch"]) == [1, 2, 3, 4, 5]
     assert artifacts.metrics["best_val_acc"] == pytest.approx(history["val_acc"].max())
     assert artifacts.metrics["best_val_acc"] > 0.8, "two well-separated blobs are easy"
-    assert "toy" in experiments.all_experiments()
+    assert registry.get("toy") is toy.EXPERIMENTS["toy"]
 
 
 def _slow_run(config, ctx):
@@ -118,8 +133,8 @@ def _slow_run(config, ctx):
 
 
 def _worker(log: str, queue) -> None:
-    register(Experiment("test-slow", "tests", "slow", lambda profile: {"log": log}, _slow_run))
-    queue.put(str(experiments.result("test-slow").directory))
+    slow = Experiment("test-slow", "tests", "slow", lambda profile: {"log": log}, _slow_run)
+    queue.put(str(experiments.result(slow).directory))
 
 
 def test_two_renders_at_once_train_once(tmp_path: Path):

@@ -1,4 +1,5 @@
-"""One house, each room one job: the answer (hw3core) does not lean on the book renderer.
+"""One house, each room one job: the answer (hw3core) does not lean on the book renderer, and
+only the commands look experiments up by name.
 
 hw3render imports hw3core to run the chapters; hw3core must import nothing of hw3render,
 nor the engines only a renderer drives (nbclient, Pandoc, Typst), so the answer installs,
@@ -46,3 +47,41 @@ def test_the_check_sees_an_import_hidden_in_a_function(tmp_path: Path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from hw3render.config import load_book\n    import nbclient.client\n    from . import x\n")
     assert imported_modules(module) == {"hw3render.config", "nbclient.client"}
+
+
+# The modules that take experiment names from a user or a chapter list, and the registry itself.
+LOOKS_UP_BY_NAME = {"hw3core.registry", "hw3core.cli", "hw3core.pretrain", "hw3core.rehearsal"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ANSWER.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def resolved_imports(path: Path) -> set[str]:
+    """Every module a file imports, relative imports made absolute, `from x import y` counted as x and x.y."""
+    package = module_name(path).rsplit(".", 0 if path.name == "__init__.py" else 1)[0]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(part for part in (base, node.module or "") if part)
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(ANSWER.rglob("*.py")), ids=lambda p: str(p.relative_to(ANSWER)))
+def test_only_the_commands_import_the_registry(path: Path):
+    """The registry imports every study; a study (or anything it imports) that imported it back
+    would be a cycle, and would put every study's code into every experiment's code hash."""
+    if module_name(path) not in LOOKS_UP_BY_NAME:
+        assert "hw3core.registry" not in resolved_imports(path), f"{path.relative_to(PROJECT_ROOT)} imports the registry"
+
+
+def test_relative_imports_are_resolved():
+    assert {"hw3core.registry", "hw3core.experiments", "hw3core.experiments.Experiment"} <= resolved_imports(ANSWER / "pretrain.py")
+    assert {"hw3core.experiments", "hw3core.experiments.by_name", "hw3core.p1.models"} <= resolved_imports(ANSWER / "p1" / "study.py")
+    assert "hw3core.p1.study" in resolved_imports(ANSWER / "registry.py")

@@ -2,10 +2,9 @@
 train and roughly how long, and the files Quarto's pre-render step is given."""
 
 import dataclasses
-import importlib
 from pathlib import Path
 
-from hw3core import experiments, pretrain
+from hw3core import experiments, pretrain, registry
 from hw3core.settings import PROJECT_ROOT, get_settings
 from hw3render.config import load_book
 
@@ -19,23 +18,24 @@ def test_a_chapter_is_named_for_its_question():
 def test_every_experiment_belongs_to_a_chapter_of_the_book():
     """The chapter files, not a hand list, decide what is trained: no experiment is left out."""
     chapters = [c.source for c in load_book(PROJECT_ROOT, "smoke").chapters]
-    studies = sorted(name for module in experiments.EXPERIMENT_MODULES for name in importlib.import_module(module).EXPERIMENTS)
-    assert pretrain.needed(chapters) == studies  # other tests register experiments of their own
-    assert pretrain.needed([Path("index.qmd")]) == ["toy"]
+    studies = sorted(name for study in registry.STUDIES for name in study.EXPERIMENTS)
+    assert [e.name for e in pretrain.needed(chapters)] == studies
+    assert pretrain.needed([Path("index.qmd")]) == [registry.get("toy")]
     assert pretrain.needed([Path("report/t1-conv-arithmetic.qmd"), Path("report/references.qmd")]) == []
-    assert pretrain.needed([Path("report/p2-losses.qmd")]) == experiments.select(["p2"])
+    assert pretrain.needed([Path("report/p2-losses.qmd")]) == registry.select(["p2"])
 
 
 def test_epochs_counts_every_stage_of_a_config():
     assert pretrain.epochs({"seed": 0, "train": {"epochs": 5, "warmup_epochs": 1}, "head": {"epochs": 2}, "features": {"model": {}}}) == 7
-    assert pretrain.epochs(experiments.get("toy").config("smoke")) == 5
+    assert pretrain.epochs(registry.get("toy").config("smoke")) == 5
 
 
 def test_train_for_trains_what_is_missing_once():
-    assert [p.name for p in pretrain.plan(["toy"], "smoke")] == ["toy"]
+    toy = registry.get("toy")
+    assert [p.name for p in pretrain.plan([toy], "smoke")] == ["toy"]
     assert pretrain.train_for([Path("index.qmd"), Path("report/t1-conv-arithmetic.qmd")], "smoke") == ["toy"]
-    assert experiments.status("toy", "smoke") == "cached"
-    assert pretrain.plan(["toy"], "smoke") == []
+    assert experiments.status(toy, "smoke") == "cached"
+    assert pretrain.plan([toy], "smoke") == []
     assert pretrain.train_for([Path("index.qmd")], "smoke") == []
 
 
@@ -55,29 +55,27 @@ def test_quarto_inputs_from_the_environment_or_a_file(monkeypatch, tmp_path):
 def test_a_rough_time_is_this_machines_own_once_the_experiment_has_run(monkeypatch):
     """After toy has trained under smoke, a changed toy config is timed by that run, not the table."""
     monkeypatch.setitem(pretrain.EPOCH_SECONDS, ("smoke", "cpu"), 1000.0)
-    assert pretrain.plan(["toy"], "smoke")[0].seconds == 1000.0 * 5  # nothing measured yet: the table
-    ran = experiments.result("toy", "smoke")
+    toy = registry.get("toy")
+    assert pretrain.plan([toy], "smoke")[0].seconds == 1000.0 * 5  # nothing measured yet: the table
+    ran = experiments.result(toy, "smoke")
     per_epoch = ran.metrics["run_seconds"] / 5
-    toy = experiments.get("toy")
     changed = {**toy.config("smoke"), "seed": 1}
-    monkeypatch.setitem(experiments._REGISTRY, "toy", dataclasses.replace(toy, config=lambda profile: changed))
-    plan = pretrain.plan(["toy"], "smoke")
+    plan = pretrain.plan([dataclasses.replace(toy, config=lambda profile: changed)], "smoke")
     assert [(p.name, p.status) for p in plan] == [("toy", "missing")]
     assert plan[0].seconds == per_epoch * 5
     assert pretrain.measured_epoch_seconds("toy", "quick", get_settings().layout) is None  # another profile's run does not count
 
 
-def test_a_missing_file_is_reported_once_for_every_stage_it_stops(monkeypatch, caplog):
+def test_a_missing_file_is_reported_once_for_every_stage_it_stops(caplog):
     """P3's head stage needs its features stage: without the weights both stop, and the
     terminal says why once, not once per stage."""
 
     def needs_weights(cfg, ctx):
         raise FileNotFoundError("ImageNet weights w.pth are not available\nlooked in ...")
 
-    for name in ("zz-features", "zz-head"):
-        monkeypatch.setitem(experiments._REGISTRY, name, experiments.Experiment(name, "zz", "a stage", lambda profile: {"seed": 0}, needs_weights))
+    stages = [experiments.Experiment(name, "zz", "a stage", lambda profile: {"seed": 0}, needs_weights) for name in ("zz-features", "zz-head")]
     with caplog.at_level("WARNING", logger="hw3.pretrain"):
-        assert pretrain.train_for([Path("report/zz-question.qmd")], "smoke") == []
+        assert pretrain.train(stages, "smoke") == []
     assert [r.getMessage() for r in caplog.records if r.name == "hw3.pretrain"] == [
         "zz-features not trained: ImageNet weights w.pth are not available",
         "zz-head not trained either: same reason as zz-features",

@@ -4,7 +4,6 @@ one line before anything is written."""
 
 import ast
 import copy
-import importlib
 import json
 import os
 from collections import namedtuple
@@ -15,7 +14,7 @@ import pytest
 import torch
 from torch import nn
 
-from hw3core import experiments, rehearsal, training
+from hw3core import experiments, registry, rehearsal, training
 from hw3core.cache import config_key
 from hw3core.cli import main
 from hw3core.settings import PROJECT_ROOT
@@ -52,12 +51,9 @@ def test_the_twin_caps_every_epochs_and_batch_entry_at_any_depth_and_sets_the_li
     )
 
 
-BOOK_EXPERIMENTS = sorted(name for module in experiments.EXPERIMENT_MODULES for name in importlib.import_module(module).EXPERIMENTS)
-
-
-@pytest.mark.parametrize("name", BOOK_EXPERIMENTS)
+@pytest.mark.parametrize("name", sorted(registry.EXPERIMENTS))
 def test_every_experiment_of_the_full_profile_has_a_twin_that_is_cut(name):
-    real = experiments.get(name).config("full")
+    real = registry.get(name).config("full")
     twin = rehearsal.rehearsal_config(real)
     assert twin["data"]["limit"] == CAPS.images and rehearsal.what_was_cut(real, twin)
     assert "limit" not in real["data"]  # the profiles' own configs (and so their cache keys) carry no limit
@@ -85,7 +81,7 @@ def test_a_rehearsal_passes_its_own_settings_down_and_leaves_the_environment_alo
         return {}
 
     probe_experiment = experiments.Experiment("zz-probe", "zz", "what a rehearsed run is given", lambda profile: {"seed": 0}, probe)
-    monkeypatch.setitem(experiments._REGISTRY, "zz-probe", probe_experiment)
+    monkeypatch.setattr(registry, "EXPERIMENTS", {**registry.EXPERIMENTS, "zz-probe": probe_experiment})
     monkeypatch.delenv("HW3_OFFLINE")
     before = dict(os.environ)
     assert main(["rehearse", "zz-probe", "--profile", "smoke"]) == 0
@@ -105,7 +101,7 @@ def test_a_rehearsed_run_trains_two_epochs_on_at_most_16_images_a_split(isolated
     entries = {name: next((namespace / "cache" / name).glob("*/metrics.json")).parent for name in names}
     for name, entry in entries.items():
         config = json.loads((entry / "config.json").read_text())["config"]
-        assert config == rehearsal.rehearsal_config(experiments.get(name).config("smoke"))
+        assert config == rehearsal.rehearsal_config(registry.get(name).config("smoke"))
         for history in entry.glob("history*.csv"):
             assert len(pd.read_csv(history)) == 2, (name, history.name)
     metrics = {name: json.loads((entry / "metrics.json").read_text()) for name, entry in entries.items()}
@@ -114,7 +110,7 @@ def test_a_rehearsed_run_trains_two_epochs_on_at_most_16_images_a_split(isolated
     assert sorted(p.name for p in entries["p2-triplet"].glob("history*.csv")) == ["history-linear.csv", "history.csv"]
     # the head asked for its features stage with its own (cut) config: a twin, never the real one
     (features,) = (namespace / "cache" / "p3-features-mobilenet_v2").glob("*/config.json")
-    assert json.loads(features.read_text())["config"] == rehearsal.rehearsal_config(experiments.get("p3-features-mobilenet_v2").config("smoke"))
+    assert json.loads(features.read_text())["config"] == rehearsal.rehearsal_config(registry.get("p3-features-mobilenet_v2").config("smoke"))
     assert not (isolated_settings / "cache").exists()
 
 

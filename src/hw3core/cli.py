@@ -42,7 +42,7 @@ def chosen(args: argparse.Namespace, settings: Settings) -> Settings:
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     """Train named experiments, or (--quarto, the book's pre-render step) what the chapters about to be rendered need."""
-    from . import experiments, pretrain
+    from . import experiments, pretrain, registry
 
     settings = chosen(args, settings)
     profile = settings.profile
@@ -52,23 +52,24 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if not args.names:
         raise UserError("name experiments, chapters (p1, p2, p3) or all, e.g. hw3 train p1")
-    for name in experiments.select(args.names):
+    for experiment in registry.select(args.names):
         started = time.perf_counter()
-        artifacts = experiments.result(name, profile, settings)
-        print(f"{name} [{profile}]: {artifacts.metrics} ({time.perf_counter() - started:.1f} s) -> {artifacts.directory}")
+        artifacts = experiments.result(experiment, profile, settings)
+        print(f"{experiment.name} [{profile}]: {artifacts.metrics} ({time.perf_counter() - started:.1f} s) -> {artifacts.directory}")
     return 0
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """Every experiment with its cache status, then what a render would train and roughly how long."""
-    from . import experiments, pretrain
+    from . import experiments, pretrain, registry
 
     settings = chosen(args, settings)
     profile = settings.profile
-    for name, experiment in sorted(experiments.all_experiments().items()):
-        state = experiments.status(name, profile, settings)
-        print(f"{name:24s} {state:10s} {experiment.chapter:6s} {experiment.summary}" + (f"  ({STATUS_WORDS[state]})" if state in STATUS_WORDS else ""))
-    plans = pretrain.plan(sorted(experiments.all_experiments()), profile, settings)
+    book = registry.select(["all"])
+    for experiment in book:
+        state = experiments.status(experiment, profile, settings)
+        print(f"{experiment.name:24s} {state:10s} {experiment.chapter:6s} {experiment.summary}" + (f"  ({STATUS_WORDS[state]})" if state in STATUS_WORDS else ""))
+    plans = pretrain.plan(book, profile, settings)
     if not plans:
         print(f"a render [{profile}] trains nothing: every experiment is cached")
         return 0

@@ -2,14 +2,18 @@
 
 An experiment is data: `config(profile)` returns plain JSON values, and
 `run(config, ctx)` trains and writes its artifacts into `ctx.workdir`, returning the
-final metrics. `result(name)` returns the cached artifacts when they exist and are
+final metrics. `result(experiment)` returns the cached artifacts when they exist and are
 intact, and runs (or resumes) the experiment otherwise, so a re-render loads instead of
 retraining and `hw3 train` can fill the cache ahead of time on another machine.
+
+Each study lists its own experiments as a plain value (`EXPERIMENTS = by_name(...)`) and
+hands its `Experiment` objects to `result`; the one list of every study, with lookup by
+name and chapter for the commands, is `registry`, which this module does not import
+(the studies import this one).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import time
@@ -21,22 +25,15 @@ import torch
 
 from . import atomic, provenance
 from .cache import Artifacts, CorruptEntryError, ExperimentCache, StaleEntryError, config_key, verify
-from .errors import UserError
 from .profiles import Profile, check_profile
 from .settings import Settings, get_settings
 
 log = logging.getLogger("hw3.experiments")
 
-# The study modules; each ends with `EXPERIMENTS = register(Experiment(...), ...)`.
-EXPERIMENT_MODULES = ("hw3core.toy", "hw3core.p1.study", "hw3core.p2.study", "hw3core.p3.study")
 PROVENANCE = "provenance.json"
 RUNS = "runs.json"
 # Files a run writes before it has done any work; a `.partial` with only these has nothing to resume.
 BOOKKEEPING_FILES = frozenset({"config.json", RUNS})
-
-
-class UnknownExperimentError(UserError, KeyError):
-    """A name that is no registered experiment or chapter."""
 
 
 @dataclass(frozen=True)
@@ -73,49 +70,17 @@ class Experiment:
     run: Callable[[dict[str, Any], RunContext], dict[str, Any]]
 
 
-_REGISTRY: dict[str, Experiment] = {}
+def by_name(*experiments: Experiment) -> dict[str, Experiment]:
+    """A study's experiments keyed by name, in the order given (its `EXPERIMENTS`).
 
-
-def register(*experiments: Experiment) -> dict[str, Experiment]:
-    """Add a study's experiments to the registry; returns them by name, in order.
-
-    Every study registers once, at its end: `EXPERIMENTS = register(...)`.
+    Names key the cache, so two experiments with one name would share entries: refused.
     """
+    named: dict[str, Experiment] = {}
     for experiment in experiments:
-        if experiment.name in _REGISTRY and _REGISTRY[experiment.name] is not experiment:
-            raise ValueError(f"experiment {experiment.name!r} is registered twice")
-        _REGISTRY[experiment.name] = experiment
-    return {experiment.name: experiment for experiment in experiments}
-
-
-def all_experiments() -> dict[str, Experiment]:
-    for module in EXPERIMENT_MODULES:
-        importlib.import_module(module)
-    return dict(_REGISTRY)
-
-
-def get(name: str) -> Experiment:
-    experiments = all_experiments()
-    if name not in experiments:
-        raise UnknownExperimentError(f"unknown experiment {name!r}; known: {', '.join(sorted(experiments))}")
-    return experiments[name]
-
-
-def select(words: list[str]) -> list[str]:
-    """Experiment names for what a user typed: `all`, a chapter (`p1`, `p2`, ...), or names.
-
-    A chapter stands for all of its experiments, so a GPU box can fill the cache of one
-    question with one command; the order is kept and repeats are dropped.
-    """
-    known = all_experiments()
-    chosen: list[str] = []
-    for word in words:
-        if word == "all":
-            matches = sorted(known)
-        else:
-            matches = sorted(name for name, e in known.items() if e.chapter == word) or [get(word).name]
-        chosen += [name for name in matches if name not in chosen]
-    return chosen
+        if experiment.name in named:
+            raise ValueError(f"two experiments are named {experiment.name!r}; names key the cache and must differ")
+        named[experiment.name] = experiment
+    return named
 
 
 @dataclass(frozen=True)
@@ -165,19 +130,19 @@ class _Entry:
             return []
 
 
-def _entry(name: str, profile: str | None, settings: Settings | None, config: dict[str, Any] | None = None) -> _Entry:
+def _entry(experiment: Experiment, profile: str | None, settings: Settings | None, config: dict[str, Any] | None = None) -> _Entry:
     settings = settings or get_settings()
     profile = check_profile(profile or settings.profile)
-    experiment = get(name)
     config = experiment.config(profile) if config is None else config
-    return _Entry(experiment, profile, config, config_key(name, profile, config), ExperimentCache(settings.cache_dir), settings)
+    key = config_key(experiment.name, profile, config)
+    return _Entry(experiment, profile, config, key, ExperimentCache(settings.cache_dir), settings)
 
 
-def status(name: str, profile: str | None = None, settings: Settings | None = None) -> str:
+def status(experiment: Experiment, profile: str | None = None, settings: Settings | None = None) -> str:
     """One of: 'cached'; 'stale' (made from other code or data); 'corrupt'; 'training' (in
     another process, right now); 'resumable' (a stopped run left finished epochs);
     'missing'."""
-    entry = _entry(name, profile, settings)
+    entry = _entry(experiment, profile, settings)
     if entry.final.exists():
         try:
             entry.verify()
@@ -186,7 +151,7 @@ def status(name: str, profile: str | None = None, settings: Settings | None = No
             return "stale"
         except CorruptEntryError:
             return "corrupt"
-    if entry.cache.busy(name, entry.key):
+    if entry.cache.busy(experiment.name, entry.key):
         return "training"
     return "resumable" if entry.resumable() else "missing"
 
@@ -204,8 +169,10 @@ def _current(entry: _Entry) -> Artifacts | None:
         return None
 
 
-def result(name: str, profile: str | None = None, settings: Settings | None = None, config: dict[str, Any] | None = None) -> Artifacts:
-    """The artifacts of experiment `name` under `profile`, training only when needed.
+def result(
+    experiment: Experiment, profile: str | None = None, settings: Settings | None = None, config: dict[str, Any] | None = None
+) -> Artifacts:
+    """The artifacts of `experiment` under `profile`, training only when needed.
 
     `config` runs the experiment with that config instead of its profile's own (a
     variant of it, or the config of one stage of a larger run): it is cached under its
@@ -213,13 +180,13 @@ def result(name: str, profile: str | None = None, settings: Settings | None = No
     cache works); only a run takes it, and then looks again, since another process may
     have just finished.
     """
-    entry = _entry(name, profile, settings, config)
+    entry = _entry(experiment, profile, settings, config)
     if entry.final.exists():
         try:
             return entry.verify()
         except CorruptEntryError:
             pass  # dealt with under the lock, where moving it aside is safe
-    with entry.cache.locked(name, entry.key):
+    with entry.cache.locked(experiment.name, entry.key):
         found = _current(entry)
         if found is not None:
             return found

@@ -7,8 +7,9 @@ the foreground, with a progress bar per experiment; the chapters then only load 
 cache.
 
 Which chapter needs which experiment is not a hand-kept list: an experiment names its
-chapter (`Experiment.chapter`: p1, p2, p3, index), and a chapter file is named for its
-question (`report/p1-cifar10.qmd` is p1, `index.qmd` is index).
+chapter (`Experiment.chapter`: p1, p2, p3, index), a chapter file is named for its
+question (`report/p1-cifar10.qmd` is p1, `index.qmd` is index), and `registry` finds a
+chapter's experiments.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import experiments
+from . import experiments, registry
 from .errors import SettingError
+from .experiments import Experiment
 from .layout import CacheLayout
 from .profiles import Profile
 from .settings import MissingDataError, QuartoRun, Settings, get_settings
@@ -48,10 +50,9 @@ def chapter_of(source: Path) -> str:
     return Path(source).stem.split("-")[0]
 
 
-def needed(chapters: Iterable[Path]) -> list[str]:
-    """Names of the experiments whose chapter is among `chapters`, in name order."""
-    wanted = {chapter_of(source) for source in chapters}
-    return sorted(name for name, e in experiments.all_experiments().items() if e.chapter in wanted)
+def needed(chapters: Iterable[Path]) -> list[Experiment]:
+    """The experiments whose chapter is among `chapters`, in name order."""
+    return registry.of_chapters({chapter_of(source) for source in chapters})
 
 
 def epochs(config: Any) -> int:
@@ -88,14 +89,18 @@ def measured_epoch_seconds(name: str, profile: Profile, layout: CacheLayout) -> 
 class Plan:
     """An experiment that a render would train, and roughly how long that takes."""
 
-    name: str
+    experiment: Experiment
     status: str  # 'missing', 'resumable' or 'corrupt'
     epochs: int
     seconds: float
 
+    @property
+    def name(self) -> str:
+        return self.experiment.name
 
-def plan(names: Iterable[str], profile: Profile, settings: Settings | None = None) -> list[Plan]:
-    """The experiments among `names` that are not cached under `profile`, with a rough time each."""
+
+def plan(chosen: Iterable[Experiment], profile: Profile, settings: Settings | None = None) -> list[Plan]:
+    """The experiments among `chosen` that are not cached under `profile`, with a rough time each."""
     settings = settings or get_settings()
     try:
         device = settings.device.type
@@ -103,12 +108,12 @@ def plan(names: Iterable[str], profile: Profile, settings: Settings | None = Non
         device = "cpu"
     default = EPOCH_SECONDS.get((profile, device), EPOCH_SECONDS[(profile, "cpu")])
     plans = []
-    for name in names:
-        status = experiments.status(name, profile, settings)
+    for experiment in chosen:
+        status = experiments.status(experiment, profile, settings)
         if status != "cached":
-            count = epochs(experiments.get(name).config(profile))
-            per_epoch = measured_epoch_seconds(name, profile, settings.layout) or default
-            plans.append(Plan(name, status, count, max(count, 1) * per_epoch))
+            count = epochs(experiment.config(profile))
+            per_epoch = measured_epoch_seconds(experiment.name, profile, settings.layout) or default
+            plans.append(Plan(experiment, status, count, max(count, 1) * per_epoch))
     return plans
 
 
@@ -122,21 +127,26 @@ def rough(seconds: float) -> str:
 
 
 def train_for(chapters: Iterable[Path], profile: Profile, settings: Settings | None = None) -> list[str]:
-    """Train what `chapters` need and the cache lacks; returns the names trained.
+    """Train what `chapters` need and the cache lacks; returns the names trained."""
+    return train(needed(chapters), profile, settings)
+
+
+def train(chosen: Iterable[Experiment], profile: Profile, settings: Settings | None = None) -> list[str]:
+    """Train those of `chosen` that the cache lacks; returns the names trained.
 
     Each experiment shows its own progress bar (epoch of epochs, loss, accuracy, time left)
     on the terminal. One whose pretrained weights cannot be had is left to its chapter,
     which says so in the book; missing data stops the render here, before any chapter runs.
     """
     settings = settings or get_settings()
-    todo = plan(needed(chapters), profile, settings)
+    todo = plan(chosen, profile, settings)
     if todo:
         log.info("training %d experiment(s) first [%s], %s in all", len(todo), profile, rough(sum(p.seconds for p in todo)))
     trained: list[str] = []
     reasons: dict[str, str] = {}  # why not, and which experiment said it first
     for item in todo:
         try:
-            experiments.result(item.name, profile, settings)
+            experiments.result(item.experiment, profile, settings)
         except MissingDataError:
             raise
         except FileNotFoundError as error:  # e.g. ImageNet weights offline: the chapter explains it

@@ -39,7 +39,8 @@ from typing import Any, Callable, Iterator
 import torch
 from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
-from . import experiments
+from . import experiments, registry
+from .experiments import Experiment
 from .errors import StorageError, UserError
 from .layout import RehearsalNamespace
 from .profiles import Profile, check_profile, per_profile
@@ -181,9 +182,9 @@ def rehearsal_settings(real: Settings, namespace: RehearsalNamespace) -> Setting
     return dataclasses.replace(real, cache_dir=namespace.cache, torch_home=namespace.torch_home, offline=True)
 
 
-def pretrained_backbones(names: list[str], profile: Profile) -> list[str]:
+def pretrained_backbones(chosen: list[Experiment], profile: Profile) -> list[str]:
     """The backbones whose ImageNet weights the selected experiments load (their configs say so)."""
-    models = [experiments.get(name).config(profile).get("model", {}) for name in names]
+    models = [experiment.config(profile).get("model", {}) for experiment in chosen]
     return sorted({model["backbone"] for model in models if model.get("pretrained")})
 
 
@@ -224,7 +225,7 @@ def rehearse(
     """Rehearse the experiments named by `words` (names, chapters, `all`) beside `real`'s cache; 0 ok, 1 a failure, 2 bad input."""
     try:
         profile = check_profile(profile)
-        names = experiments.select(words or ["all"])
+        chosen = registry.select(words or ["all"])
         namespace = namespace_for(real, profile)
     except UserError as error:  # an unknown profile or name, no room or no folder for the namespace
         say(f"hw3 rehearse: {error}")
@@ -233,13 +234,13 @@ def rehearse(
     outcomes: list[Outcome] = []
     try:
         say(
-            f"hw3 rehearse [{profile}]: {len(names)} experiments on {settings.device}, each config cut to <= {caps.epochs}"
+            f"hw3 rehearse [{profile}]: {len(chosen)} experiments on {settings.device}, each config cut to <= {caps.epochs}"
             f" epochs a stage, batches of <= {caps.batch_size} and <= {caps.images} images a split; namespace {namespace.folder}"
         )
-        for title, kind in provide_weights(pretrained_backbones(names, profile), settings, real).items():
+        for title, kind in provide_weights(pretrained_backbones(chosen, profile), settings, real).items():
             say(f"weights {title}: {kind}")
-        for name in names:
-            outcome = rehearse_one(name, profile, settings, caps)
+        for experiment in chosen:
+            outcome = rehearse_one(experiment, profile, settings, caps)
             say(outcome.line())
             outcomes.append(outcome)
     except MissingDataError as error:
@@ -258,17 +259,17 @@ def rehearse(
     return 1 if failed else 0
 
 
-def rehearse_one(name: str, profile: Profile, settings: Settings, caps: Caps) -> Outcome:
+def rehearse_one(experiment: Experiment, profile: Profile, settings: Settings, caps: Caps) -> Outcome:
     """One experiment run with its rehearsal twin's config; a missing data set is bad input and propagates, any other error is its failure."""
-    real = experiments.get(name).config(profile)
+    real = experiment.config(profile)
     twin = rehearsal_config(real, caps)
     failure = None
     started = time.perf_counter()
     with flop_counter() as counter:
         try:
-            experiments.result(name, profile, settings, config=twin)
+            experiments.result(experiment, profile, settings, config=twin)
         except MissingDataError:
             raise
         except Exception as error:  # noqa: BLE001 - whatever breaks a run is what the rehearsal reports
             failure = where_it_failed(error)
-    return Outcome(name, failure, time.perf_counter() - started, counter.get_total_flops(), what_was_cut(real, twin))
+    return Outcome(experiment.name, failure, time.perf_counter() - started, counter.get_total_flops(), what_was_cut(real, twin))

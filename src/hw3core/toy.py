@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from .data import evenly_dealt, tensor_loader
-from .experiments import Experiment, RunContext, register
+from .experiments import Experiment, RunContext, by_name
 from .profiles import Profile, per_profile
 from .seeding import seed_everything
 from .training import fit
@@ -68,4 +68,4 @@ def run(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
     return {"best_val_acc": float(history["val_acc"].max()), "epochs": len(history)}
 
 
-EXPERIMENTS = register(Experiment("toy", "index", "two Gaussian blobs, a 2-layer MLP (pipeline check)", config, run))
+EXPERIMENTS = by_name(Experiment("toy", "index", "two Gaussian blobs, a 2-layer MLP (pipeline check)", config, run))

@@ -8,13 +8,20 @@ import pandas as pd
 import pytest
 
 from hw3core import data
-from hw3core.p1 import analysis, plots
+from hw3core.p1 import analysis, plots, text
 from hw3core.p1 import study as cifar_study
 
 
+@pytest.fixture(scope="module")
+def smoke_runs(tmp_path_factory):
+    """One cache for this file's smoke runs: a test that adds a part trains that part only."""
+    return tmp_path_factory.mktemp("p1-smoke-runs")
+
+
 @pytest.fixture
-def cpu(monkeypatch):
+def cpu(monkeypatch, smoke_runs):
     monkeypatch.setenv("HW3_DEVICE", "cpu")
+    monkeypatch.setenv("HW3_CACHE_DIR", str(smoke_runs))
 
 
 def test_chapter_tables_and_figures_come_from_the_runs(cpu):
@@ -28,8 +35,38 @@ def test_chapter_tables_and_figures_come_from_the_runs(cpu):
     history = analysis.history_table(runs["p1-bn"])
     assert len(history) == runs["p1-bn"].metrics["epochs"] and history["lr (% of peak)"].max() <= 100 + 1e-9
     assert len(plots.plot_history(runs["p1-bn"].history(), "x").axes) == 2
-    matrices = {name: analysis.confusion(art).to_numpy() for name, art in runs.items()}
+    matrices = analysis.confusions(runs)
+    assert list(matrices) == ["(b) BaselineModel", "(c) ConvNet", "(d) ConvNet + BatchNorm", "(e) ConvNet + BatchNorm + Dropout"]
+    assert all(np.array_equal(matrices[analysis.label(name)], analysis.confusion(art).to_numpy()) for name, art in runs.items())
     assert len(plots.plot_confusion_matrices(matrices, data.CIFAR10_CLASSES).axes) == 5  # and one colour bar
+
+
+def add_part(monkeypatch, name: str, row: cifar_study.Part) -> None:
+    """What a new row in `study.PARTS` becomes when the module is imported: the row, and its experiment."""
+    monkeypatch.setitem(cifar_study.PARTS, name, row)
+    monkeypatch.setitem(cifar_study.EXPERIMENTS, name, cifar_study.experiment(name))
+
+
+def test_a_new_part_is_one_row_of_the_parts_table_and_every_table_and_figure_shows_it(cpu, monkeypatch):
+    """A part (g), (e) with another dropout, added to `study.PARTS` and nowhere else, is
+    trained, and drawn in the recipe, accuracy and per-class tables, the curves and the
+    confusion matrices of the chapter."""
+    add_part(monkeypatch, "p1-dropout-half", cifar_study.Part("g", "ConvNet + BN + Dropout 0.5", batchnorm=True, dropout=0.5))
+    runs = analysis.results("smoke")
+    assert list(runs) == ["p1-baseline", "p1-improved", "p1-bn", "p1-dropout", "p1-dropout-half"]
+    e, g = (runs[name].config for name in ("p1-dropout", "p1-dropout-half"))
+    assert {**e, "model": {**e["model"], "dropout": 0.5}} == g  # (e) -> (g) changes the dropout only
+    recipes = analysis.recipe_table("smoke").set_index("part")
+    assert list(recipes.index) == ["b", "c", "c'", "d", "e", "g"] and recipes.loc["g", "dropout"] == 0.5
+    accuracy = analysis.accuracy_table(runs)
+    assert list(accuracy["part"]) == ["b", "c", "d", "e", "g"] and accuracy["model"].iloc[-1] == "ConvNet + BN + Dropout 0.5"
+    assert accuracy["test acc (%)"].iloc[-1] == pytest.approx(100 * runs["p1-dropout-half"].metrics["test_acc"])
+    assert list(analysis.per_class_table(runs).columns[1:]) == ["(b)", "(c)", "(d)", "(e)", "(g)"]
+    curves = plots.plot_histories(analysis.histories(runs))
+    assert curves.axes[0].get_legend_handles_labels()[1][-1] == "(g) ConvNet + BN + Dropout 0.5"
+    matrices = plots.plot_confusion_matrices(analysis.confusions(runs), data.CIFAR10_CLASSES)
+    assert [ax.get_title() for ax in matrices.axes[:5]][-1] == "(g) ConvNet + BN + Dropout 0.5"
+    assert "(ز)" in text.best_model(cifar_study.part("p1-dropout-half").letter, analysis.run_summary(runs["p1-dropout-half"]), None, 100)
 
 
 def test_split_table_counts_every_split():
@@ -45,10 +82,10 @@ def test_split_table_counts_every_split():
 def test_recipe_table_reads_the_configs(profile):
     table = analysis.recipe_table(profile).set_index("part")
     assert list(table.index) == ["b", "c", "c'", "d", "e"]
-    for name, part in cifar_study.ALL_PARTS.items():
-        cfg = cifar_study.config(name, profile)
-        assert table.loc[part.letter, "peak lr"] == cfg["train"]["lr"]
-        assert table.loc[part.letter, "batch"] == cfg["train"]["batch_size"]
+    for name, experiment in cifar_study.EXPERIMENTS.items():
+        cfg = experiment.config(profile)
+        assert table.loc[cifar_study.part(name).letter, "peak lr"] == cfg["train"]["lr"]
+        assert table.loc[cifar_study.part(name).letter, "batch"] == cfg["train"]["batch_size"]
     assert table.loc["c", "peak lr"] < table.loc["c'", "peak lr"] == table.loc["d", "peak lr"] == table.loc["e", "peak lr"]
     assert list(table["dropout"]) == [0.0, 0.0, 0.0, 0.0, 0.3] and list(table["batchnorm"]) == [False, False, False, True, True]
 

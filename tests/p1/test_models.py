@@ -62,9 +62,12 @@ def test_limits_are_enforced():
 def test_batchnorm_and_dropout_only_where_each_part_adds_them(profile):
     models = {name: cifar_study.build_model(cifar_study.config(name, profile)["model"]) for name in cifar_study.EXPERIMENTS}
     counts = {name: count_layers(m) for name, m in models.items()}
-    assert list(cifar_study.EXPERIMENTS) == ["p1-baseline", "p1-improved", "p1-improved-bn-lr", "p1-bn", "p1-dropout"]
-    assert [counts[n]["batchnorm"] for n in cifar_study.EXPERIMENTS] == [0, 0, 0, 4, 4]
-    assert [counts[n]["dropout"] for n in cifar_study.EXPERIMENTS] == [0, 0, 0, 0, 1]
+    # the built networks hold what each row of the parts table asks for: BN after all four convs, one Dropout
+    assert {n: (counts[n]["batchnorm"], counts[n]["dropout"]) for n in models} == {
+        n: (4 * cifar_study.part(n).batchnorm, int(cifar_study.part(n).dropout > 0)) for n in models
+    }
+    assert counts["p1-bn"]["batchnorm"] == counts["p1-dropout"]["batchnorm"] == 4 and counts["p1-dropout"]["dropout"] == 1
+    assert counts["p1-improved"]["batchnorm"] == counts["p1-improved-bn-lr"]["batchnorm"] == counts["p1-bn"]["dropout"] == 0
     # (c') = (c), (d) = (c) + BN and (e) = (d) + Dropout: the conv and FC layers are the same shapes
     shapes = {n: [tuple(p.shape) for m in models[n].modules() if isinstance(m, (nn.Conv2d, nn.Linear)) for p in m.parameters()] for n in models}
     assert shapes["p1-improved"] == shapes["p1-improved-bn-lr"] == shapes["p1-bn"] == shapes["p1-dropout"]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from hw3core import data, experiments
+from hw3core import data, experiments, registry
 from hw3core.p1 import analysis, study as cifar_study
 from hw3core.experiments import RunContext
 from hw3core.settings import get_settings
@@ -22,12 +22,12 @@ def cache(tmp_path, monkeypatch):
     return tmp_path / "p1-cache"
 
 
-def test_p1_experiments_are_registered():
-    assert set(cifar_study.EXPERIMENTS) <= set(experiments.all_experiments())
+def test_p1_experiments_are_in_the_registry():
+    assert all(registry.get(name) is experiment for name, experiment in cifar_study.EXPERIMENTS.items())
 
 
 def test_smoke_experiment_trains_caches_and_reloads(cache, monkeypatch):
-    first = experiments.result("p1-bn", "smoke")
+    first = experiments.result(cifar_study.EXPERIMENTS["p1-bn"], "smoke")
     assert (first.directory / "best.pt").exists() and (first.directory / "confusion.csv").exists()
     assert len(first.history()) == first.config["train"]["epochs"] == first.metrics["epochs"]
     model = cifar_study.build_model(first.config["model"])
@@ -37,12 +37,12 @@ def test_smoke_experiment_trains_caches_and_reloads(cache, monkeypatch):
         raise AssertionError("a cached experiment was trained again")
 
     monkeypatch.setattr(cifar_study, "fit_best", no_training)
-    second = experiments.result("p1-bn", "smoke")
+    second = experiments.result(cifar_study.EXPERIMENTS["p1-bn"], "smoke")
     assert second.directory == first.directory and second.metrics == first.metrics
 
 
 def test_evaluation_confusion_matrix_counts_every_test_image(cache):
-    art = experiments.result("p1-baseline", "smoke")
+    art = experiments.result(cifar_study.EXPERIMENTS["p1-baseline"], "smoke")
     matrix = analysis.confusion(art)
     test_size = art.metrics["sizes"]["test"]
     assert matrix.shape == (10, 10) and list(matrix.index) == list(data.CIFAR10_CLASSES)

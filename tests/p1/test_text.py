@@ -42,10 +42,14 @@ def test_verdict_and_change_call_a_difference_within_the_band_a_tie():
 
 
 def test_best_model_is_compared_with_the_baseline_unless_it_is_the_baseline():
-    better = text.best_model("د", summary(test=75.0), summary(test=60.0), N)
-    itself = text.best_model("ب", summary(test=60.0), None, N)
+    better = text.best_model("d", summary(test=75.0), summary(test=60.0), N)
+    itself = text.best_model("b", summary(test=60.0), None, N)
     assert "(د)" in better and "75.00%" in better and "بالا رفت" in better
-    assert "هیچ‌یک از شبکه‌ها" in itself and "نسبت به مدل پایه" not in itself
+    assert "(ب)" in itself and "هیچ‌یک از شبکه‌ها" in itself and "نسبت به مدل پایه" not in itself
+
+
+def test_a_part_letter_is_written_in_persian_abjad_order():
+    assert [text.part_letter(letter) for letter in ("b", "c", "c'", "d", "e", "g")] == ["ب", "ج", "ج′", "د", "هـ", "ز"]
 
 
 def test_depth_effect_has_a_sentence_for_each_outcome():

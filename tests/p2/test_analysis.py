@@ -3,12 +3,13 @@ regimes must share their config, and `facts` agrees with the artifacts it reads.
 
 import dataclasses
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
-from hw3core import stats
-from hw3core.p2 import analysis
+from hw3core import experiments, stats
+from hw3core.p2 import analysis, plots, study, text
 from hw3core.p2.models import LAYERS
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
@@ -78,3 +79,29 @@ def test_triplet_convergence_counts_both_stages(runs):
     table = analysis.convergence_table(runs)
     assert len(table) == 3 and all(isinstance(v, str) for v in table["طبقه‌بند: epoch"])
 
+
+
+def test_a_new_regime_is_one_row_and_every_table_and_figure_of_the_regimes_shows_it(runs, monkeypatch):
+    """A fourth regime with its row in `study.REGIMES` and its Persian name in `text.NAMES`, and
+    nothing else, is in every table and figure that sets the regimes side by side. (Its run
+    here is the combined loss at a wider margin, a variant of that regime's config: a regime
+    of its own needs its branch in `train_regime` too, in the same file as its row.)"""
+    combined = study.EXPERIMENTS["p2-combined"]
+    cfg = combined.config("smoke")
+    wide = experiments.result(combined, "smoke", config={**cfg, "train": {**cfg["train"], "margin": 0.5}})
+    monkeypatch.setitem(study.REGIMES, "wide-margin", study.Regime("triplet + CE, margin 0.5", "the combined loss at margin 0.5"))
+    monkeypatch.setitem(text.NAMES, "wide-margin", "ترکیبی با حاشیهٔ بزرگ")
+    four = {**runs, "wide-margin": wide}
+    names = [text.NAMES[regime] for regime in four]
+    assert list(analysis.summary_table(four)["رژیم"]) == list(analysis.convergence_table(four)["رژیم"]) == names
+    assert list(analysis.layer_probe_table(four).columns[1:]) == names
+    assert analysis.summary_table(four)["silhouette"].iloc[-1] == wide.metrics["silhouette"]
+    labels = [row.label for row in study.REGIMES.values()]
+    maps = plots.feature_maps_across_regimes(four)  # its last axes are the colour bar
+    assert [ax.get_ylabel() for ax in maps.axes[:-1] if ax.get_ylabel()] == [label.replace(" (", "\n(") for label in labels]
+    views = plots.embedding_views(four)
+    assert [ax.get_title() for ax in views.axes[: len(four)]] == [f"{label}: PCA" for label in labels]
+    curves = plots.convergence_curves(four)
+    assert f"{labels[-1]}: nearest centroid" in curves.axes[0].get_legend_handles_labels()[1]
+    for figure in (maps, views, curves):
+        plt.close(figure)

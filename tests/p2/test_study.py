@@ -78,7 +78,7 @@ def test_frozen_extractor_does_not_change_while_the_head_trains(tmp_path):
 
 
 def test_smoke_experiment_records_feature_maps_then_reloads_from_cache(monkeypatch):
-    artifacts = experiments.result("p2-cross-entropy")
+    artifacts = experiments.result(loss_study.EXPERIMENTS["p2-cross-entropy"])
     cfg = artifacts.config
     images, epochs = cfg["train"]["feature_map_images"], cfg["train"]["epochs"]
     shapes = {"stage1": 32, "stage2": 16, "stage3": 8}
@@ -96,12 +96,12 @@ def test_smoke_experiment_records_feature_maps_then_reloads_from_cache(monkeypat
         raise AssertionError("a cached experiment was trained again")
 
     monkeypatch.setattr(loss_study, "train_regime", must_not_train)
-    again = experiments.result("p2-cross-entropy")
+    again = experiments.result(loss_study.EXPERIMENTS["p2-cross-entropy"])
     assert again.directory == artifacts.directory and again.metrics == artifacts.metrics
 
 
 def test_triplet_regime_classifies_with_the_extractor_stage_one_left():
-    artifacts = experiments.result("p2-triplet")
+    artifacts = experiments.result(loss_study.EXPERIMENTS["p2-triplet"])
     stage_one = artifacts.load("extractor.pt")
     classifier = artifacts.state_dict("best-linear.pt")
     assert all(torch.equal(classifier[f"extractor.{k}"], v) for k, v in stage_one.items())

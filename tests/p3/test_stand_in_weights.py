@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from hw3core import book, experiments
+from hw3core import book
 from hw3core.cache import Artifacts
 from hw3core.p3 import architecture, plots, study, tables, text
 from hw3core.p3.flowers import FLOWERS_CLASSES
@@ -40,13 +40,13 @@ def test_a_stand_in_is_found_under_the_official_name_and_loaded_strictly(torch_h
 
 def pretrained_under_smoke(name: str, monkeypatch) -> None:
     """The smoke config of a P3 experiment, but with `pretrained` on (smoke normally builds random nets)."""
-    experiment = experiments.get(name)
+    experiment = study.EXPERIMENTS[name]
 
     def config(profile):
         cfg = experiment.config(profile)
         return {**cfg, "model": {**cfg["model"], "pretrained": True}}
 
-    monkeypatch.setitem(experiments._REGISTRY, name, dataclasses.replace(experiment, config=config))
+    monkeypatch.setitem(study.EXPERIMENTS, name, dataclasses.replace(experiment, config=config))
 
 
 @pytest.mark.slow
@@ -59,7 +59,7 @@ def test_the_pretrained_branch_runs_on_stand_ins_and_is_marked_not_real(torch_ho
     prediction = architecture.top_k(classifier, architecture.example_image()[0])
     outcomes = study.frozen_outcomes("smoke")
     assert all(isinstance(o, Artifacts) for o in outcomes.values())
-    assert all(experiments.get(study.features_name(n)).config("smoke")["model"]["pretrained"] for n in BACKBONES)
+    assert all(study.EXPERIMENTS[study.features_name(n)].config("smoke")["model"]["pretrained"] for n in BACKBONES)
     summaries = tables.frozen_summaries(outcomes, "smoke")
     totals = {n: c["total"] for n, c in tables.parameter_summary("smoke")["counts"].items()}
     scratch = study.scratch_result("smoke")

@@ -35,11 +35,11 @@ def test_features_are_computed_once_and_reused(monkeypatch):
     monkeypatch.setattr(features, "extract_features", counting)
     first = study.frozen_outcome("mobilenet_v2")
     assert len(calls) == 3 + study.features_config("smoke", "mobilenet_v2")["features"]["augmented_copies"]
-    experiments.result(study.features_name("mobilenet_v2"))
+    experiments.result(study.EXPERIMENTS[study.features_name("mobilenet_v2")])
     shutil.rmtree(first.directory)  # the head retrains; the features come from the cache
     again = study.frozen_outcome("mobilenet_v2")
     assert len(calls) == 4 and again.metrics["final"].keys() == {"train", "val", "test"}
-    assert experiments.result(study.features_name("mobilenet_v2")).load("features.pt")["train"]["features"].shape[:2] == (2, 24)
+    assert experiments.result(study.EXPERIMENTS[study.features_name("mobilenet_v2")]).load("features.pt")["train"]["features"].shape[:2] == (2, 24)
 
 
 def test_the_head_is_evaluated_at_its_best_epoch():

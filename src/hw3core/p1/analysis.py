@@ -1,6 +1,10 @@
 """What the P1 chapter shows, read from the runs: the split and recipe tables of parts
 (a) and (b), the per-epoch histories of (b)-(e), the test tables and confusion matrices
-of (f), and the numbers its prose cites (`run_summary`, read by `p1.text`)."""
+of (f), and the numbers its prose cites (`run_summary`, read by `p1.text`).
+
+Every table and figure of several runs iterates the runs it is given, and names each by
+its row in `study.PARTS` / `study.ABLATIONS`: a new part is a new row there, nothing here.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +18,17 @@ from ..cache import Artifacts
 from ..data import ImageSet, stratified_subset
 from ..experiments import result
 from ..profiles import Profile
-from .study import ABLATIONS, ALL_PARTS, EXPERIMENTS, PARTS, SEED, Splits, config
+from .study import ABLATIONS, EXPERIMENTS, PARTS, SEED, Splits, part
 
 
 def results(profile: Profile) -> dict[str, Artifacts]:
-    """The cached (or freshly trained) artifacts of the four parts' experiments, in part order."""
-    return {name: result(name, profile) for name in PARTS}
+    """The cached (or freshly trained) artifacts of every part's run, in the order of `study.PARTS`."""
+    return {name: result(EXPERIMENTS[name], profile) for name in PARTS}
 
 
 def ablation_results(profile: Profile) -> dict[str, Artifacts]:
     """The artifacts of the runs that isolate one change between two parts (`study.ABLATIONS`)."""
-    return {name: result(name, profile) for name in ABLATIONS}
+    return {name: result(EXPERIMENTS[name], profile) for name in ABLATIONS}
 
 
 def sample_per_class(data: ImageSet, seed: int = SEED) -> np.ndarray:
@@ -44,12 +48,12 @@ def split_table(splits: Splits) -> pd.DataFrame:
 def recipe_table(profile: Profile) -> pd.DataFrame:
     """The training settings of every run (the parts and the ablation), straight from the configs."""
     rows = []
-    for name in EXPERIMENTS:
-        cfg = config(name, profile)
+    for name, experiment in EXPERIMENTS.items():
+        cfg = experiment.config(profile)
         t = cfg["train"]
         rows.append(
             {
-                "part": ALL_PARTS[name].letter,
+                "part": part(name).letter,
                 "batchnorm": cfg["model"].get("batchnorm", False),
                 "epochs": t["epochs"],
                 "batch": t["batch_size"],
@@ -93,8 +97,8 @@ def accuracy_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
         m = art.metrics
         rows.append(
             {
-                "part": ALL_PARTS[name].letter,
-                "model": ALL_PARTS[name].title,
+                "part": part(name).letter,
+                "model": part(name).title,
                 "parameters": m["parameters"],
                 "best epoch": m["best_epoch"],
                 "best val acc (%)": 100 * m["best_val_acc"],
@@ -107,8 +111,23 @@ def accuracy_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
 
 def per_class_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
     """Test accuracy (%) per class (rows) and model (columns)."""
-    columns = {f"({ALL_PARTS[name].letter})": art.metrics["per_class_acc"] for name, art in runs.items()}
+    columns = {f"({part(name).letter})": art.metrics["per_class_acc"] for name, art in runs.items()}
     return (pd.DataFrame(columns) * 100).rename_axis("class").reset_index()
+
+
+def label(name: str) -> str:
+    """A run's name in figures: its part and model, "(b) BaselineModel"."""
+    return f"({part(name).letter}) {part(name).title}"
+
+
+def histories(runs: dict[str, Artifacts]) -> dict[str, pd.DataFrame]:
+    """Part (f): each run's per-epoch history under its label, for the curves compared in one plot."""
+    return {label(name): art.history() for name, art in runs.items()}
+
+
+def confusions(runs: dict[str, Artifacts]) -> dict[str, np.ndarray]:
+    """Part (f): each run's test confusion matrix under its label."""
+    return {label(name): confusion(art).to_numpy() for name, art in runs.items()}
 
 
 def run_summary(artifacts: Artifacts) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from ..data import (
     synthetic_images,
     tensor_loader,
 )
-from ..experiments import Experiment, RunContext, register
+from ..experiments import Experiment, RunContext, by_name
 from ..profiles import Profile, per_profile
 from ..seeding import seed_everything
 from ..settings import Settings, get_settings
@@ -51,17 +51,29 @@ EVAL_BATCH = 1000
 
 
 class Part(NamedTuple):
-    """Which part of P1 an experiment answers, and the model's name in tables and figures."""
+    """One P1 run: the part it answers, its model's name in tables and figures, and what it
+    sets in the recipe (`config`).
+
+    `model="baseline"` is the assignment's BaselineModel with a recipe of its own; every
+    other run is the ConvNet of (c), with or without BatchNorm and Dropout, trained at one
+    of two peak rates: "plain" (the lower rate, for a network without normalisation) or
+    "bn" (the BatchNorm networks').
+    """
 
     letter: str
     title: str
+    model: str = "convnet"
+    batchnorm: bool = False
+    dropout: float = 0.0
+    rate: str = "bn"
 
 
+# The parts, one run each; the chapter's tables and figures show every row, in this order.
 PARTS = {
-    "p1-baseline": Part("b", "BaselineModel"),
-    "p1-improved": Part("c", "ConvNet"),
-    "p1-bn": Part("d", "ConvNet + BatchNorm"),
-    "p1-dropout": Part("e", "ConvNet + BatchNorm + Dropout"),
+    "p1-baseline": Part("b", "BaselineModel", model="baseline"),
+    "p1-improved": Part("c", "ConvNet", rate="plain"),
+    "p1-bn": Part("d", "ConvNet + BatchNorm", batchnorm=True),
+    "p1-dropout": Part("e", "ConvNet + BatchNorm + Dropout", batchnorm=True, dropout=0.3),
 }
 # Runs that answer no part but make a comparison of the parts change one thing only:
 # (c) trained at the peak rate of (d), so that (c') -> (d) is BatchNorm alone and
@@ -69,8 +81,11 @@ PARTS = {
 ABLATIONS = {
     "p1-improved-bn-lr": Part("c'", "ConvNet at (d)'s peak rate"),
 }
-# Every run, in the order of the tables: b, c, c', d, e.
-ALL_PARTS = dict(sorted({**PARTS, **ABLATIONS}.items(), key=lambda item: item[1].letter))
+
+
+def part(name: str) -> Part:
+    """The row of run `name`, a part or an ablation."""
+    return PARTS[name] if name in PARTS else ABLATIONS[name]
 
 
 # ---- configs ----------------------------------------------------------------------
@@ -78,7 +93,8 @@ ALL_PARTS = dict(sorted({**PARTS, **ABLATIONS}.items(), key=lambda item: item[1]
 
 def config(name: str, profile: Profile) -> dict[str, Any]:
     """The config of experiment `name` under `profile`: the data and recipe of every part,
-    and what each part changes (the model, and the recipe's peak rate, batch and smoothing).
+    and what its row in PARTS or ABLATIONS changes (the model, the peak rate; the
+    baseline also its batch and smoothing).
 
     The plain network of (c) trains at a lower peak rate than the BN networks: without
     normalisation a stack of ReLU layers is the more fragile one at high rates. Whether
@@ -118,17 +134,13 @@ def config(name: str, profile: Profile) -> dict[str, Any]:
         "hidden": pick(full=512, quick=128, smoke=16),
         "logit_scale": pick(full=0.125, quick=1.0, smoke=1.0),
     }
-    bn_lr = pick(full=0.4, quick=0.4, smoke=0.2)
-    plain_lr = pick(full=0.1, quick=0.2, smoke=0.1)
-    conv_batch = pick(full=512, quick=256, smoke=32)
-    # model, peak lr, batch size, label smoothing
-    model, lr, batch, label_smoothing = {
-        "p1-baseline": ({"family": "baseline"}, 0.02, pick(full=128, quick=128, smoke=32), 0.0),
-        "p1-improved": ({**convnet, "batchnorm": False, "dropout": 0.0}, plain_lr, conv_batch, 0.2),
-        "p1-improved-bn-lr": ({**convnet, "batchnorm": False, "dropout": 0.0}, bn_lr, conv_batch, 0.2),
-        "p1-bn": ({**convnet, "batchnorm": True, "dropout": 0.0}, bn_lr, conv_batch, 0.2),
-        "p1-dropout": ({**convnet, "batchnorm": True, "dropout": 0.3}, bn_lr, conv_batch, 0.2),
-    }[name]
+    peak_rates = {"bn": pick(full=0.4, quick=0.4, smoke=0.2), "plain": pick(full=0.1, quick=0.2, smoke=0.1)}
+    row = part(name)
+    if row.model == "baseline":
+        model, lr, batch, label_smoothing = {"family": "baseline"}, 0.02, pick(full=128, quick=128, smoke=32), 0.0
+    else:
+        model = {**convnet, "batchnorm": row.batchnorm, "dropout": row.dropout}
+        lr, batch, label_smoothing = peak_rates[row.rate], pick(full=512, quick=256, smoke=32), 0.2
     return {
         "seed": SEED,
         # which images each profile uses; None means all of them
@@ -288,9 +300,12 @@ def run(cfg: dict[str, Any], ctx: RunContext, *, name: str = "p1", on_epoch_end=
     }
 
 
-EXPERIMENTS = register(
-    *(
-        Experiment(name, "p1", f"P1({part.letter}): {part.title} on CIFAR-10", functools.partial(config, name), functools.partial(run, name=name))
-        for name, part in ALL_PARTS.items()
-    )
-)
+def experiment(name: str) -> Experiment:
+    """The cached experiment of run `name` (a row of PARTS or ABLATIONS)."""
+    row = part(name)
+    summary = f"P1({row.letter}): {row.title} on CIFAR-10"
+    return Experiment(name, "p1", summary, functools.partial(config, name), functools.partial(run, name=name))
+
+
+# Every run, in the order of the recipe table: b, c, c', d, e.
+EXPERIMENTS = by_name(*(experiment(name) for name in sorted({**PARTS, **ABLATIONS}, key=lambda name: part(name).letter)))

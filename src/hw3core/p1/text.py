@@ -25,6 +25,14 @@ TARGETS = {"baseline": 63.0, "best": 90.0}
 CHANCE = 100 / 10
 # Class pairs that look alike at 32x32; the analysis checks whether the run confirms it.
 LOOKALIKES = (("cat", "dog"), ("automobile", "truck"))
+# The assignment's part letters as the Persian text writes them, in abjad order: (a) is (آ), (e) is (هـ).
+PERSIAN_LETTERS = dict(zip("abcdefgh", ("آ", "ب", "ج", "د", "هـ", "و", "ز", "ح")))
+
+
+def part_letter(letter: str) -> str:
+    """A part's letter (`study.Part.letter`) as the Persian text writes it: "c" is "ج",
+    and the ablation's "c'" is "ج′"."""
+    return PERSIAN_LETTERS[letter[0]] + "′" * letter.count("'")
 
 
 def source_note(source: str) -> str:
@@ -83,10 +91,10 @@ def change(before: float, after: float, n: int) -> str:
     return f"{moved:.2f} واحد درصد {'بالا رفت' if outcome == 'up' else 'پایین آمد'} که از حد نوسان بیشتر است ({noise})"
 
 
-def best_model(part: str, best: Summary, baseline: Summary | None, n: int) -> str:
-    """The best model by validation accuracy (part `part`, its Persian letter) with its test
-    accuracy, against the baseline's on `n` images; `baseline` is None when it is the best."""
-    text = f"بهترین مدل به معیار دقت اعتبارسنجی مدل بخش ({part}) است با دقت آزمون {best['test']:.2f}%"
+def best_model(letter: str, best: Summary, baseline: Summary | None, n: int) -> str:
+    """The best model by validation accuracy (of the part whose letter is `letter`) with its
+    test accuracy, against the baseline's on `n` images; `baseline` is None when it is the best."""
+    text = f"بهترین مدل به معیار دقت اعتبارسنجی مدل بخش ({part_letter(letter)}) است با دقت آزمون {best['test']:.2f}%"
     if baseline is None:
         return text + "؛ یعنی در این ساخت هیچ‌یک از شبکه‌های بعدی از مدل پایه بهتر نشد."
     return text + f"؛ نسبت به مدل پایه دقت آزمون {change(baseline['test'], best['test'], n)}."

@@ -16,24 +16,25 @@ from ..settings import get_settings
 from ..stats import standard_error
 from ..training import parameter_count
 from .models import LAYERS, Classifier, Extractor
-from .study import CLASSES, REGIMES
+from .study import CLASSES, EXPERIMENTS, REGIMES, experiment_name
 from .text import NAMES, or_never
 
 
 def results(profile: Profile | None = None) -> dict[str, Artifacts]:
-    """The cached artifacts of the three regimes (trained first if missing)."""
+    """The cached artifacts of every regime (trained first if missing), in the order of `study.REGIMES`."""
     profile = profile or get_settings().profile
-    return {regime: result(f"p2-{regime}", profile) for regime in REGIMES}
+    return {regime: result(EXPERIMENTS[experiment_name(regime)], profile) for regime in REGIMES}
 
 
 def shared_config(runs: dict[str, Artifacts]) -> dict[str, Any]:
     """The config all regimes share (the cross-entropy run's), after checking that they
-    differ in nothing but the regime and the triplet regime's extra "head" stage: the
-    chapter's comparison is only fair if data, network and recipe are the same."""
+    differ in nothing but the regime and a regime's own extra stages (the triplet regime's
+    "head"): the chapter's comparison is only fair if data, network and recipe are the same."""
+    shared = set.intersection(*(set(artifacts.config) for artifacts in runs.values()))
 
     def common(cfg: dict[str, Any]) -> dict[str, Any]:
         train = {key: value for key, value in cfg["train"].items() if key != "regime"}
-        return {**{key: value for key, value in cfg.items() if key != "head"}, "train": train}
+        return {**{key: value for key, value in cfg.items() if key in shared}, "train": train}
 
     first, *others = (artifacts.config for artifacts in runs.values())
     if any(common(cfg) != common(first) for cfg in others):

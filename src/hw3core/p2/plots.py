@@ -20,7 +20,6 @@ from .models import LAYERS
 from .recording import feature_map_path, map_epochs
 from .study import CLASSES, REGIMES
 
-LABELS = {"cross-entropy": "cross-entropy", "triplet": "triplet (+ linear head)", "combined": "triplet + CE"}
 CHANNELS = 4  # channels of each stage shown per regime in `feature_maps_over_epochs`
 
 
@@ -113,7 +112,7 @@ def feature_maps_across_regimes(runs: dict[str, Artifacts], image: int = 0) -> F
     norm = Normalize(0, 1)
     for row, (regime, artifacts) in enumerate(runs.items()):
         _show(axes[row, 0], _inputs(artifacts)["images"][image].permute(1, 2, 0).numpy())
-        axes[row, 0].set_ylabel(LABELS[regime].replace(" (", "\n("), fontsize=FLOOR_PT, rotation=0, ha="right", va="center")
+        axes[row, 0].set_ylabel(REGIMES[regime].label.replace(" (", "\n("), fontsize=FLOOR_PT, rotation=0, ha="right", va="center")
         for j, epoch in enumerate(epochs):
             maps = _maps(artifacts, epoch)
             for k, layer in enumerate(LAYERS):
@@ -142,7 +141,7 @@ def embedding_views(runs: dict[str, Artifacts]) -> Figure:
             ax.set_yticks([])
             name = "PC" if method == "pca" else "t-SNE"
             ax.set(xlabel=f"{name} 1", ylabel=f"{name} 2")
-            ax.set_title(f"{LABELS[regime]}: {'PCA' if method == 'pca' else 't-SNE'}", fontsize=8)
+            ax.set_title(f"{REGIMES[regime].label}: {'PCA' if method == 'pca' else 't-SNE'}", fontsize=8)
     axes[0, 0].legend(fontsize=7, markerscale=3)
     return fig
 
@@ -151,20 +150,17 @@ def convergence_curves(runs: dict[str, Artifacts]) -> Figure:
     """Validation accuracy against cumulative training seconds: the embedding's nearest-centroid
     accuracy (solid) and the classifier's (dashed; for triplet, stage 2 after stage 1)."""
     fig, ax = plt.subplots(figsize=(6.4, 3.4), layout="constrained")
-    for regime in REGIMES:
-        if regime not in runs:
-            continue
-        artifacts = runs[regime]
+    for regime, artifacts in runs.items():
         history = artifacts.history()
         seconds = history["seconds"].cumsum()
         centroid = artifacts.history("embedding-history.csv")["centroid_val_acc"]
-        (line,) = ax.plot(seconds, 100 * centroid, "-o", markersize=3, label=f"{LABELS[regime]}: nearest centroid")
+        (line,) = ax.plot(seconds, 100 * centroid, "-o", markersize=3, label=f"{REGIMES[regime].label}: nearest centroid")
         if artifacts.path("history-linear.csv").exists():
             linear = artifacts.history("history-linear.csv")
             x, y = seconds.iloc[-1] + linear["seconds"].cumsum(), linear["val_acc"]
         else:
             x, y = seconds, history["val_acc"]
-        ax.plot(x, 100 * y, "--s", markersize=3, color=line.get_color(), label=f"{LABELS[regime]}: classifier")
+        ax.plot(x, 100 * y, "--s", markersize=3, color=line.get_color(), label=f"{REGIMES[regime].label}: classifier")
     target = 100 * next(iter(runs.values())).config["train"]["target_acc"]
     ax.axhline(target, color="grey", linestyle=":", linewidth=1, label=f"target {target:.0f}%")
     ax.set(xlabel="training seconds", ylabel="validation accuracy (%)")

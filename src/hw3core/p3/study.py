@@ -25,7 +25,7 @@ from torchvision import models
 from .. import experiments
 from ..cache import Artifacts
 from ..data import channel_stats, tensor_loader
-from ..experiments import Experiment, RunContext, register
+from ..experiments import Experiment, RunContext, by_name
 from ..profiles import Profile, per_profile
 from ..seeding import seed_everything
 from ..settings import Settings, get_settings
@@ -145,7 +145,7 @@ def best_epoch(history: Any) -> int:
 def run_head(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
     """Train the new head on the cached features; evaluate its best epoch (by validation)."""
     seed, recipe, backbone = cfg["seed"], cfg["train"], cfg["model"]["backbone"]
-    stage = experiments.result(features_name(backbone), ctx.profile, ctx.settings, config=features_stage(cfg))
+    stage = experiments.result(EXPERIMENTS[features_name(backbone)], ctx.profile, ctx.settings, config=features_stage(cfg))
     features = stage.load("features.pt")
     seed_everything(seed)
     width = features["train"]["features"].shape[-1]
@@ -232,15 +232,15 @@ def frozen_outcome(backbone: str, profile: Profile | None = None, settings: Sett
     """
     settings = settings or get_settings()
     profile = profile or settings.profile
-    name = frozen_name(backbone)
-    cached = any(experiments.status(n, profile, settings) == "cached" for n in (name, features_name(backbone)))
-    if experiments.get(name).config(profile)["model"]["pretrained"] and not cached:
+    head = EXPERIMENTS[frozen_name(backbone)]
+    cached = any(experiments.status(e, profile, settings) == "cached" for e in (head, EXPERIMENTS[features_name(backbone)]))
+    if head.config(profile)["model"]["pretrained"] and not cached:
         try:
             find_weights(BACKBONES[backbone], settings)
         except MissingWeightsError as error:
             return error.missing
     try:
-        return experiments.result(name, profile, settings)
+        return experiments.result(head, profile, settings)
     except MissingWeightsError as error:  # found, but unreadable
         return error.missing
 
@@ -253,13 +253,13 @@ def frozen_outcomes(profile: Profile | None = None) -> dict[str, Artifacts | Mis
 def scratch_result(profile: Profile | None = None) -> Artifacts:
     """The scratch run; under the full profile it must have seen the whole official split."""
     profile = profile or get_settings().profile
-    scratch = experiments.result("p3-scratch", profile)
+    scratch = experiments.result(EXPERIMENTS["p3-scratch"], profile)
     if profile == "full" and scratch.metrics["images"] != OFFICIAL_SPLIT_SIZES:
         raise AssertionError(f"p3-scratch [full] saw {scratch.metrics['images']} images, not the official split {OFFICIAL_SPLIT_SIZES}")
     return scratch
 
 
-EXPERIMENTS = register(
+EXPERIMENTS = by_name(
     *(
         experiment
         for name in BACKBONES

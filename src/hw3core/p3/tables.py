@@ -18,7 +18,7 @@ from ..profiles import Profile
 from ..settings import get_settings
 from .flowers import SPLITS
 from .network import TransferNet, parameter_counts, transfer_net
-from .study import class_count, features_config, features_name
+from .study import EXPERIMENTS, class_count, features_config, features_name
 from .weights import BACKBONES, MissingWeights
 
 Outcomes = dict[str, Artifacts | MissingWeights]
@@ -71,7 +71,7 @@ def frozen_summaries(outcomes: Outcomes, profile: Profile | None = None) -> dict
         name: {
             "train": 100 * outcome.metrics["final"]["train"]["accuracy"],
             "test": 100 * outcome.metrics["final"]["test"]["accuracy"],
-            "extraction_seconds": experiments.result(features_name(name), profile).metrics["extraction_seconds"],
+            "extraction_seconds": experiments.result(EXPERIMENTS[features_name(name)], profile).metrics["extraction_seconds"],
         }
         for name, outcome in outcomes.items()
         if isinstance(outcome, Artifacts)
@@ -94,7 +94,7 @@ def comparison_table(outcomes: Outcomes, profile: Profile | None = None) -> pd.D
         if isinstance(outcome, MissingWeights):
             row |= {"extract (s)": "—", **{f"{split} (%)": "—" for split in SPLITS}}
         else:
-            extraction = experiments.result(features_name(name), profile).metrics
+            extraction = experiments.result(EXPERIMENTS[features_name(name)], profile).metrics
             final = outcome.metrics["final"]
             row |= {
                 "extract (s)": f"{extraction['extraction_seconds']:.1f}",
