@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from hw3core import book, figures
+from hw3core import chapter, figures
 
 
 def _plot(width: float = 5.0, **labels: str) -> tuple[Figure, object]:
@@ -133,7 +133,7 @@ def test_chapter_setup_makes_the_kernel_refuse_a_defective_figure():
     shell = InteractiveShell.instance()
     try:
         with matplotlib.rc_context():
-            book.chapter_setup()
+            chapter.setup()
             draw = shell.display_formatter.formatters["image/png"].lookup_by_type(Figure)
             good, _ = _plot(xlabel="epoch", ylabel="loss")
             assert base64.b64decode(draw(good)).startswith(b"\x89PNG")

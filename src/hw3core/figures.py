@@ -4,7 +4,7 @@
 image or a diagram), a legend wherever an axes holds more than one labelled series, a
 labelled colour bar wherever colour carries a value, text no smaller than `FLOOR_PT` at the
 size the figure is printed, and no raw ASCII math (``H_l(x_{l-1})``) where mathtext belongs.
-`hw3core.book.chapter_setup` runs it on every figure a chapter cell shows, so a defective
+`hw3core.chapter.setup` runs it on every figure a chapter cell shows, so a defective
 figure stops the render instead of reaching the reader. Captions are the chapters' own
 (`fig-cap`); the renderer refuses a figure without one.
 

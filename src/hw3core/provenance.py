@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterator
 PACKAGE = "hw3core"
 # Modules that store, locate or present results; editing them cannot change a number.
 BOOKKEEPING = frozenset(
-    f"{PACKAGE}.{name}" for name in ("experiments", "cache", "layout", "atomic", "errors", "settings", "project_config", "profiles", "provenance", "book")
+    f"{PACKAGE}.{name}" for name in ("experiments", "cache", "layout", "atomic", "errors", "settings", "project_config", "profiles", "provenance", "chapter")
 )
 
 _READ: ContextVar[dict[str, str] | None] = ContextVar("hw3_data_read", default=None)

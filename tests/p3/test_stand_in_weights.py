@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from hw3core import book
+from hw3core import chapter
 from hw3core.cache import Artifacts
 from hw3core.p3 import architecture, plots, study, tables, text
 from hw3core.p3.flowers import FLOWERS_CLASSES
@@ -67,7 +67,7 @@ def test_the_pretrained_branch_runs_on_stand_ins_and_is_marked_not_real(torch_ho
         text.stand_in_warning(),
         text.prediction_summary("full", prediction, 1000),
         text.frozen_final(outcomes["mobilenet_v2"]),
-        book.table(tables.comparison_table(outcomes, "smoke")).data,
+        chapter.table(tables.comparison_table(outcomes, "smoke")).data,
         text.accuracy_analysis("full", summaries, totals, "2"),
         text.scratch_comparison("full", scratch.metrics, outcomes["mobilenet_v2"].metrics, "24", len(FLOWERS_CLASSES)),
     ]

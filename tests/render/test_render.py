@@ -107,7 +107,7 @@ def test_a_defective_figure_fails_its_chapter(tmp_path: Path):
 
     source = tmp_path / "chapter.qmd"
     source.write_text(
-        "```{python}\nfrom hw3core import book\nbook.chapter_setup()\n```\n\n"
+        "```{python}\nfrom hw3core import chapter\nchapter.setup()\n```\n\n"
         "```{python}\nfrom matplotlib.figure import Figure\nfig = Figure()\nfig.subplots().plot([1, 2])\nfig\n```\n"
     )
     with pytest.raises(ChapterError, match=r"chapter.qmd: the cell `from matplotlib.figure import Figure` failed: FigureDefects: the figure is not fit to print:; axes 1 of 1: no x label; axes 1 of 1: no y label \(full traceback: "):
@@ -186,7 +186,7 @@ FIGURE = re.compile(r'<figure(?: id="(fig-[\w-]+)")?>\s*<img src="[^"]*figure-ht
 
 @pytest.mark.slow
 def test_every_figure_of_the_smoke_book_is_captioned_and_none_is_lost(smoke_book: Path):
-    """Each figure shown passed figures.audit (chapter_setup refuses any other, so the book
+    """Each figure shown passed figures.audit (chapter.setup refuses any other, so the book
     rendering at all proves it); here every image written is a captioned figure on its
     page, labelled figures come from the source's fig- cells, and the theory chapters,
     whose figures depend on no result, show every one of them."""
@@ -207,7 +207,7 @@ def test_a_returned_pyplot_figure_is_shown_once(tmp_path: Path):
 
     source = tmp_path / "chapter.qmd"
     source.write_text(
-        "```{python}\nfrom hw3core import book\nbook.chapter_setup()\n```\n\n"
+        "```{python}\nfrom hw3core import chapter\nchapter.setup()\n```\n\n"
         "```{python}\nimport matplotlib.pyplot as plt\n"
         "def draw():\n    fig, ax = plt.subplots(figsize=(4, 3))\n    ax.plot([1, 2])\n    ax.set(xlabel='x', ylabel='y')\n    return fig\ndraw()\n```\n"
     )

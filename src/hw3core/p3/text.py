@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Iterable
 
-from .. import book
+from .. import chapter
 from ..cache import Artifacts
 from ..profiles import Profile
 from .flowers import CROP_RATIO, CROP_SCALE, FLOWERS_CLASSES, OFFICIAL_SPLIT_SIZES
@@ -37,11 +37,11 @@ class SplitFacts:
 
 def split_facts() -> SplitFacts:
     return SplitFacts(
-        sizes={split: book.number(n) for split, n in OFFICIAL_SPLIT_SIZES.items()},
-        per_class=book.number(OFFICIAL_SPLIT_SIZES["train"] / len(FLOWERS_CLASSES)),
+        sizes={split: chapter.number(n) for split, n in OFFICIAL_SPLIT_SIZES.items()},
+        per_class=chapter.number(OFFICIAL_SPLIT_SIZES["train"] / len(FLOWERS_CLASSES)),
         scale=[f"{100 * x:.0f}" for x in CROP_SCALE],
         ratio=[str(Fraction(x).limit_denominator(10)) for x in CROP_RATIO],
-        width={name: book.number(feature_width(name)) for name in BACKBONES},
+        width={name: chapter.number(feature_width(name)) for name in BACKBONES},
     )
 
 
@@ -136,7 +136,7 @@ def frozen_final(outcome: Outcome) -> str:
         return ""
     return (
         "هزینه و دقت نهایی MobileNetV2 منجمد (بهترین epoch از نظر اعتبارسنجی) روی آموزش (برش مرکزی، بدون داده‌افزایی)، اعتبارسنجی و آزمون:\n\n"
-        + book.table(final_table({"MobileNetV2 (frozen)": outcome}), digits=3).data
+        + chapter.table(final_table({"MobileNetV2 (frozen)": outcome}), digits=3).data
     )
 
 

@@ -41,7 +41,7 @@ def text_as_markdown() -> None:
         shell.display_formatter.formatters["text/markdown"].for_type(str, str)
 
 
-def chapter_setup() -> Markdown | None:
+def setup() -> Markdown | None:
     """Call once at the top of every chapter: figure defaults, str values as Markdown
     (`text_as_markdown`), and the smoke banner if any.
 
