@@ -1,7 +1,7 @@
 """A careful but unlucky user: every foreseeable mistake ends in one line that names the
 file or setting and the fix, nothing valid is lost, and no stale result is served.
 
-Tiny synthetic data only: image folders written into tmp_path, the toy experiment, and
+Tiny synthetic data only: image folders written into tmp_path, the pipeline-check experiment, and
 the experiments defined here (which the commands find by name beside the book's).
 """
 
@@ -50,7 +50,7 @@ STOP_AFTER: dict[str, int | None] = {"epoch": None}
 
 
 def _three_epochs(cfg, ctx):
-    from hw3core.toy import blobs
+    from hw3core.pipeline_check import blobs
 
     torch.manual_seed(0)
     model = nn.Linear(2, 2)
@@ -230,7 +230,7 @@ def test_relative_paths_mean_where_the_command_was_typed_in_every_process(tmp_pa
     for name, value in {"HW3_CACHE_DIR": "rel-cache", "HW3_DATA_DIR": "d", "TORCH_HOME": "th", "HW3_P3_IMAGE": "cat.png"}.items():
         monkeypatch.setenv(name, value)
     before = dict(os.environ)
-    assert main(["train", "toy"]) == 0
+    assert main(["train", "pipeline-check"]) == 0
     assert dict(os.environ) == before, "the command reads the environment, it does not rewrite it"
     settings = get_settings()
     assert (settings.cache_dir, settings.torch_home, settings.p3_image) == (tmp_path / "rel-cache", tmp_path / "th", tmp_path / "cat.png")
@@ -241,7 +241,7 @@ def test_relative_paths_mean_where_the_command_was_typed_in_every_process(tmp_pa
         env={**child_environment(settings), "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     assert child.stdout.strip() == str(tmp_path / "rel-cache"), child.stderr
-    assert list((tmp_path / "rel-cache" / "toy").glob("*/manifest.json")), "the entry is where every process looks"
+    assert list((tmp_path / "rel-cache" / "pipeline-check").glob("*/manifest.json")), "the entry is where every process looks"
 
 
 def test_a_kernel_takes_relative_paths_against_the_quarto_project_root(tmp_path, monkeypatch):
@@ -257,7 +257,7 @@ def test_an_unusable_device_stops_training_but_not_list(monkeypatch, capsys, dev
     monkeypatch.setenv("HW3_DEVICE", device)
     assert main(["list"]) == 0
     capsys.readouterr()
-    assert main(["train", "toy"]) == 2
+    assert main(["train", "pipeline-check"]) == 2
     line = _error_line(capsys)
     assert f"HW3_DEVICE='{device}'" in line and expected in line and "cpu" in line
 
@@ -267,7 +267,7 @@ def test_a_cache_dir_that_is_a_file_or_cannot_be_created(tmp_path, monkeypatch, 
     blocker.write_text("I am a file")
     for cache_dir in (blocker, blocker / "cache"):
         monkeypatch.setenv("HW3_CACHE_DIR", str(cache_dir))
-        assert main(["train", "toy"]) == 2
+        assert main(["train", "pipeline-check"]) == 2
         line = _error_line(capsys)
         assert str(blocker) in line and "point HW3_CACHE_DIR at a folder" in line
     assert blocker.read_text() == "I am a file"
@@ -337,7 +337,7 @@ def test_interrupted_is_still_a_keyboard_interrupt():
 
 
 def test_a_corrupt_resume_file_is_moved_aside_and_the_run_starts_over(tmp_path, caplog):
-    from hw3core.toy import blobs
+    from hw3core.pipeline_check import blobs
 
     def run(workdir):
         torch.manual_seed(0)

@@ -5,19 +5,19 @@ from hw3core.cli import main
 
 def test_list_shows_experiments_and_status(capsys):
     assert main(["list", "--profile", "smoke"]) == 0
-    assert "toy" in capsys.readouterr().out
+    assert "pipeline-check" in capsys.readouterr().out
 
 
 def test_train_then_list_reports_cached(capsys):
     main(["list", "--profile", "smoke"])
-    assert any(l.split()[0] == "toy" for l in capsys.readouterr().out.splitlines() if l.startswith("  ")), "toy would train"
-    assert main(["train", "toy", "--profile", "smoke"]) == 0
+    assert any(l.split()[0] == "pipeline-check" for l in capsys.readouterr().out.splitlines() if l.startswith("  ")), "pipeline-check would train"
+    assert main(["train", "pipeline-check", "--profile", "smoke"]) == 0
     main(["list", "--profile", "smoke"])
     out = capsys.readouterr().out.splitlines()
-    line = next(l for l in out if l.startswith("toy ") and "[" not in l)
+    line = next(l for l in out if l.startswith("pipeline-check ") and "[" not in l)
     assert "cached" in line
     planned = [l.split()[0] for l in out if l.startswith("  ")]
-    assert "toy" not in planned and "p1-baseline" in planned, "the plan lists what is missing, not what is cached"
+    assert "pipeline-check" not in planned and "p1-baseline" in planned, "the plan lists what is missing, not what is cached"
     assert any("would first train" in l and "in all" in l for l in out)
 
 
@@ -26,8 +26,8 @@ def test_train_for_quarto_takes_the_chapters_being_rendered(monkeypatch, capsys)
 
     monkeypatch.setenv("QUARTO_PROJECT_INPUT_FILES", "index.qmd\nreport/t1-conv-arithmetic.qmd")
     assert main(["train", "--quarto", "--profile", "smoke"]) == 0
-    assert capsys.readouterr().out.strip() == "hw3: trained toy"
-    assert experiments.status(registry.get("toy"), "smoke") == "cached"
+    assert capsys.readouterr().out.strip() == "hw3: trained pipeline-check"
+    assert experiments.status(registry.get("pipeline-check"), "smoke") == "cached"
     assert experiments.status(registry.get("p1-baseline"), "smoke") == "missing"
 
 
@@ -44,10 +44,10 @@ def test_train_takes_chapters_and_names(capsys):
         return [experiment.name for experiment in registry.select(words)]
 
     assert names(["p1"]) == sorted(cifar_study.EXPERIMENTS)
-    assert names(["toy", "p1-bn", "p1", "toy"]) == ["toy", "p1-bn", *sorted(set(cifar_study.EXPERIMENTS) - {"p1-bn"})]
+    assert names(["pipeline-check", "p1-bn", "p1", "pipeline-check"]) == ["pipeline-check", "p1-bn", *sorted(set(cifar_study.EXPERIMENTS) - {"p1-bn"})]
     assert names(["all"]) == sorted(registry.EXPERIMENTS)
-    assert main(["train", "index", "--profile", "smoke"]) == 0  # the chapter whose one experiment is toy
-    assert capsys.readouterr().out.startswith("toy [smoke]")
+    assert main(["train", "index", "--profile", "smoke"]) == 0  # the chapter whose one experiment is pipeline-check
+    assert capsys.readouterr().out.startswith("pipeline-check [smoke]")
 
 
 def test_unknown_experiment_is_a_clear_error(capsys):

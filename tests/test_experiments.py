@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from hw3core import atomic, experiments, registry, toy
+from hw3core import atomic, experiments, pipeline_check, registry
 from hw3core.cache import config_key
 from hw3core.experiments import Experiment, by_name
 
@@ -87,7 +87,7 @@ def test_stale_config_is_rejected():
 
 
 def test_unknown_experiment_lists_the_known_ones():
-    with pytest.raises(KeyError, match="p1-baseline, p1-bn.*toy"):
+    with pytest.raises(KeyError, match="p1-baseline, p1-bn.*pipeline-check"):
         registry.get("nope")
 
 
@@ -96,14 +96,14 @@ def test_two_experiments_of_one_name_are_refused():
     twin = Experiment("test-counter", "tests", "another", lambda profile: {}, _run)
     with pytest.raises(ValueError, match="two experiments are named 'test-counter'"):
         by_name(COUNTER, twin)
-    assert list(by_name(COUNTER, toy.EXPERIMENTS["toy"])) == ["test-counter", "toy"]
+    assert list(by_name(COUNTER, pipeline_check.EXPERIMENTS["pipeline-check"])) == ["test-counter", "pipeline-check"]
 
 
 def test_the_registry_lists_every_study_once():
     studies = [name for study in registry.STUDIES for name in study.EXPERIMENTS]
     assert sorted(studies) == sorted(registry.EXPERIMENTS) and len(studies) == len(set(studies))
     assert {e.chapter for e in registry.EXPERIMENTS.values()} == {"index", "p1", "p2", "p3"}
-    assert [e.name for e in registry.select(["p2", "toy", "p2-triplet"])] == ["p2-combined", "p2-cross-entropy", "p2-triplet", "toy"]
+    assert [e.name for e in registry.select(["p2", "pipeline-check", "p2-triplet"])] == ["p2-combined", "p2-cross-entropy", "p2-triplet", "pipeline-check"]
 
 
 class NotATensor:
@@ -116,13 +116,13 @@ def test_checkpoints_load_with_weights_only(tmp_path: Path):
         atomic.torch_load(tmp_path / "evil.pt")
 
 
-def test_toy_experiment_trains_caches_and_reports():
-    artifacts = experiments.result(toy.EXPERIMENTS["toy"])
+def test_pipeline_check_experiment_trains_caches_and_reports():
+    artifacts = experiments.result(pipeline_check.EXPERIMENTS["pipeline-check"])
     history = artifacts.history()
     assert list(history["epoch"]) == [1, 2, 3, 4, 5]
     assert artifacts.metrics["best_val_acc"] == pytest.approx(history["val_acc"].max())
     assert artifacts.metrics["best_val_acc"] > 0.8, "two well-separated blobs are easy"
-    assert registry.get("toy") is toy.EXPERIMENTS["toy"]
+    assert registry.get("pipeline-check") is pipeline_check.EXPERIMENTS["pipeline-check"]
 
 
 def _slow_run(config, ctx):

@@ -20,22 +20,22 @@ def test_every_experiment_belongs_to_a_chapter_of_the_book():
     chapters = [c.source for c in load_book(PROJECT_ROOT, "smoke").chapters]
     studies = sorted(name for study in registry.STUDIES for name in study.EXPERIMENTS)
     assert [e.name for e in pretrain.needed(chapters)] == studies
-    assert pretrain.needed([Path("index.qmd")]) == [registry.get("toy")]
+    assert pretrain.needed([Path("index.qmd")]) == [registry.get("pipeline-check")]
     assert pretrain.needed([Path("report/t1-conv-arithmetic.qmd"), Path("report/references.qmd")]) == []
     assert pretrain.needed([Path("report/p2-losses.qmd")]) == registry.select(["p2"])
 
 
 def test_epochs_counts_every_stage_of_a_config():
     assert pretrain.epochs({"seed": 0, "train": {"epochs": 5, "warmup_epochs": 1}, "head": {"epochs": 2}, "features": {"model": {}}}) == 7
-    assert pretrain.epochs(registry.get("toy").config("smoke")) == 5
+    assert pretrain.epochs(registry.get("pipeline-check").config("smoke")) == 5
 
 
 def test_train_for_trains_what_is_missing_once():
-    toy = registry.get("toy")
-    assert [p.name for p in pretrain.plan([toy], "smoke")] == ["toy"]
-    assert pretrain.train_for([Path("index.qmd"), Path("report/t1-conv-arithmetic.qmd")], "smoke") == ["toy"]
-    assert experiments.status(toy, "smoke") == "cached"
-    assert pretrain.plan([toy], "smoke") == []
+    check = registry.get("pipeline-check")
+    assert [p.name for p in pretrain.plan([check], "smoke")] == ["pipeline-check"]
+    assert pretrain.train_for([Path("index.qmd"), Path("report/t1-conv-arithmetic.qmd")], "smoke") == ["pipeline-check"]
+    assert experiments.status(check, "smoke") == "cached"
+    assert pretrain.plan([check], "smoke") == []
     assert pretrain.train_for([Path("index.qmd")], "smoke") == []
 
 
@@ -53,17 +53,17 @@ def test_quarto_inputs_from_the_environment_or_a_file(monkeypatch, tmp_path):
 
 
 def test_a_rough_time_is_this_machines_own_once_the_experiment_has_run(monkeypatch):
-    """After toy has trained under smoke, a changed toy config is timed by that run, not the table."""
+    """After pipeline-check has trained under smoke, a changed config of it is timed by that run, not the table."""
     monkeypatch.setitem(pretrain.EPOCH_SECONDS, ("smoke", "cpu"), 1000.0)
-    toy = registry.get("toy")
-    assert pretrain.plan([toy], "smoke")[0].seconds == 1000.0 * 5  # nothing measured yet: the table
-    ran = experiments.result(toy, "smoke")
+    check = registry.get("pipeline-check")
+    assert pretrain.plan([check], "smoke")[0].seconds == 1000.0 * 5  # nothing measured yet: the table
+    ran = experiments.result(check, "smoke")
     per_epoch = ran.metrics["run_seconds"] / 5
-    changed = {**toy.config("smoke"), "seed": 1}
-    plan = pretrain.plan([dataclasses.replace(toy, config=lambda profile: changed)], "smoke")
-    assert [(p.name, p.status) for p in plan] == [("toy", "missing")]
+    changed = {**check.config("smoke"), "seed": 1}
+    plan = pretrain.plan([dataclasses.replace(check, config=lambda profile: changed)], "smoke")
+    assert [(p.name, p.status) for p in plan] == [("pipeline-check", "missing")]
     assert plan[0].seconds == per_epoch * 5
-    assert pretrain.measured_epoch_seconds("toy", "quick", get_settings().layout) is None  # another profile's run does not count
+    assert pretrain.measured_epoch_seconds("pipeline-check", "quick", get_settings().layout) is None  # another profile's run does not count
 
 
 def test_a_missing_file_is_reported_once_for_every_stage_it_stops(caplog):

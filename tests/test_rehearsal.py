@@ -60,11 +60,11 @@ def test_every_experiment_of_the_full_profile_has_a_twin_that_is_cut(name):
 
 
 def test_a_rehearsal_runs_the_twins_prints_one_line_each_and_cleans_up(isolated_settings, capsys):
-    assert main(["rehearse", "toy", "p1-bn", "--profile", "smoke"]) == 0
+    assert main(["rehearse", "pipeline-check", "p1-bn", "--profile", "smoke"]) == 0
     lines = lines_of(capsys)
     assert lines[0].startswith("hw3 rehearse [smoke]: 2 experiments on cpu, each config cut to <= 2 epochs a stage, batches of <= 8 and <= 16 images a split")
     results = [line for line in lines if line.startswith(("ok", "FAIL"))]
-    assert [line.split()[:2] for line in results] == [["ok", "toy"], ["ok", "p1-bn"]]
+    assert [line.split()[:2] for line in results] == [["ok", "pipeline-check"], ["ok", "p1-bn"]]
     assert "GFLOP" in results[0] and results[0].endswith("train.epochs 5->2, train.batch_size 64->8")
     assert lines[-1].startswith("total [smoke]: 2 ok, 0 failed; rehearsed in ")
     assert not (isolated_settings / "cache").exists()  # the real cache: untouched
@@ -94,7 +94,7 @@ def test_a_rehearsal_passes_its_own_settings_down_and_leaves_the_environment_alo
 
 def test_a_rehearsed_run_trains_two_epochs_on_at_most_16_images_a_split(isolated_settings, capsys):
     """Read back from the kept namespace: the twins' configs, histories and recorded split sizes."""
-    names = ["toy", "p1-bn", "p2-triplet", "p3-frozen-mobilenet_v2", "p3-scratch"]
+    names = ["pipeline-check", "p1-bn", "p2-triplet", "p3-frozen-mobilenet_v2", "p3-scratch"]
     assert main(["rehearse", *names, "--profile", "smoke", "--keep"]) == 0
     (namespace,) = isolated_settings.glob("rehearsal-*")
     assert f"kept {namespace}" in lines_of(capsys)
@@ -119,9 +119,9 @@ def test_a_failing_experiment_names_where_and_why_and_exits_1(isolated_settings,
         raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (8x3 and 2x16)")
 
     monkeypatch.setattr(training, "run_epoch", broken)
-    assert main(["rehearse", "toy", "--profile", "smoke"]) == 1
+    assert main(["rehearse", "pipeline-check", "--profile", "smoke"]) == 1
     (line,) = [line for line in lines_of(capsys) if line.startswith("FAIL")]
-    assert line.split()[1] == "toy" and " at training.py:" in line and " in fit: " in line
+    assert line.split()[1] == "pipeline-check" and " at training.py:" in line and " in fit: " in line
     assert line.endswith("RuntimeError: mat1 and mat2 shapes cannot be multiplied (8x3 and 2x16)")
     assert not list(isolated_settings.glob("rehearsal-*"))
 
@@ -155,7 +155,7 @@ def test_an_uncreatable_namespace_is_one_line(isolated_settings, monkeypatch, ca
     blocker = isolated_settings / "file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("HW3_CACHE_DIR", str(blocker / "cache"))
-    assert main(["rehearse", "toy", "--profile", "smoke"]) == 2
+    assert main(["rehearse", "pipeline-check", "--profile", "smoke"]) == 2
     (line,) = lines_of(capsys)
     assert line.startswith(f"hw3 rehearse: cannot create the rehearsal's namespace {blocker}/rehearsal-")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Mapping
 
-from . import toy
+from . import pipeline_check
 from .errors import UserError
 from .experiments import Experiment, by_name
 from .p1 import study as p1
@@ -21,7 +21,7 @@ from .p2 import study as p2
 from .p3 import study as p3
 
 # The book's studies, each with its EXPERIMENTS; a new study is one more entry here.
-STUDIES = (toy, p1, p2, p3)
+STUDIES = (pipeline_check, p1, p2, p3)
 EXPERIMENTS: Mapping[str, Experiment] = MappingProxyType(
     by_name(*(experiment for study in STUDIES for experiment in study.EXPERIMENTS.values()))
 )

@@ -63,9 +63,9 @@ def run(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
         workdir=ctx.workdir,
         device=ctx.device,
         seed=seed,
-        desc="toy",
+        desc="pipeline-check",
     )
     return {"best_val_acc": float(history["val_acc"].max()), "epochs": len(history)}
 
 
-EXPERIMENTS = by_name(Experiment("toy", "index", "two Gaussian blobs, a 2-layer MLP (pipeline check)", config, run))
+EXPERIMENTS = by_name(Experiment("pipeline-check", "index", "two Gaussian blobs, a 2-layer MLP (pipeline check)", config, run))
