@@ -50,7 +50,7 @@ def test_the_check_sees_an_import_hidden_in_a_function(tmp_path: Path):
 
 
 # The modules that take experiment names from a user or a chapter list, and the registry itself.
-LOOKS_UP_BY_NAME = {"hw3core.registry", "hw3core.cli", "hw3core.pretrain", "hw3core.rehearsal"}
+LOOKS_UP_BY_NAME = {"hw3core.registry", "hw3core.cli", "hw3core.training_plan", "hw3core.rehearsal"}
 
 
 def module_name(path: Path) -> str:
@@ -82,6 +82,6 @@ def test_only_the_commands_import_the_registry(path: Path):
 
 
 def test_relative_imports_are_resolved():
-    assert {"hw3core.registry", "hw3core.experiments", "hw3core.experiments.Experiment"} <= resolved_imports(ANSWER / "pretrain.py")
+    assert {"hw3core.registry", "hw3core.experiments", "hw3core.experiments.Experiment"} <= resolved_imports(ANSWER / "training_plan.py")
     assert {"hw3core.experiments", "hw3core.experiments.by_name", "hw3core.p1.models"} <= resolved_imports(ANSWER / "p1" / "study.py")
     assert "hw3core.p1.study" in resolved_imports(ANSWER / "registry.py")

@@ -42,12 +42,12 @@ def chosen(args: argparse.Namespace, settings: Settings) -> Settings:
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     """Train named experiments, or (--quarto, the book's pre-render step) what the chapters about to be rendered need."""
-    from . import experiments, pretrain, registry
+    from . import experiments, registry, training_plan
 
     settings = chosen(args, settings)
     profile = settings.profile
     if args.quarto:
-        trained = pretrain.train_for(pretrain.quarto_inputs(args.root, settings.quarto), profile, settings)
+        trained = training_plan.train_for(training_plan.quarto_inputs(args.root, settings.quarto), profile, settings)
         print(f"hw3: trained {', '.join(trained)}" if trained else "hw3: every experiment the chapters need is cached")
         return 0
     if not args.names:
@@ -61,7 +61,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """Every experiment with its cache status, then what a render would train and roughly how long."""
-    from . import experiments, pretrain, registry
+    from . import experiments, registry, training_plan
 
     settings = chosen(args, settings)
     profile = settings.profile
@@ -69,14 +69,14 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     for experiment in book:
         state = experiments.status(experiment, profile, settings)
         print(f"{experiment.name:24s} {state:10s} {experiment.chapter:6s} {experiment.summary}" + (f"  ({STATUS_WORDS[state]})" if state in STATUS_WORDS else ""))
-    plans = pretrain.plan(book, profile, settings)
+    plans = training_plan.plan(book, profile, settings)
     if not plans:
         print(f"a render [{profile}] trains nothing: every experiment is cached")
         return 0
-    total = pretrain.rough(sum(p.seconds for p in plans))
+    total = training_plan.rough(sum(p.seconds for p in plans))
     print(f"a render [{profile}] would first train {len(plans)} experiment(s), {total} in all (rough):")
     for item in plans:
-        print(f"  {item.name:24s} {item.status:10s} {item.epochs:4d} epochs  {pretrain.rough(item.seconds)}")
+        print(f"  {item.name:24s} {item.status:10s} {item.epochs:4d} epochs  {training_plan.rough(item.seconds)}")
     return 0
 
 

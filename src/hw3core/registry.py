@@ -4,7 +4,7 @@ Each study lists its experiments as a plain value (`EXPERIMENTS`, by name) and i
 code hands those `Experiment` objects to `experiments.result`. This module imports the
 studies by name, so the import graph (and a reader) sees every one, and gives the
 commands that take names from a user (`hw3 train`, `list`, `rehearse`) and the render's
-pre-render step (`pretrain`) one lookup. Nothing a study imports comes here: the studies
+pre-render step (`training_plan`) one lookup. Nothing a study imports comes here: the studies
 import `experiments`, and this module imports them.
 """
 

@@ -28,7 +28,7 @@ from .layout import CacheLayout
 from .profiles import Profile
 from .settings import MissingDataError, QuartoRun, Settings, get_settings
 
-log = logging.getLogger("hw3.pretrain")
+log = logging.getLogger("hw3.training_plan")
 
 # Rough seconds per training epoch, averaged over the book's experiments, when this machine
 # has not run the experiment under the profile yet (`measured_epoch_seconds` reads the cache
