@@ -7,7 +7,7 @@ or `hw3 render` standing in for it, told this process). A bad value is a `Settin
 of one line naming the variable, the value and what it may be. Everything below receives
 the dataclass: `hw3`'s entry point reads it once and passes it down; a chapter's kernel,
 whose top is the chapter, reads it through `get_settings()` (the chapters' functions do
-so when not given one). A child process (a render step, a kernel, the kernels' zygote)
+so when not given one). A child process (a render step, a kernel, the kernels' preloaded parent)
 gets the settings back as variables through `child_environment`, so it reads the same.
 
 A relative path means relative to where the command was typed: the current folder, or,
@@ -316,7 +316,7 @@ def child_environment(settings: Settings, variables: Mapping[str, str | None] | 
 
 def enter_environment(variables: Mapping[str, str]) -> None:
     """Make `variables` the whole environment of this process: a kernel forked from the render's
-    zygote takes the one `child_environment` made for it."""
+    preloaded parent takes the one `child_environment` made for it."""
     os.environ.clear()
     os.environ.update(variables)
 

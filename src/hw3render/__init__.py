@@ -2,7 +2,7 @@
 
 Chapter order and metadata from `_quarto.yml`. First its pre-render step runs, as Quarto
 runs it (scripts.py; it trains what the chapters need, in the foreground), while the
-kernels' zygote loads its libraries; then each chapter executes in its own Jupyter kernel
+kernels' preloaded parent loads its libraries; then each chapter executes in its own Jupyter kernel
 (nbclient) with QUARTO_PROFILE set, several kernels at once, and keeps its executed
 notebook where `keep-ipynb` asks (notebooks.py); Pandoc to HTML and to Typst; Typst to
 one PDF; last the post-render step (it exports the practical notebooks from the kept
@@ -63,7 +63,7 @@ def render_book(
     result = RenderResult()
     sources = [c.source for c in selected]
     everything = only is None
-    # The kernels' zygote loads its libraries while the pre-render step (its own process)
+    # The kernels' preloaded parent loads its libraries while the pre-render step (its own process)
     # imports torch and every study and checks, or trains, the experiments.
     with warm_kernels(book.root, book.settings, len(sources)) as warm:
         run_step(book, "pre-render", sources, everything)

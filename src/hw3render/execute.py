@@ -2,7 +2,7 @@
 
 Each chapter gets its own fresh kernel (as in Quarto), but the kernels run side by side,
 and on Linux each is forked from one process that has already imported the heavy libraries
-(zygote.py): a cached chapter would otherwise spend most of its time starting Python and
+(forked_kernels.py): a cached chapter would otherwise spend most of its time starting Python and
 importing torch. Kernels talk over IPC sockets, not TCP, so nothing listens on a port and
 ipykernel has no reason to warn that its traffic is unencrypted.
 """
@@ -30,7 +30,7 @@ from hw3core import layout
 from hw3core.errors import UserError
 from hw3core.settings import Settings, child_environment
 
-from . import zygote
+from . import forked_kernels
 from .config import BookConfig
 from .qmd import parse, resolve_inline, to_notebook
 
@@ -66,18 +66,18 @@ class IpcKernelManager(AsyncKernelManager):
         runtime.mkdir(parents=True, exist_ok=True)
         return str(runtime / f"hw3-kernel-{uuid.uuid4().hex[:12]}")
 
-    # The zygote the kernels are forked from, set on a render's own subclass (`_manager_class`).
-    warm: zygote.Zygote | None = None
+    # The preloaded parent the kernels are forked from, set on a render's own subclass (`_manager_class`).
+    warm: forked_kernels.PreloadedParent | None = None
 
     async def _async_pre_start_kernel(self, **kw: object) -> tuple[list[str], dict[str, object]]:
         if self.provisioner is None and self.warm is not None:
             self.kernel_id = self.kernel_id or str(kw.pop("kernel_id", uuid.uuid4()))
-            self.provisioner = zygote.ForkingProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
-            self.provisioner.zygote = self.warm
+            self.provisioner = forked_kernels.ForkingProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+            self.provisioner.parent_process = self.warm
         return await super()._async_pre_start_kernel(**kw)
 
 
-def _manager_class(warm: zygote.Zygote | None) -> type[IpcKernelManager]:
+def _manager_class(warm: forked_kernels.PreloadedParent | None) -> type[IpcKernelManager]:
     """The kernel manager of one render: forking from `warm`, or starting kernels the usual way."""
     return type("ForkingKernelManager", (IpcKernelManager,), {"warm": warm}) if warm is not None else IpcKernelManager
 
@@ -108,7 +108,7 @@ async def execute_async(
     settings: Settings,
     timeout: int = 3600,
     threads: int | None = None,
-    warm: zygote.Zygote | None = None,
+    warm: forked_kernels.PreloadedParent | None = None,
 ) -> nbformat.NotebookNode:
     """Execute in the chapter's folder with the settings, QUARTO_PROFILE and Quarto's document variables set.
 
@@ -164,16 +164,16 @@ def _threads(limit: int, kernels: int) -> int:
     return max(1, (os.cpu_count() or 1) // min(limit, kernels or 1))
 
 
-def warm_kernels(root: Path, settings: Settings, kernels: int, limit: int | None = None) -> contextlib.AbstractContextManager[zygote.Zygote | None]:
-    """The zygote a render's kernels fork from, where forking is supported and pays (2+ kernels).
+def warm_kernels(root: Path, settings: Settings, kernels: int, limit: int | None = None) -> contextlib.AbstractContextManager[forked_kernels.PreloadedParent | None]:
+    """The preloaded parent a render's kernels fork from, where forking is supported and pays (2+ kernels).
 
     It loads its libraries under the kernels' own environment (thread count, plot backend);
     each kernel's document variables are set after its fork. It starts loading at once and
     is first needed by the first kernel, so a render opens it before its other work.
     """
-    if not zygote.SUPPORTED or kernels < 2:
+    if not forked_kernels.SUPPORTED or kernels < 2:
         return contextlib.nullcontext()
-    return zygote.Zygote(_environment(Path("index.qmd"), root, settings, _threads(limit or workers(settings), kernels)))
+    return forked_kernels.PreloadedParent(_environment(Path("index.qmd"), root, settings, _threads(limit or workers(settings), kernels)))
 
 
 def _last_seconds(root: Path, profile: str) -> dict[str, float]:
@@ -200,7 +200,7 @@ def _remember(seconds: dict[Path, float], root: Path, profile: str) -> None:
 
 
 async def _run_all(
-    chapters: dict[Path, nbformat.NotebookNode], root: Path, settings: Settings, limit: int, warm: zygote.Zygote | None
+    chapters: dict[Path, nbformat.NotebookNode], root: Path, settings: Settings, limit: int, warm: forked_kernels.PreloadedParent | None
 ) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
     profile = settings.profile
     gate = asyncio.Semaphore(limit)  # admits in the order the tasks are made
@@ -233,11 +233,11 @@ def execute_all(
     root: Path,
     settings: Settings,
     limit: int | None = None,
-    warm: zygote.Zygote | None = None,
+    warm: forked_kernels.PreloadedParent | None = None,
 ) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
     """Execute every chapter, `limit` kernels at a time (default `workers`), keeping their order.
 
-    Kernels fork from `warm` (see `warm_kernels`), or from a zygote of this call's own.
+    Kernels fork from `warm` (see `warm_kernels`), or from a preloaded parent of this call's own.
     Returns the executed notebooks and each chapter's seconds. The first chapter that fails
     stops the rest and its ChapterError is raised.
     """
@@ -253,7 +253,7 @@ def chapter_notebook(book: BookConfig, source: Path) -> nbformat.NotebookNode:
 
 
 def execute_chapters(
-    book: BookConfig, sources: list[Path], warm: zygote.Zygote | None = None
+    book: BookConfig, sources: list[Path], warm: forked_kernels.PreloadedParent | None = None
 ) -> tuple[dict[Path, nbformat.NotebookNode], dict[Path, float]]:
     """Execute chapters in parallel kernels (forked from `warm` if given) and resolve their
     inline values; also each one's seconds."""

@@ -2,7 +2,7 @@
 
 A cached chapter's execution is mostly start-up: a fresh Python imports ipykernel, torch,
 torchvision, matplotlib and pandas (about 6 s of CPU on this 2-core machine) before its
-first cell does any work, and the book has eight chapters. Here one process (the zygote)
+first cell does any work, and the book has eight chapters. Here one process (the preloaded parent)
 imports those libraries once, touching nothing that holds state (no tensor op, no figure,
 no ZMQ context, no thread), and each kernel is a `fork` of it that then starts ipykernel
 on its own connection file, in its own session, environment and folder. What a chapter
@@ -10,10 +10,10 @@ sees is still a fresh kernel, as Quarto gives every document (nothing of another
 is in it); only its `import torch` finds the module already loaded. The same design runs
 the Sage cell server's kernels (sagemath/sagecell, `forking_kernel_manager.py`).
 
-`Zygote` is the render's side: it starts the process and asks it for kernels over a pipe,
+`PreloadedParent` is the render's side: it starts the process and asks it for kernels over a pipe,
 one JSON line each way. `ForkedKernel` stands in for the `Popen` that jupyter_client's
 `LocalProvisioner` keeps (poll, wait, signals), and `ForkingProvisioner` is that provisioner
-launching through the zygote. Linux only: elsewhere `fork` after importing these libraries
+launching through the preloaded parent. Linux only: elsewhere `fork` after importing these libraries
 is not safe (macOS) or not there (Windows), and kernels start the usual way.
 """
 
@@ -42,7 +42,7 @@ SUPPORTED = sys.platform == "linux"
 
 
 def serve(requests: Any = sys.stdin, replies: Any = sys.stdout) -> None:
-    """The zygote's loop: for each request line, fork a kernel and reply with its pid.
+    """The preloaded parent's loop: for each request line, fork a kernel and reply with its pid.
 
     With SIGCHLD ignored here the operating system reaps each kernel when it exits, so none
     lingers as a zombie (a kernel resets it, for its own subprocesses).
@@ -67,7 +67,7 @@ def _become_kernel(request: dict[str, Any]) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # a chapter's subprocess.run must be able to wait
         os.setsid()  # its own process group, which jupyter_client signals to interrupt or kill it
         devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)  # the request pipe is the zygote's, not the kernel's
+        os.dup2(devnull, 0)  # the request pipe is the preloaded parent's, not the kernel's
         os.dup2(2, 1)  # ... and so is the reply pipe: the kernel's own prints go to stderr
         from hw3core.settings import enter_environment
 
@@ -75,7 +75,7 @@ def _become_kernel(request: dict[str, Any]) -> None:
         os.chdir(request["cwd"])
         from ipykernel.kernelapp import launch_new_instance
 
-        # The zygote is the kernel's parent: the kernel exits when the zygote does, as a
+        # The preloaded parent is the kernel's parent: the kernel exits when the preloaded parent does, as a
         # kernel started by jupyter_client exits when its starter does (JPY_PARENT_PID).
         sys.argv = [sys.executable, "-f", request["connection_file"], f"--IPKernelApp.parent_handle={os.getppid()}"]
         launch_new_instance()
@@ -84,9 +84,9 @@ def _become_kernel(request: dict[str, Any]) -> None:
 
 
 class ForkedKernel:
-    """The parts of `subprocess.Popen` that `LocalProvisioner` uses, for a kernel the zygote forked.
+    """The parts of `subprocess.Popen` that `LocalProvisioner` uses, for a kernel the preloaded parent forked.
 
-    The kernel is the zygote's child, not ours, so there is no exit status to collect:
+    The kernel is the preloaded parent's child, not ours, so there is no exit status to collect:
     `poll` says only whether the process is still there.
     """
 
@@ -120,16 +120,16 @@ class ForkedKernel:
         self.send_signal(signal.SIGKILL)
 
 
-class Zygote:
+class PreloadedParent:
     """The warm process, started with the environment its kernels' libraries must load under.
 
-    OpenMP reads OMP_NUM_THREADS once, when torch loads it, so the zygote is started with
+    OpenMP reads OMP_NUM_THREADS once, when torch loads it, so the preloaded parent is started with
     the kernels' value; everything else of a kernel's environment is set after the fork.
     """
 
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from hw3render.zygote import serve; serve()"],
+            [sys.executable, "-c", "from hw3render.forked_kernels import serve; serve()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -150,17 +150,17 @@ class Zygote:
     def fork(self, connection_file: str, env: dict[str, str], cwd: str) -> ForkedKernel:
         """A new kernel on `connection_file`; the reply comes at once, a fork takes milliseconds."""
         if self._loading:
-            self._reply()  # the zygote says so when its libraries are loaded
+            self._reply()  # the preloaded parent says so when its libraries are loaded
             self._loading = False
         self.process.stdin.write(json.dumps({"connection_file": connection_file, "env": env, "cwd": cwd}) + "\n")
         self.process.stdin.flush()
         return ForkedKernel(self._reply()["pid"])
 
     def close(self) -> None:
-        self.process.stdin.close()  # end of requests: the zygote's loop ends
+        self.process.stdin.close()  # end of requests: the preloaded parent's loop ends
         self.process.wait()
 
-    def __enter__(self) -> Zygote:
+    def __enter__(self) -> PreloadedParent:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -168,18 +168,18 @@ class Zygote:
 
 
 class ForkingProvisioner(LocalProvisioner):
-    """jupyter_client's local provisioner, launching the kernel as a fork of `zygote`.
+    """jupyter_client's local provisioner, launching the kernel as a fork of `parent_process`.
 
     Everything else (connection file, ports or IPC sockets, signals to the process group,
     shutdown) is LocalProvisioner's own.
     """
 
-    zygote: Zygote
+    parent_process: PreloadedParent
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         cwd = str(kwargs.get("cwd") or Path.cwd())
         # `pre_launch` (jupyter_client's KernelProvisionerBase) always passes the kernel's env
-        self.process = self.zygote.fork(self.parent.connection_file, dict(kwargs["env"]), cwd)
+        self.process = self.parent_process.fork(self.parent.connection_file, dict(kwargs["env"]), cwd)
         self.pid = self.pgid = self.process.pid  # the kernel leads its own session
         self.cwd = cwd
         return self.connection_info
