@@ -13,13 +13,13 @@ from hw3core.settings import get_settings
 CALLS = []
 
 
-@memo.kept
+@memo.on_disk
 def table(rows: int, scale: float = 0.1) -> pd.DataFrame:
     CALLS.append((rows, scale))
     return pd.DataFrame({"name": [f"r{i}" for i in range(rows)], "n": list(range(rows)), "x": [i * scale for i in range(rows)], "ok": [True] * rows})
 
 
-@memo.kept
+@memo.on_disk
 def centroids(points: np.ndarray) -> np.ndarray:
     CALLS.append(points.shape)
     return points.mean(axis=0, keepdims=True) / 3
@@ -47,7 +47,7 @@ def test_arrays_are_keyed_by_their_contents():
 def test_a_changed_library_version_or_unreadable_file_computes_anew(monkeypatch):
     CALLS.clear()
     table(2)
-    stored = next((get_settings().cache_dir / "kept").rglob("*.json"))
+    stored = next((get_settings().cache_dir / "memo").rglob("*.json"))
     stored.write_text("{not json")
     table(2)
     assert json.loads(stored.read_text())["kind"] == "frame"
@@ -57,7 +57,7 @@ def test_a_changed_library_version_or_unreadable_file_computes_anew(monkeypatch)
 
 
 def test_what_cannot_be_stored_without_pickle_is_refused():
-    @memo.kept
+    @memo.on_disk
     def odd() -> object:
         return {1, 2}
 
@@ -68,7 +68,7 @@ def test_what_cannot_be_stored_without_pickle_is_refused():
 def test_the_first_call_returns_what_later_calls_load():
     """A tuple becomes a JSON list on disk: the first call gets the list too, not the tuple."""
 
-    @memo.kept
+    @memo.on_disk
     def sizes() -> dict:
         return {"grid": (13, 26, 52)}
 

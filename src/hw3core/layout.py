@@ -7,7 +7,7 @@ The cache (`HW3_CACHE_DIR`, by default `<project>/.hw3/cache`) holds
     <experiment>/<key>.lock             held while the entry is trained
     <experiment>/<key>.stale-<time>/    an entry set aside (also .corrupt-<time>), kept to inspect
     datasets/<name>.pt                  decoded image folders (data.py, p3/flowers.py)
-    kept/<module.function>/<key>.json   slow pure results of the chapters (memo.py)
+    memo/<module.function>/<key>.json   slow pure results of the chapters (memo.on_disk)
 
 and a rehearsal's throw-away namespace goes beside it, never inside it:
 `<cache>/../rehearsal-<stamp>-<pid>/`, holding its own `cache/` and `torch/` (a TORCH_HOME).
@@ -28,7 +28,7 @@ from pathlib import Path
 
 STATE = ".hw3"  # the project's own folder of what it makes
 DATASETS = "datasets"
-KEPT = "kept"
+MEMO = "memo"
 
 
 def default_cache(project: Path) -> Path:
@@ -81,9 +81,9 @@ class CacheLayout:
         """A decoded data set, `name` already carrying the fingerprint of the folder it came from."""
         return self.root / DATASETS / f"{name}.pt"
 
-    def kept(self, function: str, key: str) -> Path:
-        """A kept result of `function` (its qualified name) for the arguments hashed in `key`."""
-        return self.root / KEPT / function / f"{key}.json"
+    def memo_result(self, function: str, key: str) -> Path:
+        """The stored result of `function` (its qualified name) for the arguments hashed in `key`."""
+        return self.root / MEMO / function / f"{key}.json"
 
     def rehearsal_namespace(self) -> RehearsalNamespace:
         """A new namespace beside the cache, named for this moment and this process."""

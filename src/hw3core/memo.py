@@ -2,7 +2,7 @@
 
 Tracing torchvision's and YOLO's networks on the meta device (shapes, parameter and FLOP
 counts) and k-means over boxes are deterministic, yet took seconds of every render of
-the theory chapters. A function decorated with `kept` stores its result in the cache
+the theory chapters. A function decorated with `on_disk` stores its result in the cache
 under a key of everything that produces it: the function's code and the project code it
 imports (`provenance.code_fingerprint`), its arguments, and the versions of the
 libraries that define the networks and the arithmetic (torch, torchvision, numpy,
@@ -71,7 +71,7 @@ def encode(value: Any) -> str:
     try:
         return json.dumps(stored, ensure_ascii=False)
     except TypeError:
-        raise TypeError(f"memo.kept stores DataFrames, arrays and JSON values; this one holds a {type(value).__name__} it cannot") from None
+        raise TypeError(f"memo.on_disk stores DataFrames, arrays and JSON values; this one holds a {type(value).__name__} it cannot") from None
 
 
 def decode(text: str) -> Any:
@@ -88,12 +88,12 @@ def decode(text: str) -> Any:
     return stored["data"]
 
 
-def kept(function: F) -> F:
+def on_disk(function: F) -> F:
     """`function`, its results kept in the cache by `key` (see the module docstring)."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        path = get_settings().layout.kept(f"{function.__module__}.{function.__qualname__}", key(function, args, kwargs))
+        path = get_settings().layout.memo_result(f"{function.__module__}.{function.__qualname__}", key(function, args, kwargs))
         try:
             return decode(path.read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError):  # not there yet, or unreadable: compute it

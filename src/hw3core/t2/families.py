@@ -50,7 +50,7 @@ def published_top1(name: str) -> float:
     return get_model_weights(name).IMAGENET1K_V1.meta["_metrics"]["ImageNet-1K"]["acc@1"]
 
 
-@memo.kept  # seconds of meta-device tracing (or k-means) a render, the same every time
+@memo.on_disk  # seconds of meta-device tracing (or k-means) a render, the same every time
 def family_table(names: tuple[str, ...] = DENSENETS + RESNETS, size: int = 224) -> pd.DataFrame:
     """Parameters, multiply-adds at size×size and published top-1 for each model."""
     rows = []

@@ -100,7 +100,7 @@ def hand_picked_anchors(scales: tuple[float, ...] = (0.1, 0.25, 0.5),
     return np.array([(s / np.sqrt(r), s * np.sqrt(r)) for s in scales for r in ratios])
 
 
-@memo.kept  # seconds of meta-device tracing (or k-means) a render, the same every time
+@memo.on_disk  # seconds of meta-device tracing (or k-means) a render, the same every time
 def anchor_curve(wh: np.ndarray, ks: range = range(1, 10), seed: int = 0) -> pd.DataFrame:
     """Average IoU of the k centroids found with each distance, for every k."""
     return pd.DataFrame(

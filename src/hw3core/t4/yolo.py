@@ -212,7 +212,7 @@ def _format_shape(version: str, shape: tuple[int, ...]) -> str:
     return f"{grid}×{grid}×{depth}"
 
 
-@memo.kept  # seconds of meta-device tracing (or k-means) a render, the same every time
+@memo.on_disk  # seconds of meta-device tracing (or k-means) a render, the same every time
 def multiscale_table(sizes: tuple[int, ...] = MULTISCALE_SIZES, classes: int = COCO_CLASSES) -> pd.DataFrame:
     """For every training size of the multi-scale schedule: the output grids and box counts
     of v2 and v3 traced from the modules, and what YOLOv1's fully connected layer makes of it."""
