@@ -54,7 +54,7 @@ def test_the_checks_see_what_they_look_for():
     sample = PROJECT_ROOT / "index.qmd"
     assert PERSIAN_NUMERALS.search("از ۲۵۶ به 16") and PERSIAN_NUMERALS.search("20٪") and not PERSIAN_NUMERALS.search("از 256 به 16")
     assert KASRA_ON_LATIN.search("IoUِ آن") and not KASRA_ON_LATIN.search("IoU آن") and sample in PROSE
-    assert PROJECT_ROOT / "src" / "hw3core" / "book.py" in PROSE and PROJECT_ROOT / "src" / "hw3core" / "p1" / "text.py" in PROSE
+    assert PROJECT_ROOT / "src" / "hw3core" / "chapter.py" in PROSE and PROJECT_ROOT / "src" / "hw3core" / "p1" / "text.py" in PROSE
     assert KASRA.search("لایهِ آخر") and not KASRA.search("لایهٔ آخر")
 
 
