@@ -14,7 +14,7 @@ from hw3render.qmd import parse
 
 PERSIAN_LETTER = re.compile(r"[\u0600-\u06ff]")
 # Every module that writes Persian for the reader (the text.py modules, the smoke banner of
-# book.py, ...), not only the ones named text.py, so a new one is checked without a list.
+# chapter.py, ...), not only the ones named text.py, so a new one is checked without a list.
 PERSIAN_MODULES = [p for p in (PROJECT_ROOT / "src" / "hw3core").rglob("*.py") if PERSIAN_LETTER.search(p.read_text(encoding="utf-8"))]
 PROSE = sorted([PROJECT_ROOT / "index.qmd", PROJECT_ROOT / "_quarto.yml", *(PROJECT_ROOT / "report").glob("*.qmd"), *PERSIAN_MODULES])
 PERSIAN_NUMERALS = re.compile(r"[\u06f0-\u06f9\u0660-\u066c]+")
