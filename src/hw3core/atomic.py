@@ -15,6 +15,7 @@ import io
 import json
 import os
 import pickle
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -93,6 +94,19 @@ def torch_load(path: Path) -> Any:
 
 # What torch.load raises on a truncated, overwritten or foreign file.
 UNREADABLE = (RuntimeError, EOFError, ValueError, KeyError, IndexError, OSError, pickle.UnpicklingError)
+
+
+def why_unreadable(error: BaseException) -> str:
+    """One plain line saying why `torch_load` refused a file.
+
+    torch's own message for a file that holds more than tensors spans lines, carries
+    terminal colour codes and explains how to load it with weights_only=False, which is
+    the one thing a file found in the cache must never get.
+    """
+    if isinstance(error, pickle.UnpicklingError):
+        return "it holds more than tensors, which loading with weights_only=True refuses"
+    line = next((text for text in str(error).splitlines() if text.strip()), type(error).__name__)
+    return re.sub(r"\x1b\[[0-9;]*m", "", line)
 
 
 def set_aside(path: Path, why: str = "corrupt") -> Path:

@@ -105,7 +105,7 @@ def cached_decode(path: Path, decode: Callable[[], dict[str, Any]]) -> dict[str,
             return atomic.torch_load(path)
         except atomic.UNREADABLE as error:
             moved = atomic.set_aside(path)
-            log.warning("decoded data %s is unreadable (%s); moved to %s, decoding again", path, str(error).splitlines()[0], moved)
+            log.warning("decoded data %s is unreadable (%s); moved to %s, decoding again", path, atomic.why_unreadable(error), moved)
     stored = decode()
     atomic.torch_save(stored, path)
     return stored

@@ -259,7 +259,7 @@ def _resume(
         if scheduler is not None:
             scheduler.load_state_dict(before[2])
         moved = atomic.set_aside(state_path)
-        log.warning("%s: resume file %s is unreadable (%s); moved to %s, starting over from epoch 1", desc, state_path, str(error).splitlines()[0], moved)
+        log.warning("%s: resume file %s is unreadable (%s); moved to %s, starting over from epoch 1", desc, state_path, atomic.why_unreadable(error), moved)
         return [], -1.0, 0
     log.info("%s: resuming from epoch %d of %d (%s)", desc, start + 1, epochs, state_path)
     return rows, best_acc, start
