@@ -7,9 +7,11 @@ the experiments defined here (which the commands find by name beside the book's)
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,7 +24,7 @@ from PIL import Image
 from torch import nn
 
 import hw3core
-from hw3core import atomic, data, experiments, images, registry, training
+from hw3core import atomic, data, experiments, images, provenance, registry, training
 from hw3core.cli import main
 from hw3core.errors import DataError, Interrupted, SettingError, StorageError
 from hw3core.experiments import Experiment, by_name
@@ -90,8 +92,8 @@ def _reset(monkeypatch):
     monkeypatch.setattr(registry, "EXPERIMENTS", {**registry.EXPERIMENTS, **EXPERIMENTS})  # for the commands below
 
 
-def _cifar_folder(root: Path, per_class: int = 2, classes=data.CIFAR10_CLASSES, size: int = 32) -> Path:
-    rng = np.random.default_rng(0)
+def _cifar_folder(root: Path, per_class: int = 2, classes=data.CIFAR10_CLASSES, size: int = 32, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
     for split in ("train", "test"):
         for name in classes:
             folder = root / "cifar10" / split / name
@@ -168,6 +170,16 @@ def test_an_empty_pickle_folder_says_what_is_missing(tmp_path, monkeypatch):
     monkeypatch.setenv("HW3_DATA_DIR", str(tmp_path / "data"))
     with pytest.raises(DataError, match=r"cifar-10-batches-py is incomplete \(no batches.meta, data_batch_1.*delete it"):
         data.load_cifar10("train", get_settings())
+
+
+def test_damaged_pickles_are_named(tmp_path, monkeypatch):
+    folder = tmp_path / "data" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    for name in data.CIFAR10_PICKLES:
+        (folder / name).write_bytes(b"<html>a captive portal, not a pickle</html>")
+    monkeypatch.setenv("HW3_DATA_DIR", str(tmp_path / "data"))
+    with pytest.raises(DataError, match=r"data_batch_1, .*test_batch, batches.meta in .*cifar-10-batches-py fail torchvision's checksum; copy the folder again"):
+        data.load_cifar10("test", get_settings())
 
 
 def test_too_few_images_per_class_for_the_split():
@@ -371,6 +383,121 @@ def test_list_says_training_in_another_process(capsys):
         main(["list"])
     line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("bad-counter "))
     assert "training in another process" in line
+
+
+# --- fingerprints: what a loader sees, or one line saying why not ------------------------------
+
+
+def _linked_cifar(root: Path, store: Path) -> None:
+    """A CIFAR-10 image folder whose class folders are links into `store` (another copy's folders)."""
+    for split in ("train", "test"):
+        (root / "cifar10" / split).mkdir(parents=True, exist_ok=True)
+        for name in data.CIFAR10_CLASSES:
+            link = root / "cifar10" / split / name
+            link.unlink(missing_ok=True)
+            link.symlink_to(store / "cifar10" / split / name, target_is_directory=True)
+
+
+def test_class_folders_that_are_links_are_read_through_and_repointing_them_is_noticed(tmp_path, monkeypatch):
+    first_store, second_store = _cifar_folder(tmp_path / "store-1", seed=1), _cifar_folder(tmp_path / "store-2", seed=2)
+    _linked_cifar(tmp_path / "data", first_store)
+    monkeypatch.setenv("HW3_DATA_DIR", str(tmp_path / "data"))
+    before = data.load_cifar10("train", get_settings())
+    assert experiments.result(EXPERIMENTS["bad-cifar"]).metrics["images"] == 20
+    _linked_cifar(tmp_path / "data", second_store)
+    assert experiments.status(EXPERIMENTS["bad-cifar"]) == "stale"
+    after = data.load_cifar10("train", get_settings())
+    assert not torch.equal(after.images, before.images), "the images the links now point at, not the old decoded copy"
+    assert torch.equal(after.images, data.load_cifar10("train", dataclasses.replace(get_settings(), data_dir=second_store)).images)
+
+
+def test_a_fingerprint_follows_links_to_what_they_point_at(tmp_path):
+    store = _cifar_folder(tmp_path / "store") / "cifar10" / "train"
+    copy = tmp_path / "copy"
+    shutil.copytree(store, copy)  # copy2: names, sizes and modification times kept, as rsync -a or tar keep them
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    for name in data.CIFAR10_CLASSES:
+        (linked / name).symlink_to(store / name)
+    assert provenance.files_fingerprint(linked) == provenance.files_fingerprint(copy) == provenance.files_fingerprint(store)
+    (linked / "cat").unlink()
+    (linked / "cat").symlink_to(store / "dog")
+    assert provenance.files_fingerprint(linked) != provenance.files_fingerprint(copy)
+    (store / "dog" / "1.png").unlink()
+    (store / "dog" / "1.png").symlink_to(store / "dog" / "0.png")  # a file link: what it points at counts
+    assert provenance.files_fingerprint(store) != provenance.files_fingerprint(copy)
+
+
+def _bytes_name(folder: Path, name: bytes) -> Path:
+    return Path(os.fsdecode(os.fsencode(folder) + b"/" + name))
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda d: (d / "cat" / "loop").symlink_to(d), r"cat/loop leads back to .*/train, a folder above it \(a loop\); remove the link"),
+        (lambda d: (d / "cat" / "0.png").unlink() or (d / "cat" / "0.png").symlink_to(d / "gone.png"), r"cat/0.png is a broken link \(to .*/gone.png, which does not exist\)"),
+        (lambda d: _bytes_name(d / "cat", b"caf\xe9.png").write_bytes(b""), r"train/cat: the name caf\\xe9.png is not valid UTF-8 .*rename it"),
+        (lambda d: _bytes_name(d / "dog", b"\xff\xfe").mkdir() or _bytes_name(d / "dog", b"\xff\xfe/0.png").write_bytes(b""), r"train/dog: the name \\xff\\xfe is not valid UTF-8"),
+    ],
+    ids=["link-loop", "broken-link", "file-name-not-utf8", "folder-name-not-utf8"],
+)
+def test_a_folder_that_cannot_be_fingerprinted_honestly_is_one_line(tmp_path, make, expected):
+    folder = _cifar_folder(tmp_path / "data") / "cifar10" / "train"
+    make(folder)
+    with pytest.raises(DataError, match=expected) as error:
+        provenance.files_fingerprint(folder)
+    assert "\n" not in str(error.value)
+
+
+def test_an_empty_data_folder_is_an_error_not_the_fingerprint_of_nothing(tmp_path):
+    (tmp_path / "empty" / "cat" / "nested").mkdir(parents=True)
+    for folder in (tmp_path / "empty", tmp_path / "empty" / "cat"):
+        with pytest.raises(DataError, match=f"{folder} holds no files; put the data set there"):
+            provenance.files_fingerprint(folder)
+    assert provenance.files_fingerprint(tmp_path / "absent") == "missing"
+
+
+def test_a_folder_that_cannot_be_listed_is_one_line(tmp_path, monkeypatch):
+    folder = _cifar_folder(tmp_path / "data") / "cifar10" / "train"
+    scandir = os.scandir
+
+    def refuse(path):
+        if Path(path) == folder / "cat":
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(provenance.os, "scandir", refuse)  # chmod 000 is no barrier to root, who runs the tests here
+    with pytest.raises(DataError, match=r"cannot read the folder .*train/cat \(Permission denied\); fix its permissions"):
+        provenance.files_fingerprint(folder)
+
+
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        (lambda c: _bytes_name(c / "train" / "cat", b"caf\xe9.png").write_bytes((c / "train" / "cat" / "0.png").read_bytes()), r"cifar10/train/cat: the name caf\xe9.png is not valid UTF-8"),
+        (lambda c: _bytes_name(c / "train", b"\xe9t\xe9").mkdir(), r"cifar10/train: the name \xe9t\xe9 is not valid UTF-8"),
+        (lambda c: shutil.rmtree(c / "train" / "cat") or (c / "train" / "cat").symlink_to(c / "nowhere"), "train/cat is a broken link (to "),
+        (lambda c: [p.unlink() for p in (c / "train" / "cat").iterdir()] and (c / "train" / "cat" / "notes.txt").write_text("x"), "no image files in cat (ImageFolder reads .jpg"),
+    ],
+    ids=["file-not-utf8", "class-folder-not-utf8", "class-link-broken", "class-without-images"],
+)
+def test_a_data_folder_problem_stops_train_with_one_line(cifar, capsys, damage, expected):
+    damage(cifar / "cifar10")
+    assert main(["train", "bad-cifar"]) == 2
+    line = _error_line(capsys)
+    assert expected in line, line
+    assert "rename" in line or "point it at the data" in line or "needs its images" in line
+
+
+def test_an_entry_whose_data_became_unusable_is_listed_stale_and_retraining_says_why(cifar, capsys):
+    experiments.result(EXPERIMENTS["bad-cifar"])
+    _bytes_name(cifar / "cifar10" / "train" / "cat", b"caf\xe9.png").write_bytes(b"")
+    assert experiments.status(EXPERIMENTS["bad-cifar"]) == "stale"
+    assert main(["list"]) == 0
+    capsys.readouterr()
+    assert main(["train", "bad-cifar"]) == 2
+    assert "caf\\xe9.png is not valid UTF-8" in _error_line(capsys)
 
 
 # --- pretrained weights ---------------------------------------------------------------------

@@ -7,8 +7,10 @@ assignment asks for: it draws batches of indices from `BatchIndexSampler` and th
 dataset returns the whole batch at once, so there is no per-image Python in the loop.
 
 Data on disk is checked before it is used: the class folders of both splits against
-CIFAR-10's, every image decoded and sized, the pickles complete, and each class large
-enough for the split asked of it; each problem is a `DataError` naming the file. The
+CIFAR-10's (each holding an image, none a broken link or a name that is not UTF-8),
+every image decoded and sized, the pickles complete and matching torchvision's
+checksums, and each class large enough for the split asked of it; each problem is a
+`DataError` naming the file. The
 decoded copy of an image folder is cached under a fingerprint of its files, so adding,
 removing or replacing an image decodes it again (and makes results from it stale).
 
@@ -20,6 +22,7 @@ means the same thing everywhere: at most that many images, spread evenly over th
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,12 +34,14 @@ import torchvision
 from PIL import Image
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, Dataset, Sampler
+from torchvision.datasets.folder import IMG_EXTENSIONS, has_file_allowed_extension
+from torchvision.datasets.utils import check_integrity
 from tqdm import tqdm  # not tqdm.auto: in a kernel it warns that ipywidgets is missing
 
 from . import atomic
 from .errors import DataError
 from .images import rgb_tensor
-from .provenance import record_data
+from .provenance import broken_link, check_utf8, record_data
 from .seeding import epoch_seed
 from .settings import Settings
 
@@ -112,9 +117,13 @@ def cached_decode(path: Path, decode: Callable[[], dict[str, Any]]) -> dict[str,
 
 
 def check_classes(folder: Path, expected: Sequence[str]) -> None:
-    """The class folders under `folder` are exactly `expected`, and none is empty."""
+    """The class folders under `folder` are exactly `expected`, and each holds an image."""
     if not folder.is_dir():
         raise DataError(f"{folder} is missing; an image-folder copy needs train/ and test/, each with one folder per class")
+    for path in folder.iterdir():
+        check_utf8(path)
+        if path.is_symlink() and not path.exists():
+            raise broken_link(path)
     found = sorted(p.name for p in folder.iterdir() if p.is_dir())
     missing, extra = [c for c in expected if c not in found], [c for c in found if c not in expected]
     if missing or extra:
@@ -123,16 +132,21 @@ def check_classes(folder: Path, expected: Sequence[str]) -> None:
             f"{folder}: class folders differ from the expected {len(expected)} ({'; '.join(p for p in parts if p)}); "
             f"it needs exactly {', '.join(expected)}"
         )
-    empty = [c for c in expected if not any(f.is_file() for f in (folder / c).iterdir())]
+    empty = [c for c in expected if not _holds_an_image(folder / c)]
     if empty:
-        raise DataError(f"{folder}: no images in {', '.join(empty)}; every class folder needs its images")
+        raise DataError(
+            f"{folder}: no image files in {', '.join(empty)} (ImageFolder reads {' '.join(IMG_EXTENSIONS)}); every class folder needs its images"
+        )
+
+
+def _holds_an_image(folder: Path) -> bool:
+    """Whether ImageFolder finds an image under `folder` (it walks into subfolders and links)."""
+    return any(has_file_allowed_extension(name, IMG_EXTENSIONS) for _, _, names in os.walk(folder, followlinks=True) for name in names)
 
 
 def _decode_folder(root: Path, classes: Sequence[str], size: tuple[int, int]) -> dict[str, Any]:
     """Every image under root/<class>/ (as ImageFolder lists them), checked for its size."""
-    samples = torchvision.datasets.ImageFolder.make_dataset(
-        str(root), {c: i for i, c in enumerate(classes)}, extensions=torchvision.datasets.folder.IMG_EXTENSIONS
-    )
+    samples = torchvision.datasets.ImageFolder.make_dataset(str(root), {c: i for i, c in enumerate(classes)}, extensions=IMG_EXTENSIONS)
     images = []
     for path, _ in tqdm(samples, desc=f"decode {root.name}", disable=None):
         image = read_rgb(Path(path))
@@ -153,7 +167,11 @@ def _load_pickles(folder: Path, split: str, settings: Settings) -> ImageSet:
     try:
         dataset = torchvision.datasets.CIFAR10(str(settings.data_dir), train=split == "train", download=False)
     except (RuntimeError, *atomic.UNREADABLE) as error:
-        raise DataError(f"{folder} fails torchvision's checksum or cannot be read ({error}); copy it again, or delete it to download it") from error
+        official = torchvision.datasets.CIFAR10
+        checksums = [*official.train_list, *official.test_list, [official.meta["filename"], official.meta["md5"]]]
+        damaged = [name for name, md5 in checksums if not check_integrity(str(folder / name), md5)]
+        what = f"{', '.join(damaged)} in {folder} fail torchvision's checksum" if damaged else f"{folder} cannot be read ({error})"
+        raise DataError(f"{what}; copy the folder again from the CIFAR-10 python archive, or delete it so that torchvision downloads it") from error
     images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
     return ImageSet(images, torch.tensor(dataset.targets), tuple(dataset.classes), "torchvision CIFAR10 (original pickles)")
 

@@ -4,10 +4,12 @@ The cache key hashes the config, which is known before a run. Two more things de
 the numbers and are checked beside the key, when an entry is read:
 
 - the data: every loader that reads files calls `record_data(folder)`, which returns a
-  fingerprint of the folder (each file's name, size and modification time) and, during
-  a run, records it. The entry stores what it read; an entry whose folders no longer
-  match is stale. A run that reads another experiment's result inherits what that
-  result read (`inherit`).
+  fingerprint of the folder (each file's name, size and modification time, through
+  links) and, during a run, records it. The entry stores what it read; an entry whose
+  folders no longer match is stale. A run that reads another experiment's result
+  inherits what that result read (`inherit`).
+  A folder that cannot be fingerprinted honestly (no files, a name that is not UTF-8, a
+  broken link, a link loop) is a one-line DataError, not the fingerprint of what is left.
 - the code: a hash of the experiment's run function's module and the project modules
   it imports, as parsed code (comments, docstrings and layout do not count), leaving
   out the bookkeeping modules that cannot change a number (`BOOKKEEPING`).
@@ -23,9 +25,13 @@ import functools
 import hashlib
 import importlib.util
 import inspect
+import os
 from contextvars import ContextVar
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 from typing import Any, Callable, Iterator
+
+from .errors import DataError
 
 PACKAGE = "hw3core"
 # Modules that store, locate or present results; editing them cannot change a number.
@@ -37,19 +43,96 @@ _READ: ContextVar[dict[str, str] | None] = ContextVar("hw3_data_read", default=N
 
 
 def files_fingerprint(root: Path) -> str:
-    """Hash of the names, sizes and modification times of every file under `root`.
+    """Hash of the names, sizes and modification times of every file a loader reading `root` sees.
 
     Cheap (no file is read) and changes whenever a file is added, removed, replaced or
-    edited; "missing" when there is nothing at `root`.
+    edited; "missing" when there is nothing at `root`. Links are followed, as the loaders
+    follow them (ImageFolder walks with followlinks=True): a class folder that is a link
+    counts as the files it points at, so pointing it elsewhere changes the fingerprint.
+
+    Inode numbers and change times are left out on purpose: a copy of the same files on
+    another machine (rsync -a, tar, the GPU box of README's "train there, render here")
+    keeps names, sizes and modification times but never inodes or change times, and its
+    cache must stay current there. What this misses is a file rewritten in place with its
+    size kept and its modification time set back (`cp -p` over it, `touch -r`), or two
+    same-size writes within one tick of a file system with coarse times (2 s on FAT).
+
+    A folder whose files cannot be fingerprinted honestly is a DataError naming the
+    path: no files at all, a name that is not UTF-8, a broken link, a link back to a
+    folder above it, or one that cannot be read.
     """
     if not root.exists():
         return "missing"
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    check_utf8(root)
     digest = hashlib.sha256()
-    for path in files:
-        stat = path.stat()
-        digest.update(f"{path.relative_to(root) if path != root else path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    if root.is_file():
+        files = [(root.name, root.stat())]
+    else:
+        here = root.stat()
+        files = [("/".join(parts), stat) for parts, stat in sorted(_walk(root, (), frozenset({(here.st_dev, here.st_ino)})))]
+        if not files:
+            raise DataError(f"{root} holds no files; put the data set there, or point HW3_DATA_DIR at the folder that holds it")
+    for name, stat in files:
+        digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def _walk(folder: Path, parts: tuple[str, ...], above: frozenset[tuple[int, int]]) -> Iterator[tuple[tuple[str, ...], os.stat_result]]:
+    """(path parts below the root, stat) of every regular file under `folder`, through links.
+
+    `above` holds the (device, inode) of `folder` and of the folders on the way down to it:
+    a link to one of them would be walked forever (ImageFolder would list its files again
+    at every level).
+    """
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as error:
+        raise DataError(f"cannot read the folder {shown(folder)} ({error.strerror}); fix its permissions, or move it out of the data folder") from error
+    for entry in entries:
+        _refuse_non_utf8(folder, entry.name)
+        path = Path(entry.path)
+        try:
+            stat = entry.stat()  # of what a link points at
+        except OSError as error:
+            if entry.is_symlink() and isinstance(error, FileNotFoundError):
+                raise broken_link(path) from error
+            raise DataError(f"cannot read {shown(path)} ({error.strerror}); fix it, or move it out of the data folder") from error
+        if S_ISDIR(stat.st_mode):
+            folder_id = (stat.st_dev, stat.st_ino)
+            if folder_id in above:
+                raise DataError(f"{shown(path)} leads back to {shown(os.path.realpath(path))}, a folder above it (a loop); remove the link")
+            yield from _walk(path, (*parts, entry.name), above | {folder_id})
+        elif S_ISREG(stat.st_mode):
+            yield (*parts, entry.name), stat
+
+
+def broken_link(path: Path) -> DataError:
+    """The error for a link at `path` that points at nothing."""
+    return DataError(f"{shown(path)} is a broken link (to {shown(os.readlink(path))}, which does not exist); point it at the data or remove it")
+
+
+def shown(path: Path | str) -> str:
+    """`path` as printable text: bytes of its name that are not UTF-8 written as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def check_utf8(path: Path) -> None:
+    """A DataError naming the first part of `path` that is not UTF-8.
+
+    Such a name cannot be shown in a message, logged or recorded as JSON text, so a
+    data folder holding one is refused before it is read, with what to do.
+    """
+    for depth, part in enumerate(path.parts):
+        _refuse_non_utf8(Path(*path.parts[:depth]), part)
+
+
+def _refuse_non_utf8(folder: Path, name: str) -> None:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DataError(
+            f"{shown(folder)}: the name {shown(name)} is not valid UTF-8 (its bytes are shown as \\xNN); rename it, e.g. to plain ASCII"
+        ) from None
 
 
 def record_data(root: Path) -> str:
@@ -143,6 +226,10 @@ def stale_reason(recorded: dict[str, Any], code: str) -> str | None:
     if recorded.get("code") != code:
         return "the code that computes it has changed since it was made"
     for folder, fingerprint in recorded.get("data", {}).items():
-        if files_fingerprint(Path(folder)) != fingerprint:
+        try:
+            now = files_fingerprint(Path(folder))
+        except DataError as error:
+            return f"the data under {folder} has changed since it was made and cannot be used as it is ({error})"
+        if now != fingerprint:
             return f"the data under {folder} has changed since it was made"
     return None
