@@ -76,9 +76,21 @@ def _three_epochs(cfg, ctx):
     return {"val_acc": history["val_acc"].tolist()}
 
 
+def _uninterrupted(run, tmp_path: Path) -> dict:
+    """What `run` returns when it is never stopped, in a fresh folder of its own."""
+    folder = tmp_path / f"fresh-{len(list(tmp_path.glob('fresh-*')))}"
+    folder.mkdir()
+    return run({"seed": 0}, experiments.RunContext(folder, torch.device("cpu"), "smoke", get_settings()))
+
+
+def _cifar_then_three_epochs(cfg, ctx):
+    return {**_read_cifar(cfg, ctx), **_three_epochs(cfg, ctx)}
+
+
 COUNTER = {"value": 1}
 EXPERIMENTS = by_name(
     Experiment("bad-cifar", "tests", "reads the CIFAR-10 folder", lambda profile: {"seed": 0}, _read_cifar),
+    Experiment("bad-cifar-epochs", "tests", "reads CIFAR-10, then trains", lambda profile: {"seed": 0}, _cifar_then_three_epochs),
     Experiment("bad-counter", "tests", "a value", lambda profile: dict(COUNTER), _counter),
     Experiment("bad-early-failure", "tests", "fails before any epoch", lambda profile: {}, _fails_at_once),
     Experiment("bad-three-epochs", "tests", "three epochs", lambda profile: {"seed": 0}, _three_epochs),
@@ -203,6 +215,30 @@ def test_an_unreadable_decoded_copy_is_moved_aside_and_decoded_again(cifar, capl
 # --- code changes make results stale ----------------------------------------------------
 
 
+class Probe:
+    """A study module, `hw3core.probe_study`, whose source a test writes and edits like a user."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self, source: str):
+        """Write `source` and import it anew (the running process now has that code)."""
+        self.path.write_text(source)
+        import importlib
+
+        module = importlib.import_module("hw3core.probe_study")
+        return importlib.reload(module)
+
+
+@pytest.fixture
+def probe(tmp_path, monkeypatch) -> Probe:
+    monkeypatch.setattr(hw3core, "__path__", [*hw3core.__path__, str(tmp_path / "pkg")])
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # a .pyc is keyed by whole seconds: reload the source
+    (tmp_path / "pkg").mkdir()
+    yield Probe(tmp_path / "pkg" / "probe_study.py")
+    sys.modules.pop("hw3core.probe_study", None)
+
+
 PROBE = '''
 SCALE = {scale}  # {comment}
 
@@ -212,25 +248,16 @@ def run(cfg, ctx):
 '''
 
 
-def test_edited_code_makes_the_result_stale_but_a_comment_does_not(tmp_path, monkeypatch):
-    monkeypatch.setattr(hw3core, "__path__", [*hw3core.__path__, str(tmp_path / "pkg")])
-    probe = tmp_path / "pkg" / "probe_study.py"
-    probe.parent.mkdir()
-    probe.write_text(PROBE.format(scale=2, comment="first"))
-    import importlib
-
-    module = importlib.import_module("hw3core.probe_study")
+def test_edited_code_makes_the_result_stale_but_a_comment_does_not(probe):
+    module = probe.load(PROBE.format(scale=2, comment="first"))
     probed = Experiment("bad-probe", "tests", "code probe", lambda profile: {"x": 1}, module.run)
-    try:
-        assert experiments.result(probed).metrics["value"] == 2
-        probe.write_text(PROBE.format(scale=2, comment="a comment changed, and the layout too  "))
-        assert experiments.status(probed) == "cached"
-        probe.write_text(PROBE.format(scale=3, comment="first"))
-        assert experiments.status(probed) == "stale"
-        importlib.reload(module)
-        assert experiments.result(probed).metrics["value"] == 3
-    finally:
-        sys.modules.pop("hw3core.probe_study")
+    assert experiments.result(probed).metrics["value"] == 2
+    probe.path.write_text(PROBE.format(scale=2, comment="a comment changed, and the layout too  "))
+    assert experiments.status(probed) == "cached"
+    probe.path.write_text(PROBE.format(scale=3, comment="first"))
+    assert experiments.status(probed) == "stale"
+    module = probe.load(PROBE.format(scale=3, comment="first"))
+    assert experiments.result(probed).metrics["value"] == 3
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -339,9 +366,7 @@ def test_ctrl_c_says_where_a_rerun_resumes_and_the_rerun_does(tmp_path, capsys, 
     runs = resumed.json("runs.json")
     assert [r["outcome"] for r in runs] == ["interrupted", "finished"]
     assert resumed.metrics["run_seconds"] == pytest.approx(sum(r["seconds"] for r in runs))
-    (tmp_path / "fresh").mkdir()
-    uninterrupted = _three_epochs({"seed": 0}, experiments.RunContext(tmp_path / "fresh", torch.device("cpu"), "smoke", get_settings()))
-    assert resumed.metrics["val_acc"] == uninterrupted["val_acc"]
+    assert resumed.metrics["val_acc"] == _uninterrupted(_three_epochs, tmp_path)["val_acc"]
 
 
 def test_interrupted_is_still_a_keyboard_interrupt():
@@ -383,6 +408,150 @@ def test_list_says_training_in_another_process(capsys):
         main(["list"])
     line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("bad-counter "))
     assert "training in another process" in line
+
+
+# --- a cache entry is one code version and one data version, resumed or not -----------------
+
+
+PROBE_TRAINING = """
+import torch
+from torch import nn
+
+from hw3core import data, training
+from hw3core.pipeline_check import blobs
+
+LR = {lr}  # {comment}
+AFTER_EPOCH = None  # the test's hook: called after each epoch (to stop the run, or to edit this file)
+
+
+def run(cfg, ctx):
+    torch.manual_seed(0)
+    model = nn.Linear(2, 2)
+    history = training.fit(
+        model, data.tensor_loader(blobs(64, 0), 16, shuffle=True), data.tensor_loader(blobs(32, 1), 32, shuffle=False),
+        epochs=3, optimizer=torch.optim.SGD(model.parameters(), lr=LR), workdir=ctx.workdir, device=ctx.device,
+        seed=0, desc="probe", on_epoch_end=AFTER_EPOCH,
+    )
+    return {{"val_loss": history["val_loss"].tolist()}}
+"""
+
+
+def _stop_at(stop: int):
+    def hook(epoch, _model):
+        if epoch == stop:
+            raise KeyboardInterrupt
+
+    return hook
+
+
+def test_a_stopped_run_is_not_resumed_by_edited_code_but_is_after_a_comment(probe, tmp_path, caplog):
+    module = probe.load(PROBE_TRAINING.format(lr=0.1, comment="first"))
+    probed = Experiment("bad-probe-training", "tests", "trains", lambda profile: {"seed": 0}, module.run)
+    entry = experiments._entry(probed, None, None)
+    module.AFTER_EPOCH = _stop_at(1)
+    with pytest.raises(Interrupted):
+        experiments.result(probed)
+    recorded = json.loads((entry.partial / "provenance.json").read_text())
+    assert recorded == {"code": entry.code, "data": {}}, "the stopped run says which code made its epochs"
+
+    module = probe.load(PROBE_TRAINING.format(lr=0.1, comment="a comment changed"))
+    assert experiments.status(probed) == "resumable"
+    module.AFTER_EPOCH = _stop_at(2)
+    with pytest.raises(Interrupted):
+        experiments.result(probed)  # resumed at epoch 2, stopped again in epoch 3
+
+    module = probe.load(PROBE_TRAINING.format(lr=0.05, comment="first"))  # the kind of edit that changes numbers
+    assert experiments.status(probed) == "stale"
+    caplog.clear()
+    with caplog.at_level("INFO", logger="hw3"):
+        finished = experiments.result(probed)
+    assert "cannot be resumed, the code that computes it has changed" in caplog.text and "starting from epoch 1" in caplog.text
+    assert "resuming from epoch" not in caplog.text
+    (moved,) = entry.partial.parent.glob(f"{entry.partial.name}.stale-*")
+    assert [r["outcome"] for r in json.loads((moved / "runs.json").read_text())] == ["interrupted", "interrupted"]
+    assert [r["outcome"] for r in finished.json("runs.json")] == ["finished"]
+    assert finished.metrics["val_loss"] == _uninterrupted(module.run, tmp_path)["val_loss"], "all three epochs of the new code"
+    assert finished.json("provenance.json")["code"] == entry.code
+
+
+def test_code_edited_while_a_run_trains_is_not_served_as_current(probe, capsys, monkeypatch):
+    module = probe.load(PROBE_TRAINING.format(lr=0.1, comment="first"))
+    probed = Experiment("bad-probe-training", "tests", "trains", lambda profile: {"seed": 0}, module.run)
+    monkeypatch.setattr(registry, "EXPERIMENTS", {**registry.EXPERIMENTS, probed.name: probed})
+    module.AFTER_EPOCH = lambda epoch, _model: epoch == 1 and probe.path.write_text(PROBE_TRAINING.format(lr=0.05, comment="first"))
+    assert main(["train", "bad-probe-training"]) == 2
+    line = _error_line(capsys)
+    assert "the code or data of bad-probe-training changed while it trained" in line and "run again" in line
+    assert experiments.status(probed) == "stale"
+    module = probe.load(probe.path.read_text())
+    assert experiments.result(probed).metrics["val_loss"] == _uninterrupted(module.run, probe.path.parent)["val_loss"]
+
+
+def _add_image(cifar: Path) -> None:
+    Image.new("RGB", (32, 32), (1, 2, 3)).save(cifar / "cifar10" / "train" / "cat" / "extra.png")
+
+
+def _replace_image(cifar: Path) -> None:
+    Image.new("RGB", (32, 32), (250, 2, 3)).save(cifar / "cifar10" / "train" / "dog" / "0.png")
+
+
+def _remove_image(cifar: Path) -> None:
+    (cifar / "cifar10" / "train" / "frog" / "1.png").unlink()
+
+
+@pytest.mark.parametrize(
+    "change, images", [(None, 20), (_add_image, 21), (_replace_image, 20), (_remove_image, 19)], ids=["unchanged", "added", "replaced", "removed"]
+)
+def test_a_stopped_run_resumes_only_on_the_data_it_started_from(cifar, tmp_path, caplog, change, images):
+    experiment = EXPERIMENTS["bad-cifar-epochs"]
+    entry = experiments._entry(experiment, None, None)
+    STOP_AFTER["epoch"] = 1
+    with pytest.raises(Interrupted):
+        experiments.result(experiment)
+    recorded = json.loads((entry.partial / "provenance.json").read_text())["data"]
+    assert list(recorded) == [str(cifar / "cifar10" / "train")], "what the stopped run read is on disk before its first epoch"
+    STOP_AFTER["epoch"] = None
+    if change is not None:
+        change(cifar)
+        assert experiments.status(experiment) == "stale"
+    with caplog.at_level("INFO", logger="hw3"):
+        finished = experiments.result(experiment)
+    assert finished.metrics["images"] == images
+    assert finished.metrics["val_acc"] == _uninterrupted(_three_epochs, tmp_path)["val_acc"], "bit-identical to a run never stopped"
+    if change is None:
+        assert "three: resuming from epoch 2 of 3" in caplog.text
+        assert [r["outcome"] for r in finished.json("runs.json")] == ["interrupted", "finished"]
+    else:
+        assert f"cannot be resumed, the data under {cifar / 'cifar10' / 'train'} has changed" in caplog.text
+        assert "resuming from epoch" not in caplog.text and list(entry.partial.parent.glob(f"{entry.partial.name}.stale-*"))
+        assert [r["outcome"] for r in finished.json("runs.json")] == ["finished"]
+    assert experiments.status(experiment) == "cached"
+
+
+def test_a_stopped_run_that_records_no_versions_is_not_resumed(caplog):
+    experiment = EXPERIMENTS["bad-three-epochs"]
+    STOP_AFTER["epoch"] = 1
+    with pytest.raises(Interrupted):
+        experiments.result(experiment)
+    partial = experiments._entry(experiment, None, None).partial
+    (partial / "provenance.json").unlink()  # as an older version left its stopped runs
+    assert experiments.status(experiment) == "stale"
+    STOP_AFTER["epoch"] = None
+    with caplog.at_level("INFO", logger="hw3"):
+        experiments.result(experiment)
+    assert "cannot be resumed, it records no code or data version" in caplog.text and "resuming from epoch" not in caplog.text
+
+
+def test_data_that_changes_between_two_reads_of_one_run_is_refused(cifar):
+    def reads_twice(cfg, ctx):
+        first = len(data.load_cifar10("train", ctx.settings))
+        _add_image(cifar)
+        return {"images": [first, len(data.load_cifar10("train", ctx.settings))]}
+
+    twice = Experiment("bad-reads-twice", "tests", "reads a folder that changes under it", lambda profile: {}, reads_twice)
+    with pytest.raises(DataError, match=r"cifar10/train changed during the run \(its files differ from when the run first read it\); run again"):
+        experiments.result(twice)
+    assert experiments.status(twice) == "missing"
 
 
 # --- fingerprints: what a loader sees, or one line saying why not ------------------------------

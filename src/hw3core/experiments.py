@@ -4,7 +4,9 @@ An experiment is data: `config(profile)` returns plain JSON values, and
 `run(config, ctx)` trains and writes its artifacts into `ctx.workdir`, returning the
 final metrics. `result(experiment)` returns the cached artifacts when they exist and are
 intact, and runs (or resumes) the experiment otherwise, so a re-render loads instead of
-retraining and `hw3 train` can fill the cache ahead of time on another machine.
+retraining and `hw3 train` can fill the cache ahead of time on another machine. An entry
+is made by one version of the code from one version of the data: a stopped run records
+both before its first epoch and is resumed only when neither has changed (`_run`).
 
 Each study lists its own experiments as a plain value (`EXPERIMENTS = by_name(...)`) and
 hands its `Experiment` objects to `result`; the one list of every study, with lookup by
@@ -25,6 +27,7 @@ import torch
 
 from . import atomic, provenance
 from .cache import Artifacts, CorruptEntryError, ExperimentCache, StaleEntryError, config_key, verify
+from .errors import UserError
 from .profiles import Profile, check_profile
 from .settings import Settings, get_settings
 
@@ -33,7 +36,7 @@ log = logging.getLogger("hw3.experiments")
 PROVENANCE = "provenance.json"
 RUNS = "runs.json"
 # Files a run writes before it has done any work; a `.partial` with only these has nothing to resume.
-BOOKKEEPING_FILES = frozenset({"config.json", RUNS})
+BOOKKEEPING_FILES = frozenset({"config.json", PROVENANCE, RUNS})
 
 
 @dataclass(frozen=True)
@@ -105,16 +108,20 @@ class _Entry:
     def verify(self) -> Artifacts:
         """The intact, current entry, or CorruptEntryError / StaleEntryError saying why not."""
         artifacts = verify(self.final, self.experiment.name, self.profile, self.config)
-        recorded = json.loads(artifacts.path(PROVENANCE).read_text()) if artifacts.path(PROVENANCE).exists() else {}
-        reason = provenance.stale_reason(recorded, self.code) if recorded else "it records no provenance (made by an older version)"
+        reason = self.stale_reason(self.final)
         if reason:
             raise StaleEntryError(f"{self.final}: stale, {reason}")
-        provenance.inherit(recorded["data"])
+        provenance.inherit(_recorded(self.final)["data"])
         return artifacts
 
     @property
     def code(self) -> str:
         return provenance.code_fingerprint(self.experiment.run)
+
+    def stale_reason(self, folder: Path) -> str | None:
+        """Why the work in `folder` (the entry, or its `.partial`) is not of this code and data, or None."""
+        recorded = _recorded(folder)
+        return provenance.stale_reason(recorded, self.code) if recorded else "it records no code or data version (made by an older version)"
 
     def resumable(self) -> bool:
         """A `.partial` folder holding finished work (an epoch's checkpoint, a stage's output)."""
@@ -130,6 +137,15 @@ class _Entry:
             return []
 
 
+def _recorded(folder: Path) -> dict[str, Any]:
+    """The code and data versions `folder` records ({"code": ..., "data": {folder: fingerprint}}), or {}."""
+    try:
+        recorded = json.loads((folder / PROVENANCE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) and isinstance(recorded.get("data"), dict) else {}
+
+
 def _entry(experiment: Experiment, profile: str | None, settings: Settings | None, config: dict[str, Any] | None = None) -> _Entry:
     settings = settings or get_settings()
     profile = check_profile(profile or settings.profile)
@@ -139,9 +155,9 @@ def _entry(experiment: Experiment, profile: str | None, settings: Settings | Non
 
 
 def status(experiment: Experiment, profile: str | None = None, settings: Settings | None = None) -> str:
-    """One of: 'cached'; 'stale' (made from other code or data); 'corrupt'; 'training' (in
-    another process, right now); 'resumable' (a stopped run left finished epochs);
-    'missing'."""
+    """One of: 'cached'; 'stale' (made from other code or data, or a stopped run that was);
+    'corrupt'; 'training' (in another process, right now); 'resumable' (a stopped run
+    left finished epochs of this code and data); 'missing'."""
     entry = _entry(experiment, profile, settings)
     if entry.final.exists():
         try:
@@ -153,7 +169,9 @@ def status(experiment: Experiment, profile: str | None = None, settings: Setting
             return "corrupt"
     if entry.cache.busy(experiment.name, entry.key):
         return "training"
-    return "resumable" if entry.resumable() else "missing"
+    if entry.resumable():
+        return "stale" if entry.stale_reason(entry.partial) else "resumable"
+    return "missing"
 
 
 def _current(entry: _Entry) -> Artifacts | None:
@@ -194,15 +212,29 @@ def result(
 
 
 def _run(entry: _Entry) -> Artifacts:
+    """Run (or resume) the experiment in its `.partial` folder, then publish it.
+
+    The folder records the code and the data the run started from (`provenance.json`,
+    written before any work and each time a data folder is first read), so a stopped run
+    is resumed only by the same code on the same data; otherwise it is set aside whole
+    and the run starts again. The entry thus holds one code version and one data version.
+    """
     name, partial = entry.experiment.name, entry.partial
     device = entry.settings.device
+    already = _resumed_data(entry)
     resuming = entry.resumable()
     atomic.make_dir(partial)
     log.info("%s experiment %s [%s] on %s", "resuming" if resuming else "running", name, entry.profile, device)
     atomic.write_json(partial / "config.json", {"name": name, "profile": entry.profile, "config": entry.config})
+    code = entry.code
+
+    def save(read: dict[str, str]) -> None:
+        atomic.write_json(partial / PROVENANCE, {"code": code, "data": read})
+
+    save(already)
     runs, started, outcome = entry.runs(), time.perf_counter(), "failed"
     try:
-        with provenance.recording() as read:
+        with provenance.recording(already, save):
             metrics = entry.experiment.run(entry.config, RunContext(partial, device, entry.profile, entry.settings))
         outcome = "finished"
     except KeyboardInterrupt:
@@ -213,6 +245,24 @@ def _run(entry: _Entry) -> Artifacts:
         atomic.write_json(partial / RUNS, runs)
     metrics = {**metrics, "device": str(device), "run_seconds": sum(run["seconds"] for run in runs), "runs": len(runs)}
     atomic.write_json(partial / "metrics.json", metrics)
-    atomic.write_json(partial / PROVENANCE, {"code": entry.code, "data": read})
     entry.cache.publish(partial, entry.final)
-    return entry.verify()
+    try:
+        return entry.verify()
+    except StaleEntryError as error:
+        raise UserError(f"the code or data of {name} changed while it trained ({error}); run again to train it on what is there now") from None
+
+
+def _resumed_data(entry: _Entry) -> dict[str, str]:
+    """The data folders (with fingerprints) that the stopped run being resumed had read.
+
+    A stopped run made by other code or from other data would mix two versions in one
+    entry: its `.partial` is set aside (said in one line) and the run starts afresh.
+    """
+    if not entry.resumable():
+        return {}
+    reason = entry.stale_reason(entry.partial)
+    if reason is None:
+        return _recorded(entry.partial)["data"]
+    moved = atomic.set_aside(entry.partial, "stale")
+    log.warning("%s: the stopped run cannot be resumed, %s; moved to %s, starting from epoch 1", entry.experiment.name, reason, moved)
+    return {}

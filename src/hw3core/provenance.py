@@ -1,13 +1,15 @@
 """What a cached result was computed from beyond its config: the data files and the code.
 
 The cache key hashes the config, which is known before a run. Two more things decide
-the numbers and are checked beside the key, when an entry is read:
+the numbers and are checked beside the key, when an entry is read and before a stopped
+run is resumed:
 
 - the data: every loader that reads files calls `record_data(folder)`, which returns a
   fingerprint of the folder (each file's name, size and modification time, through
-  links) and, during a run, records it. The entry stores what it read; an entry whose
-  folders no longer match is stale. A run that reads another experiment's result
-  inherits what that result read (`inherit`).
+  links) and, during a run, records it. The run's folder stores what it read as soon as
+  it reads it (`recording`); an entry, or a stopped run, whose folders no longer match
+  is stale, and a folder that changes between two reads of one run stops that run. A
+  run that reads another experiment's result inherits what that result read (`inherit`).
   A folder that cannot be fingerprinted honestly (no files, a name that is not UTF-8, a
   broken link, a link loop) is a one-line DataError, not the fingerprint of what is left.
 - the code: a hash of the experiment's run function's module and the project modules
@@ -27,6 +29,7 @@ import importlib.util
 import inspect
 import os
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
 from typing import Any, Callable, Iterator
@@ -38,9 +41,6 @@ PACKAGE = "hw3core"
 BOOKKEEPING = frozenset(
     f"{PACKAGE}.{name}" for name in ("experiments", "cache", "layout", "atomic", "errors", "settings", "project_config", "profiles", "provenance", "chapter")
 )
-
-_READ: ContextVar[dict[str, str] | None] = ContextVar("hw3_data_read", default=None)
-
 
 def files_fingerprint(root: Path) -> str:
     """Hash of the names, sizes and modification times of every file a loader reading `root` sees.
@@ -135,31 +135,55 @@ def _refuse_non_utf8(folder: Path, name: str) -> None:
         ) from None
 
 
+@dataclass
+class _Recording:
+    """The data folders a run has read, with their fingerprints, and who keeps them on disk."""
+
+    read: dict[str, str]
+    save: Callable[[dict[str, str]], None]
+
+    def note(self, found: dict[str, str]) -> None:
+        """Add `found`; a folder seen again with other files means the run mixed two versions of it."""
+        for folder, fingerprint in found.items():
+            if self.read.get(folder, fingerprint) != fingerprint:
+                raise DataError(f"{folder} changed during the run (its files differ from when the run first read it); run again once it is settled")
+        if any(folder not in self.read for folder in found):
+            self.read.update(found)
+            self.save(dict(self.read))
+
+
+_RECORDING: ContextVar[_Recording | None] = ContextVar("hw3_data_read", default=None)
+
+
 def record_data(root: Path) -> str:
     """Fingerprint `root` and, inside a run, note that the run read it."""
     fingerprint = files_fingerprint(root)
-    read = _READ.get()
-    if read is not None:
-        read[str(root)] = fingerprint
+    recording = _RECORDING.get()
+    if recording is not None:
+        recording.note({str(root): fingerprint})
     return fingerprint
 
 
 def inherit(data: dict[str, str]) -> None:
     """Inside a run, count what another experiment's result read as read by this run too."""
-    read = _READ.get()
-    if read is not None:
-        read.update(data)
+    recording = _RECORDING.get()
+    if recording is not None:
+        recording.note(data)
 
 
 @contextlib.contextmanager
-def recording() -> Iterator[dict[str, str]]:
-    """Collect, into the dict yielded, every data folder read inside the block."""
-    read: dict[str, str] = {}
-    token = _READ.set(read)
+def recording(already: dict[str, str], save: Callable[[dict[str, str]], None]) -> Iterator[None]:
+    """Record every data folder read inside the block, with its fingerprint, through `save`.
+
+    `already` is what an earlier, stopped attempt at the same run read (its work is
+    resumed, so it counts); `save` is called with all of them whenever a folder is
+    added, so that a run killed later still says which data its finished epochs saw.
+    """
+    token = _RECORDING.set(_Recording(dict(already), save))
     try:
-        yield read
+        yield
     finally:
-        _READ.reset(token)
+        _RECORDING.reset(token)
 
 
 def _without_docstrings(tree: ast.AST) -> ast.AST:

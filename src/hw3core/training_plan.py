@@ -90,7 +90,7 @@ class Plan:
     """An experiment that a render would train, and roughly how long that takes."""
 
     experiment: Experiment
-    status: str  # 'missing', 'resumable' or 'corrupt'
+    status: str  # 'missing', 'resumable', 'stale' or 'corrupt'
     epochs: int
     seconds: float
 
