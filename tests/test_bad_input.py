@@ -24,7 +24,7 @@ from PIL import Image
 from torch import nn
 
 import hw3core
-from hw3core import atomic, data, experiments, images, provenance, registry, training
+from hw3core import atomic, cache, data, experiments, images, layout, provenance, registry, training
 from hw3core.cli import main
 from hw3core.errors import DataError, Interrupted, SettingError, StorageError
 from hw3core.experiments import Experiment, by_name
@@ -667,6 +667,64 @@ def test_an_entry_whose_data_became_unusable_is_listed_stale_and_retraining_says
     capsys.readouterr()
     assert main(["train", "bad-cifar"]) == 2
     assert "caf\\xe9.png is not valid UTF-8" in _error_line(capsys)
+
+
+# --- nothing set aside is published ---------------------------------------------------------------
+
+
+class _Planted:
+    """What a malicious resume file would run on loading, were it unpickled with weights_only=False."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return Path.write_text, (self.marker, "the planted code ran")
+
+
+def test_a_resume_file_set_aside_stays_out_of_the_entry_and_its_manifest(tmp_path, caplog):
+    experiment = EXPERIMENTS["bad-three-epochs"]
+    entry = experiments._entry(experiment, None, None)
+    STOP_AFTER["epoch"] = 1
+    with pytest.raises(Interrupted):
+        experiments.result(experiment)
+    torch.save(_Planted(tmp_path / "ran"), entry.partial / "last-history.pt")
+    STOP_AFTER["epoch"] = None
+    with caplog.at_level("WARNING", logger="hw3"):
+        finished = experiments.result(experiment)
+    assert not (tmp_path / "ran").exists(), "the planted code never ran"
+    assert "is unreadable (it holds more than tensors, which loading with weights_only=True refuses)" in caplog.text
+    assert "starting over from epoch 1" in caplog.text and "\x1b[" not in caplog.text and "weights_only=False" not in caplog.text
+    published = [p.relative_to(finished.directory) for p in finished.directory.rglob("*")]
+    assert not [p for p in published if layout.is_set_aside(p.name)]
+    assert not [name for name in finished.json("manifest.json")["files"] if layout.is_set_aside(Path(name).name)]
+    (kept,) = finished.directory.parent.glob(f"{finished.directory.name}.set-aside-*")
+    assert [p.name.startswith("last-history.pt.corrupt-") for p in kept.iterdir()] == [True]
+    assert f"kept in {kept}, not in the entry" in caplog.text
+    assert finished.metrics["val_acc"] == _uninterrupted(_three_epochs, tmp_path)["val_acc"]
+
+
+def test_a_partial_holding_only_what_was_set_aside_has_nothing_to_resume():
+    experiment = EXPERIMENTS["bad-three-epochs"]
+    partial = experiments._entry(experiment, None, None).partial
+    (partial / "feature-maps").mkdir(parents=True)
+    (partial / "feature-maps" / "epoch-1.pt.corrupt-20240101-120000").write_bytes(b"junk")
+    assert experiments.status(experiment) == "missing"
+    finished = experiments.result(experiment)
+    assert not list(finished.directory.rglob("*.corrupt-*"))
+    (kept,) = finished.directory.parent.glob(f"{finished.directory.name}.set-aside-*")
+    assert (kept / "feature-maps" / "epoch-1.pt.corrupt-20240101-120000").read_bytes() == b"junk"
+
+
+def test_an_entry_whose_manifest_lists_a_set_aside_file_is_recomputed(caplog):
+    first = experiments.result(EXPERIMENTS["bad-counter"])
+    (first.directory / "last-history.pt.corrupt-20240101-120000").write_bytes(b"published by an older version")
+    cache.write_manifest(first.directory)
+    assert experiments.status(EXPERIMENTS["bad-counter"]) == "corrupt"
+    with caplog.at_level("WARNING", logger="hw3"):
+        again = experiments.result(EXPERIMENTS["bad-counter"])
+    assert "lists last-history.pt.corrupt-20240101-120000, a file set aside during its run" in caplog.text
+    assert list(again.json("manifest.json")["files"]) == sorted(p.name for p in again.directory.iterdir() if p.name != "manifest.json")
 
 
 # --- pretrained weights ---------------------------------------------------------------------

@@ -3,7 +3,10 @@
 A finished entry is a folder (`layout.CacheLayout.entry`) with a `manifest.json` that lists
 every file with its size and SHA-256; it is written last, inside a `.partial` folder
 that is then renamed into place, so an entry either exists whole or not at all. The
-`.partial` folder survives a killed run and is where training resumes. A lock file
+`.partial` folder survives a killed run and is where training resumes. Nothing set
+aside during the run (`layout.is_set_aside`: an unreadable resume file, say) is
+published: it is moved out of the `.partial` first, and an entry whose manifest lists
+one (an older version published them) is refused as corrupt. A lock file
 serialises two renders that want the same entry: the second waits, then loads. Reading
 a finished entry takes no lock, so a read-only cache (a shared folder, a copied
 `.hw3/cache`) serves what it holds.
@@ -24,7 +27,7 @@ from typing import Any, Iterator
 import pandas as pd
 
 from . import atomic
-from .layout import CacheLayout
+from .layout import CacheLayout, is_set_aside
 
 MANIFEST = "manifest.json"
 
@@ -89,6 +92,9 @@ def verify(directory: Path, name: str, profile: str, config: dict[str, Any]) -> 
         raise CorruptEntryError(f"{directory}: no {MANIFEST}")
     try:
         manifest = json.loads(manifest_path.read_text())
+        foreign = [relative for relative in manifest["files"] if is_set_aside(Path(relative).name)]
+        if foreign:
+            raise CorruptEntryError(f"{directory}: its manifest lists {foreign[0]}, a file set aside during its run, not a result")
         for relative, expected in manifest["files"].items():
             path = directory / relative
             if not path.exists():
@@ -138,9 +144,26 @@ class ExperimentCache:
         """Move a bad entry aside (never delete what a person may want to inspect)."""
         return atomic.set_aside(directory, why)
 
-    def publish(self, partial: Path, final: Path) -> None:
+    def publish(self, name: str, key: str) -> Path | None:
+        """Make the `.partial` of (name, key) its finished entry, and return where what the
+        run set aside inside it went (None when nothing was)."""
+        partial, final = self.layout.partial(name, key), self.layout.entry(name, key)
+        kept = _move_set_asides(partial, self.layout.set_aside_by_run(name, key))
         write_manifest(partial)
         with atomic.storage(final):
             if final.exists():
                 shutil.rmtree(final)
             partial.rename(final)
+        return kept
+
+
+def _move_set_asides(folder: Path, to: Path) -> Path | None:
+    """Move everything set aside under `folder` to the same place under `to`; `to`, or None if nothing was."""
+    found = [path for path in sorted(folder.rglob("*")) if is_set_aside(path.name)]
+    outermost = [path for path in found if not any(other in path.parents for other in found)]
+    for path in outermost:
+        target = to / path.relative_to(folder)
+        atomic.make_dir(target.parent)
+        with atomic.storage(target):
+            path.rename(target)
+    return to if outermost else None

@@ -28,6 +28,7 @@ import torch
 from . import atomic, provenance
 from .cache import Artifacts, CorruptEntryError, ExperimentCache, StaleEntryError, config_key, verify
 from .errors import UserError
+from .layout import is_set_aside
 from .profiles import Profile, check_profile
 from .settings import Settings, get_settings
 
@@ -126,7 +127,8 @@ class _Entry:
     def resumable(self) -> bool:
         """A `.partial` folder holding finished work (an epoch's checkpoint, a stage's output)."""
         return self.partial.is_dir() and any(
-            p.is_file() and p.name not in BOOKKEEPING_FILES and not p.name.startswith(".") for p in self.partial.rglob("*")
+            p.is_file() and p.name not in BOOKKEEPING_FILES and not p.name.startswith(".") and not is_set_aside(p.name)
+            for p in self.partial.rglob("*")
         )
 
     def runs(self) -> list[dict[str, Any]]:
@@ -245,7 +247,9 @@ def _run(entry: _Entry) -> Artifacts:
         atomic.write_json(partial / RUNS, runs)
     metrics = {**metrics, "device": str(device), "run_seconds": sum(run["seconds"] for run in runs), "runs": len(runs)}
     atomic.write_json(partial / "metrics.json", metrics)
-    entry.cache.publish(partial, entry.final)
+    kept = entry.cache.publish(name, entry.key)
+    if kept is not None:
+        log.warning("%s: what the run set aside is kept in %s, not in the entry", name, kept)
     try:
         return entry.verify()
     except StaleEntryError as error:

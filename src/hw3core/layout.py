@@ -6,7 +6,13 @@ The cache (`HW3_CACHE_DIR`, by default `<project>/.hw3/cache`) holds
     <experiment>/<key>.partial/         the entry being written; where a stopped run resumes
     <experiment>/<key>.lock             held while the entry is trained
     <experiment>/<key>.stale-<time>/    an entry set aside (also .corrupt-<time>), kept to inspect
+    <experiment>/<key>.partial.stale-<time>/
+                                        a stopped run made by other code or from other data
+    <experiment>/<key>.set-aside-<time>/
+                                        what a run set aside inside its .partial (an unreadable
+                                        resume file), moved out before the entry is published
     datasets/<name>.pt                  decoded image folders (data.py, p3/flowers.py)
+    datasets/<name>.pt.corrupt-<time>   a decoded copy that could not be read, set aside
     memo/<module.function>/<key>.json   slow pure results of the chapters (memo.on_disk)
 
 and a rehearsal's throw-away namespace goes beside it, never inside it:
@@ -22,6 +28,7 @@ bookkeeping (provenance.BOOKKEEPING): moving a folder does not make results stal
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +53,10 @@ def chapter_timings(project: Path, profile: str) -> Path:
     return project / STATE / "logs" / f"chapter-seconds-{profile}.json"
 
 
+# What `set_aside_name` appends: `.<why>-<YYYYmmdd-HHMMSS>`, then `-2`, `-3`, ... when taken.
+SET_ASIDE = re.compile(r"\.[a-z][a-z-]*-\d{8}-\d{6}(-\d+)?$")
+
+
 def set_aside_name(path: Path, why: str) -> Path:
     """A free name for moving `path` out of the way: `<name>.<why>-<time>` (then `-2`, `-3`, ...)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -55,6 +66,11 @@ def set_aside_name(path: Path, why: str) -> Path:
             break
         target = path.with_name(f"{path.name}.{why}-{stamp}-{n}")
     return target
+
+
+def is_set_aside(name: str) -> bool:
+    """Whether `name` is one that `set_aside_name` gives: a thing moved out of the way, never a result."""
+    return SET_ASIDE.search(name) is not None
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,10 @@ class CacheLayout:
 
     def lock(self, name: str, key: str) -> Path:
         return self.root / name / f"{key}.lock"
+
+    def set_aside_by_run(self, name: str, key: str) -> Path:
+        """A new folder for what the run of an entry set aside in its `.partial`, beside the entry."""
+        return set_aside_name(self.entry(name, key), "set-aside")
 
     def finished_folders(self, name: str) -> list[Path]:
         """Every folder of experiment `name` that a finished run wrote: its entries, current,
