@@ -9,6 +9,7 @@ import torch
 import torchvision
 from PIL import Image
 
+from hw3core.errors import DataError
 from hw3core.p3 import flowers
 from hw3core.settings import MissingDataError, get_settings
 
@@ -68,6 +69,39 @@ def test_missing_copy_offline_names_the_layout():
     with pytest.raises(MissingDataError, match=r"flowers-102/imagelabels\.mat") as error:
         flowers.load_flowers("train", get_settings(), size=16)
     assert "HW3_OFFLINE" in str(error.value)
+
+
+def _save_setid(base: Path, **changed) -> None:
+    scipy.io.savemat(base / "setid.mat", {k: [v] for k, v in {**SETID, **changed}.items() if v is not None})
+
+
+@pytest.mark.parametrize(
+    "damage, split, expected",
+    [
+        (lambda b: (b / "setid.mat").write_bytes(b"<html>a captive portal</html>" * 10), "train",
+         r"setid.mat cannot be read as a MATLAB file \(.*\); it should hold 'trnid', 'valid' and 'tstid', the 1-based image numbers"),
+        (lambda b: (b / "setid.mat").write_bytes((b / "setid.mat").read_bytes()[:150]), "train", r"setid.mat cannot be read as a MATLAB file"),
+        (lambda b: (b / "imagelabels.mat").write_bytes(b""), "val", r"imagelabels.mat cannot be read as a MATLAB file \(.*\); it should hold 'labels', the class \(1-102\) of each image"),
+        (lambda b: _save_setid(b, tstid=None), "test", r"setid.mat holds no list of whole numbers named 'tstid'; it should hold 'trnid'"),
+        (lambda b: scipy.io.savemat(b / "setid.mat", {**{k: [v] for k, v in SETID.items()}, "valid": "four five six"}), "val", r"setid.mat holds no list of whole numbers named 'valid'"),
+        (lambda b: _save_setid(b, tstid=[9, 8, 12]), "test", r"setid.mat's tstid names image 12, but .*/imagelabels.mat labels images 1-9; the two files are not from the same copy"),
+        (lambda b: (b / "jpg" / "image_00008.jpg").unlink(), "test", r"setid.mat's tstid names image 8, but .*/jpg/image_00008.jpg is missing; copy the jpg folder again"),
+        (lambda b: scipy.io.savemat(b / "imagelabels.mat", {"labels": [[0, 1, 2, 3, 1, 2, 3, 1, 2]]}), "train", r"imagelabels.mat has labels outside 1-102, the Flowers102 classes"),
+        (lambda b: _save_setid(b, trnid=[1, 2, 4]), "train", r"setid.mat's trnid holds no image of class 3 \(canterbury bells\), though imagelabels.mat labels images with it; it is not the original split"),
+    ],
+    ids=["setid-not-a-mat-file", "setid-truncated", "labels-empty", "split-key-absent", "split-not-numbers", "split-past-the-labels", "split-image-missing", "labels-out-of-range", "class-absent-from-a-split"],
+)
+def test_a_damaged_split_file_is_named_with_what_it_should_hold(fake_root, damage, split, expected):
+    damage(fake_root / "flowers-102")
+    with pytest.raises(DataError, match=expected) as error:
+        flowers.load_flowers(split, get_settings(), size=16)
+    assert "\n" not in str(error.value) and "not found" not in str(error.value)
+
+
+def test_split_files_that_are_not_the_official_ones_are_named_not_called_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("HW3_DATA_DIR", str(fake_flowers(tmp_path / "data")))  # well-formed, but not the official bytes
+    with pytest.raises(DataError, match=r"flowers-102/imagelabels.mat is not the official file \(its MD5 differs .*\); copy it again"):
+        flowers.load_flowers("train", get_settings(), size=16)
 
 
 def test_square_image_keeps_the_centre_of_the_shorter_side():

@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import math
 import os
+import struct
+import zlib
 from functools import partial
+from pathlib import Path
 
+import numpy as np
+import scipy.io
 import torch
 import torchvision
 from PIL import Image
+from scipy.io.matlab import MatReadError
 from torch.nn import functional as F
 from torch.utils.data import DataLoader
+from torchvision.datasets.utils import check_integrity
 from torchvision.transforms.v2 import functional as TF
 from tqdm import tqdm  # not tqdm.auto: in a kernel it warns that ipywidgets is missing
 
@@ -28,6 +35,14 @@ from ..provenance import record_data
 from ..settings import Settings
 
 SPLITS = ("train", "val", "test")
+# What setid.mat calls each split, and what the two split files hold (torchvision's Flowers102 reads them).
+SPLIT_KEYS = dict(torchvision.datasets.Flowers102._splits_map)
+SPLIT_FILES = {
+    "imagelabels.mat": "it should hold 'labels', the class (1-102) of each image, in image-number order",
+    "setid.mat": "it should hold 'trnid', 'valid' and 'tstid', the 1-based image numbers of the train, validation and test splits",
+}
+# What scipy.io.loadmat raises on a truncated, overwritten or foreign file (found by damaging the official ones).
+UNREADABLE_MAT = (MatReadError, OSError, ValueError, TypeError, IndexError, KeyError, NotImplementedError, OverflowError, zlib.error, struct.error)
 # The official split (Nilsback & Zisserman, 2008; torchvision's setid.mat): 10 images per
 # class for training and for validation, the remaining 6,149 for testing.
 OFFICIAL_SPLIT_SIZES = {"train": 1020, "val": 1020, "test": 6149}
@@ -49,14 +64,74 @@ def square_image(image: Image.Image | torch.Tensor, size: int) -> torch.Tensor:
 
 
 def _official_split(split: str, settings: Settings, size: int) -> torchvision.datasets.Flowers102:
-    """The split through torchvision, from the local copy or (when online) downloaded."""
+    """The split through torchvision, from the local copy or (when online) downloaded.
+
+    A local copy with its split files is checked first (`check_split_files`), so a damaged
+    one is named, not mistaken for a missing data set and downloaded over.
+    """
+    folder = settings.data_dir / "flowers-102"
     options = dict(split=split, transform=partial(square_image, size=size))
-    try:
-        return torchvision.datasets.Flowers102(str(settings.data_dir), download=False, **options)
-    except RuntimeError:
-        pass
+    if (folder / "jpg").is_dir() and all((folder / name).exists() for name in SPLIT_FILES):
+        check_split_files(folder, split)
+        try:
+            return torchvision.datasets.Flowers102(str(settings.data_dir), download=False, **options)
+        except RuntimeError as error:
+            raise DataError(f"{_not_official(folder) or error}; copy it again from the Flowers102 download, or delete it so that torchvision downloads it") from error
     download = partial(torchvision.datasets.Flowers102, str(settings.data_dir), download=True, **options)
     return settings.download("Oxford 102 Flowers", FLOWERS_LAYOUT, download)
+
+
+def _not_official(folder: Path) -> str | None:
+    """Which split file differs from the official one (torchvision keeps their MD5s), if one does."""
+    for key in ("label", "setid"):
+        name, md5 = torchvision.datasets.Flowers102._file_dict[key]
+        if not check_integrity(str(folder / name), md5):
+            return f"{folder / name} is not the official file (its MD5 differs from the one torchvision checks)"
+    return None
+
+
+def check_split_files(folder: Path, split: str) -> None:
+    """The split files agree with each other and with jpg/, or a DataError naming the file.
+
+    imagelabels.mat labels every image with a class (1-102); setid.mat lists, per split,
+    the 1-based numbers of its images. Each split names images that exist and are
+    labelled, and holds every class that is labelled at all (the official split has 10
+    or more images of each class in each split).
+    """
+    labels = _mat_numbers(folder / "imagelabels.mat", "labels")
+    ids = _mat_numbers(folder / "setid.mat", SPLIT_KEYS[split])
+    key = f"{folder / 'setid.mat'}'s {SPLIT_KEYS[split]}"
+    if not 1 <= labels.min() <= labels.max() <= len(FLOWERS_CLASSES):
+        raise DataError(f"{folder / 'imagelabels.mat'} has labels outside 1-{len(FLOWERS_CLASSES)}, the Flowers102 classes; it is not the original file, copy it again")
+    if not 1 <= ids.min() <= ids.max() <= len(labels):
+        bad = int(ids.max() if ids.max() > len(labels) else ids.min())
+        raise DataError(
+            f"{key} names image {bad}, but {folder / 'imagelabels.mat'} labels images 1-{len(labels)}; "
+            "the two files are not from the same copy, copy both again"
+        )
+    absent = next((int(i) for i in ids if not (folder / "jpg" / f"image_{i:05d}.jpg").is_file()), None)
+    if absent is not None:
+        raise DataError(f"{key} names image {absent}, but {folder / 'jpg' / f'image_{absent:05d}.jpg'} is missing; copy the jpg folder again")
+    unseen = sorted(set(labels.tolist()) - set(labels[ids - 1].tolist()))
+    if unseen:
+        more = f" or of {len(unseen) - 1} more" if len(unseen) > 1 else ""
+        raise DataError(
+            f"{key} holds no image of class {unseen[0]} ({FLOWERS_CLASSES[unseen[0] - 1]}){more}, though imagelabels.mat labels images with it; "
+            "it is not the original split, copy setid.mat again"
+        )
+
+
+def _mat_numbers(path: Path, key: str) -> np.ndarray:
+    """The whole numbers stored under `key` in the MATLAB file `path`, as a flat int64 array."""
+    try:
+        content = scipy.io.loadmat(path, squeeze_me=True)
+    except UNREADABLE_MAT as error:
+        why = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DataError(f"{path} cannot be read as a MATLAB file ({why}); {SPLIT_FILES[path.name]}; copy the original again") from error
+    values = np.atleast_1d(content.get(key, np.array([])))
+    if values.size == 0 or values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
+        raise DataError(f"{path} holds no list of whole numbers named {key!r}; {SPLIT_FILES[path.name]}; copy the original again")
+    return values.astype(np.int64)
 
 
 class _Checked(torch.utils.data.Dataset):
@@ -90,13 +165,7 @@ def _decode(dataset: torchvision.datasets.Flowers102, size: int, desc: str) -> d
             raise DataError(f"{bad.partition(': ')[0]} is not a readable image ({bad.partition(': ')[2]}); replace it with the original file")
         images.append(batch)
         labels.append(target)
-    labels = torch.cat(labels)
-    if len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < len(FLOWERS_CLASSES):
-        raise DataError(
-            f"{desc}: imagelabels.mat has labels outside 1-{len(FLOWERS_CLASSES)}, the Flowers102 classes; "
-            "it is not the original file, copy it again"
-        )
-    return {"images": torch.cat(images), "labels": labels}
+    return {"images": torch.cat(images), "labels": torch.cat(labels)}
 
 
 def load_flowers(split: str, settings: Settings, size: int) -> ImageSet:
