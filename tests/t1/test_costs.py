@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from hw3core import figures
+from hw3core.shapes import hwc
 from hw3core.t1 import costs, networks
 from hw3core.t1.layers import Conv, SeparableConv
 
@@ -25,7 +26,7 @@ def test_layer_tables_agree_with_pytorch_and_sum_to_the_whole_model(backbone):
     total = table.set_index("layer").loc["total"]
     assert total["params (PyTorch)"] == whole.params
     assert total["mults (PyTorch)"] == whole.mults
-    assert table["output (PyTorch)"].iloc[-2] == costs._shape_text(whole.shape)
+    assert table["output (PyTorch)"].iloc[-2] == hwc(whole.shape)
 
 
 def test_formula_matches_pytorch_notices_a_disagreement():

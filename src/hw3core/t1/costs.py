@@ -21,6 +21,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .. import figures
+from ..shapes import hwc
 from ..training import parameter_count
 from .layers import Conv, Layer, SeparableConv, Shape
 from .networks import BACKBONES, HEADS, INPUT_SHAPE, build, separable_convs, standard_convs
@@ -51,10 +52,6 @@ def measure(make: Callable[[], nn.Module], input_shape: Shape, device: str = "me
     return Measured(tuple(out.shape[1:]), params, flops // 2)
 
 
-def _shape_text(shape: Shape) -> str:
-    return "×".join(str(n) for n in (shape[1:] + shape[:1] if len(shape) == 3 else shape))
-
-
 def layer_table(layers: list[Layer], input_shape: Shape = INPUT_SHAPE) -> pd.DataFrame:
     """One row per layer: closed-form shape/weights/biases/mults next to PyTorch's measures.
 
@@ -68,8 +65,8 @@ def layer_table(layers: list[Layer], input_shape: Shape = INPUT_SHAPE) -> pd.Dat
         rows.append(
             {
                 "layer": layer.name,
-                "output (formula)": _shape_text(out),
-                "output (PyTorch)": _shape_text(measured.shape),
+                "output (formula)": hwc(out),
+                "output (PyTorch)": hwc(measured.shape),
                 "weights": layer.weights(shape),
                 "biases": layer.biases(shape),
                 "params (formula)": layer.weights(shape) + layer.biases(shape),
