@@ -7,7 +7,7 @@ from hw3core.t4 import yolo
 
 
 def test_output_depth_formulas():
-    assert yolo.v1_depth(boxes=2, classes=20) == 30  # the paper's 7×7×30 on PASCAL VOC
+    assert yolo.v1_depth(boxes=2, classes=yolo.VOC_CLASSES) == 30  # the paper's 7×7×30 on PASCAL VOC
     assert yolo.v1_depth(boxes=2, classes=80) == 2 * 5 + 80
     assert yolo.v3_depth(anchors=3, classes=80) == 3 * (5 + 80)
 

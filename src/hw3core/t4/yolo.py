@@ -21,6 +21,7 @@ from ..shapes import hwc
 from ..training import parameter_count
 
 COCO_CLASSES = 80
+VOC_CLASSES = 20  # PASCAL VOC, on which the YOLOv1 paper evaluates (S = 7, B = 2: 7×7×30)
 MULTISCALE_SIZES = tuple(range(320, 608 + 1, 32))
 MULTISCALE_EVERY = 10  # batches between two size changes in YOLOv2's training
 
