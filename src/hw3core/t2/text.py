@@ -12,6 +12,7 @@ import re
 
 import pandas as pd
 
+from ..prose import listing
 from .families import TOP1, cost_at_accuracy
 
 # column: (the amount's word, what is counted)
@@ -22,10 +23,6 @@ def model_name(name: str) -> str:
     """torchvision's builder name as the papers write it: densenet121 -> DenseNet-121."""
     family, size = re.fullmatch(r"([a-z]+)(\d+)", name).groups()
     return {"densenet": "DenseNet", "resnet": "ResNet"}[family] + f"-{size}"
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else "، ".join(items[:-1]) + " و " + items[-1]
 
 
 def _dearer(table: pd.DataFrame, dense: pd.Series, column: str, line: float) -> str:
@@ -51,8 +48,8 @@ def _clause(table: pd.DataFrame, column: str, also: str = "") -> str:
     if not dearer:
         return f"هر {len(cheaper)} DenseNet {noun} کمتری{also} از ResNetها می‌خواهند"
     if not cheaper:
-        return f"هیچ DenseNetی {noun} کمتری{also} از ResNetها نمی‌خواهد: {_and(dearer)}"
-    return f"{_and(cheaper)} {noun} کمتری{also} از ResNetها می‌خواهند، ولی {_and(dearer)}"
+        return f"هیچ DenseNetی {noun} کمتری{also} از ResNetها نمی‌خواهد: {listing(dearer)}"
+    return f"{listing(cheaper)} {noun} کمتری{also} از ResNetها می‌خواهند، ولی {listing(dearer)}"
 
 
 def equal_accuracy(table: pd.DataFrame) -> str:

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..prose import listing
 from .coco import YOLOV3, standing
 
 STAGES = {"two-stage": "دومرحله‌ای", "one-stage": "یک‌مرحله‌ای"}
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else "، ".join(items[:-1]) + " و " + items[-1]
 
 
 def _name(row: pd.Series, table: pd.DataFrame) -> str:
@@ -32,7 +29,7 @@ def _named(rows: pd.DataFrame, table: pd.DataFrame, metric: str) -> str:
             parts.append(f"هر {len(group)} روش {STAGES[stage]} ({group[metric].min():.1f} تا {group[metric].max():.1f})")
         else:
             parts += [f"{_name(row, table)} ({row[metric]:.1f})" for _, row in group.sort_values(metric).iterrows()]
-    return _and(parts)
+    return listing(parts)
 
 
 def _counted(rows: pd.DataFrame, table: pd.DataFrame, metric: str) -> str:
@@ -43,7 +40,7 @@ def _counted(rows: pd.DataFrame, table: pd.DataFrame, metric: str) -> str:
             parts.append(_named(group, table, metric))
         else:
             parts.append(f"{len(group)} روش {STAGES[stage]} ({group[metric].min():.1f} تا {group[metric].max():.1f})")
-    return _and(parts)
+    return listing(parts)
 
 
 def _rank(table: pd.DataFrame, metric: str) -> str:
