@@ -6,7 +6,8 @@ variants to avoid; `stray_terms` finds those variants in the *prose* of a chapte
 module that writes Persian for the reader (`prose_files`), which is what the reader sees.
 Code, inline code, math and inline Python expressions are left out: `epochs` in a config
 key or `\\mathrm{...}` is not prose; in a module, only the string literals that hold Persian
-are (an English docstring, label or error message is not the book's prose).
+are, docstrings aside (an English label or error message is not the book's prose, and a
+docstring is written for the code's reader).
 """
 
 from __future__ import annotations
