@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from hw3core import glossary
 from hw3core.settings import PROJECT_ROOT
 from hw3render.qmd import parse
 
-PERSIAN_LETTER = re.compile(r"[\u0600-\u06ff]")
-# Every module that writes Persian for the reader (the text.py modules, the smoke banner of
-# chapter.py, ...), not only the ones named text.py, so a new one is checked without a list.
-PERSIAN_MODULES = [p for p in (PROJECT_ROOT / "src" / "hw3core").rglob("*.py") if PERSIAN_LETTER.search(p.read_text(encoding="utf-8"))]
-PROSE = sorted([PROJECT_ROOT / "index.qmd", PROJECT_ROOT / "_quarto.yml", *(PROJECT_ROOT / "report").glob("*.qmd"), *PERSIAN_MODULES])
+# The preface, the chapters and every module that writes Persian for the reader (the text.py
+# modules, the smoke banner of chapter.py, ...), found by its letters, so a new one is checked
+# without a list; and _quarto.yml.
+PROSE = sorted([PROJECT_ROOT / "_quarto.yml", *glossary.prose_files()])
 PERSIAN_NUMERALS = re.compile(r"[\u06f0-\u06f9\u0660-\u066c]+")
 KASRA_ON_LATIN = re.compile(r"[A-Za-z0-9`)\]$]\u0650")
 KASRA = re.compile("\u0650")

@@ -1,4 +1,4 @@
-"""The words both practical chapters use to say how one measured value stands to another."""
+"""The words the chapters' text modules share: how one measured value stands to another, and a list."""
 
 from hw3core import prose
 
@@ -12,3 +12,9 @@ def test_direction_counts_a_move_within_the_tolerance_as_none():
     assert prose.direction(0.50, 0.509, "up", "down", "same", tolerance=0.01) == "same"
     assert prose.direction(0.50, 0.511, "up", "down", "same", tolerance=0.01) == "up"
     assert prose.direction(3.0, 3.0, "up", "down", "same", tolerance=0.0) == "same"
+
+
+def test_listing_joins_the_last_item_with_va():
+    assert prose.listing(["الف"]) == "الف"
+    assert prose.listing(["الف", "ب"]) == "الف و ب"
+    assert prose.listing(["الف", "ب", "ج"]) == "الف، ب و ج"

@@ -41,9 +41,14 @@ def text_as_markdown() -> None:
         shell.display_formatter.formatters["text/markdown"].for_type(str, str)
 
 
-def setup() -> Markdown | None:
+def setup(depends_on_profile: bool = True) -> Markdown | None:
     """Call once at the top of every chapter: figure defaults, str values as Markdown
     (`text_as_markdown`), and the smoke banner if any.
+
+    The banner says the chapter's numbers mean nothing under `smoke`; a chapter whose
+    numbers the profile cannot change (the theory chapters: closed forms, modules without
+    weights, the papers' tables) passes `depends_on_profile=False` and gets none, so the
+    reader is not told that its correct numbers are meaningless.
 
     Pyplot's interactive mode is switched off so that a figure is shown only when a cell
     returns it (or calls `plt.show()`); otherwise the inline backend would also show every
@@ -71,7 +76,7 @@ def setup() -> Markdown | None:
             "font.family": ["DejaVu Sans", "Vazirmatn"],
         }
     )
-    return Markdown(SMOKE_BANNER) if settings.profile == "smoke" else None
+    return Markdown(SMOKE_BANNER) if depends_on_profile and settings.profile == "smoke" else None
 
 
 def _audit_shown_figures() -> None:

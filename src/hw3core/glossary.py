@@ -2,9 +2,12 @@
 
 A reader who meets «میدان دید» in one chapter and «میدان پذیرش» in the next cannot tell
 whether they are two things. The glossary fixes one form per English term and lists the
-variants to avoid; `stray_terms` finds those variants in the *prose* of a chapter or a
-text module, which is what the reader sees. Code, inline code, math and inline Python
-expressions are left out: `epochs` in a config key or `\\mathrm{...}` is not prose.
+variants to avoid; `stray_terms` finds those variants in the *prose* of a chapter or of a
+module that writes Persian for the reader (`prose_files`), which is what the reader sees.
+Code, inline code, math and inline Python expressions are left out: `epochs` in a config
+key or `\\mathrm{...}` is not prose; in a module, only the string literals that hold Persian
+are, docstrings aside (an English label or error message is not the book's prose, and a
+docstring is written for the code's reader).
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ NOT_PROSE = re.compile(r"`\{python\}[^`]*`|`[^`]*`|\$\$.*?\$\$|\$[^$]*\$")
 # A caption is prose even inside a code cell.
 CAPTION = re.compile(r"^#\|\s*(?:fig|tbl)-cap:\s*(.*)$")
 FIELD = re.compile(r"\{[^{}]*\}")  # an f-string's replacement field, once unparsed
+PERSIAN = re.compile(r"[\u0600-\u06ff]")
+# A Persian suffix may follow a term joined to it: after a ZWNJ (ـها، ـهٔ), or a bare ی, ش
+# or شان ending the word («دسته‌بندی», «آزمونش»); after a Latin term, any Persian letters
+# («FCها»). A hyphen joins a compound that is another word («FC-DenseNet»).
+PERSIAN_SUFFIX = r"(?=\u200c|(?:ی|ش|شان)(?![\w-])|(?![\w-]))"
+LATIN_SUFFIX = r"(?![A-Za-z0-9_-])"
 
 
 @dataclass(frozen=True)
@@ -54,9 +63,10 @@ def terms(path: Path = GLOSSARY) -> tuple[Term, ...]:
 
 
 def variant_pattern(variant: str) -> re.Pattern[str]:
-    """`variant` as a whole word: no letter or ZWNJ before it; after it the word ends, or
-    a ZWNJ or one ی joins a suffix («دسته‌بندی», «دوره‌ها»), never another letter."""
-    return re.compile(rf"(?<![\w\u200c]){re.escape(variant)}(?=\u200c|ی(?!\w)|(?!\w))")
+    """`variant` as a whole word: no letter, ZWNJ or hyphen before it; after it the word
+    ends or a suffix joins it (`PERSIAN_SUFFIX`, `LATIN_SUFFIX`), never another letter."""
+    suffix = LATIN_SUFFIX if re.search(r"[A-Za-z0-9]$", variant) else PERSIAN_SUFFIX
+    return re.compile(rf"(?<![\w\u200c-]){re.escape(variant)}{suffix}")
 
 
 def markdown_prose(text: str) -> list[tuple[int, str]]:
@@ -73,17 +83,36 @@ def markdown_prose(text: str) -> list[tuple[int, str]]:
 
 
 def python_prose(source: str) -> list[tuple[int, str]]:
-    """The string literals of a text module (f-strings without their fields), numbered:
-    the Persian sentences it returns, and no identifier."""
+    """The Persian string literals of a module (f-strings without their fields), numbered:
+    the sentences, captions and table headers it writes for the reader, and no identifier."""
     tree = ast.parse(source)
-    parts = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
+    # an f-string's pieces are read as the whole f-string; docstrings are for the code's reader
+    skipped = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
+    skipped |= {id(doc) for node in ast.walk(tree) if (doc := _docstring(node)) is not None}
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr):
             found.append((node.lineno, FIELD.sub(" ", ast.unparse(node))))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in parts:
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped:
             found.append((node.lineno, node.value))
-    return [(n, NOT_PROSE.sub(" ", s)) for n, s in found]
+    return [(n, NOT_PROSE.sub(" ", s)) for n, s in found if PERSIAN.search(s)]
+
+
+def _docstring(node: ast.AST) -> ast.Constant | None:
+    """The docstring of a module, class or function: written for the code's reader."""
+    if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+        first = node.body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            return first.value
+    return None
+
+
+def prose_files(root: Path = PROJECT_ROOT) -> list[Path]:
+    """Every file whose prose the reader sees: the preface, the chapters, and every module of
+    hw3core that writes Persian (text modules, table headers, the smoke banner), found by
+    its letters rather than listed, so a new one is checked too."""
+    modules = [p for p in sorted((root / "src" / "hw3core").rglob("*.py")) if PERSIAN.search(p.read_text(encoding="utf-8"))]
+    return [root / "index.qmd", *sorted((root / "report").glob("*.qmd")), *modules]
 
 
 def prose(path: Path) -> list[tuple[int, str]]:

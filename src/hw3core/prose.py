@@ -1,4 +1,5 @@
-"""Words for how one measured value stands to another, shared by the chapters' text modules.
+"""Words shared by the chapters' text modules: how one measured value stands to another,
+and a list as a Persian sentence writes it.
 
 A sentence that compares two results must follow the numbers; `direction` returns the
 Persian words that fit them, so P1's and P2's text modules decide "rose, fell or stayed"
@@ -20,3 +21,8 @@ def direction(
     if abs(after - before) <= tolerance:
         return same
     return up if after > before else down
+
+
+def listing(items: list[str]) -> str:
+    """Items as a Persian sentence lists them: «a»، «a و b»، «a، b و c»."""
+    return items[0] if len(items) == 1 else "، ".join(items[:-1]) + " و " + items[-1]

@@ -85,6 +85,17 @@ class BookConfig:
         entries = self.raw.get("bibliography", [])
         return [self.root / entry for entry in ([entries] if isinstance(entries, str) else entries)]
 
+    @property
+    def csl(self) -> Path | None:
+        """The citation style of `csl:`, or None for Pandoc's default (Chicago author-date)."""
+        return self.root / self.raw["csl"] if self.raw.get("csl") else None
+
+    @property
+    def nocite(self) -> list[str]:
+        """The keys of `nocite:`, a string of citations as Quarto reads it (quarto-cli
+        src/project/types/book/book-bibliography.ts): "@a, @b" -> ["a", "b"]."""
+        return [key.strip().removeprefix("@") for key in str(self.raw.get("nocite") or "").split(",") if key.strip()]
+
     def label(self, key: str) -> str:
         """A word Quarto prints (figure, chapter, callout titles), as `language:` sets it.
 
@@ -117,6 +128,11 @@ class BookConfig:
         keys = [key for bib in self.bibliography for key in re.findall(r"^@\w+\{([^,\s]+),", bib.read_text(encoding="utf-8"), re.MULTILINE)]
         sources = "\n".join((self.root / chapter.source).read_text(encoding="utf-8") for chapter in self.chapters)
         return [key for key in dict.fromkeys(keys) if re.search(rf"(?<![\w.@])@{re.escape(key)}(?![\w-])", sources)]
+
+    @property
+    def references_chapter(self) -> Chapter | None:
+        """The chapter with the `{#refs}` div, where Quarto's book lists the references."""
+        return next((c for c in self.chapters if "{#refs}" in (self.root / c.source).read_text(encoding="utf-8")), None)
 
     def format_option(self, fmt: str, key: str) -> list[Path]:
         """A path option of `format.<fmt>` (css, include-before-body, font-paths) as a list."""

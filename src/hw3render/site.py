@@ -167,7 +167,15 @@ def _pandoc_args(book: BookConfig) -> list[str]:
     args += [arg for key, word in book.labels.items() if key.startswith("callout-") for arg in ("-M", f"{key}={word}")]
     for bib in book.bibliography:
         args += ["--bibliography", str(bib)]
+    if book.csl:
+        args += ["--csl", str(book.csl)]
     return args
+
+
+def _nocite(keys: list[str]) -> str:
+    """A YAML block that makes citeproc process `keys` as if cited, or nothing (YAML, not -M:
+    citeproc reads `nocite` only as Markdown citations)."""
+    return "---\nnocite: |\n  " + ", ".join(f"@{key}" for key in dict.fromkeys(keys)) + "\n---\n\n" if keys else ""
 
 
 def copy_assets(book: BookConfig) -> None:
@@ -235,11 +243,16 @@ def write_page(
     args += [arg for css in book.format_option("html", "css") for arg in ("--css", variables["siteroot"] + css.as_posix())]
     if chapter.number is not None:
         args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
-    if "{#refs}" in markdown:
-        # YAML metadata, not -M: citeproc reads `nocite` only as Markdown citations.
-        markdown = "---\nnocite: |\n  " + ", ".join(f"@{key}" for key in book.cited) + "\n---\n\n" + markdown
-    else:
+    # Every page gets the book's `nocite`, as Quarto gives each chapter the project's metadata,
+    # and the references page every work cited anywhere in the book.
+    refs = book.references_chapter
+    markdown = _nocite([*(book.cited if chapter == refs else []), *book.nocite]) + markdown
+    if refs is None:
         args += ["-M", "suppress-bibliography=true"]
+    elif chapter != refs:
+        # Citations link to the references page, and the page's own list goes (citations.lua)
+        args += ["-M", "link-citations=true", "-M", f"references-page={_relative(refs.html_path, chapter.html_path)}"]
+        args += ["--lua-filter", str(TEMPLATES / "citations.lua")]
     args += [arg for key, value in variables.items() for arg in ("-V", f"{key}={value}")]
     page.parent.mkdir(parents=True, exist_ok=True)
     pypandoc.convert_text(markdown, "html5", format="markdown", extra_args=args, outputfile=str(page))

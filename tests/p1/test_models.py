@@ -32,12 +32,12 @@ def test_architecture_table_reads_the_module():
     assert leaves["parameters"].sum() == parameter_count(model) == table["parameters"].iloc[-1]
     by_layer = leaves.set_index("layer")
     assert by_layer.loc["conv2", "parameters"] == 8 * 16 * 9 + 16
-    assert by_layer.loc["pool2", "output"] == "16 x 16 x 16"
-    assert by_layer.loc["global_pool", "output"] == "32 x 1 x 1"
+    assert by_layer.loc["conv1", "output"] == "32×32×8" and by_layer.loc["pool2", "output"] == "16×16×16"  # H×W×C
+    assert by_layer.loc["global_pool", "output"] == "1×1×32"
     assert by_layer.loc["fc2", "output"] == "10"
     assert model.training  # the table's eval-mode pass leaves the mode as it was
     base = architecture_table(BaselineModel()).set_index("layer")
-    assert base.loc["conv1", "output"] == "32 x 28 x 28" and base.loc["flatten", "output"] == "6272"
+    assert base.loc["conv1", "output"] == "28×28×32" and base.loc["flatten", "output"] == "6272"
 
 
 @pytest.mark.parametrize("profile", PROFILES)

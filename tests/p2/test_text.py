@@ -20,9 +20,9 @@ def test_or_never_formats_reached_values_and_says_never():
 
 
 def test_most_compact_ranks_only_beyond_the_tolerance():
-    assert text.most_compact({"cross-entropy": 0.286, "triplet": 0.588, "combined": 0.55}) == "بیشترین silhouette از آن رژیم triplet (سپس لایهٔ FC) بود"
+    assert text.most_compact({"cross-entropy": 0.286, "triplet": 0.588, "combined": 0.55}) == "بیشترین silhouette از آن رژیم triplet (سپس لایهٔ تمام‌متصل) بود"
     tied = text.most_compact({"cross-entropy": 0.286, "triplet": 0.588, "combined": 0.587})
-    assert tied.startswith("رژیم‌های triplet (سپس لایهٔ FC) و ترکیبی") and "0.01" in tied and "آنتروپی" not in tied
+    assert tied.startswith("رژیم‌های triplet (سپس لایهٔ تمام‌متصل) و ترکیبی") and "0.01" in tied and "آنتروپی" not in tied
 
 
 def test_winner_names_the_regime():

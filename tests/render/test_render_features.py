@@ -134,6 +134,9 @@ def test_inline_values_math_and_citations_are_rendered(pages: dict[str, Page], m
     assert "1,234,567.9" in pages["report/features.html"].visible
     assert chapter_html.count("<math") >= 5 and "$" not in pages["report/features.html"].visible
     assert "LeCun" in pages["index.html"].visible and "Proceedings of the IEEE" in pages["report/references.html"].visible
+    # as in Quarto's HTML (link-citations), the citation links to its entry on the references page
+    assert [href for href, _ in pages["index.html"].links if "ref-" in href] == ["report/references.html#ref-lecun1998"]
+    assert "Proceedings of the IEEE" not in pages["index.html"].visible, "a chapter keeps no list of its own"
 
 
 def test_stylesheets_and_fonts_resolve_inside_the_output(pages: dict[str, Page], mini_book: Path):

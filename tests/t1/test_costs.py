@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from hw3core import figures
+from hw3core.shapes import hwc
 from hw3core.t1 import costs, networks
 from hw3core.t1.layers import Conv, SeparableConv
 
@@ -25,7 +26,7 @@ def test_layer_tables_agree_with_pytorch_and_sum_to_the_whole_model(backbone):
     total = table.set_index("layer").loc["total"]
     assert total["params (PyTorch)"] == whole.params
     assert total["mults (PyTorch)"] == whole.mults
-    assert table["output (PyTorch)"].iloc[-2] == costs._shape_text(whole.shape)
+    assert table["output (PyTorch)"].iloc[-2] == hwc(whole.shape)
 
 
 def test_formula_matches_pytorch_notices_a_disagreement():
@@ -42,6 +43,16 @@ def test_separable_cost_ratio_is_one_over_n_plus_one_over_k_squared():
         standard = Conv("a", n, k, padding=k // 2)
         separable = SeparableConv("b", n, k, padding=k // 2)
         assert separable.weights(shape) / standard.weights(shape) == pytest.approx(1 / n + 1 / k**2)
+
+
+def test_the_fewest_channels_for_a_saving_are_measured_to_reach_it():
+    n = costs.channels_for_speedup(8, kernel=3)
+    assert n == 72  # 8 * 9 / (9 - 8): MobileNet's "8 to 9 times" starts here
+    table = costs.separable_ratio_table(kernels=(3,), out_channels=(n - 1, n), in_channels=8, size=6)
+    below, at = table["speed-up"]
+    assert below < 8 <= at
+    with pytest.raises(ValueError, match="less than 9 times"):
+        costs.channels_for_speedup(9, kernel=3)
 
 
 def test_head_table_totals_are_the_whole_models_and_the_fc_share_is_consistent():

@@ -37,7 +37,12 @@ def test_multimodal_shapes_and_drawing():
     assert shapes["classifier"] == (14,)
     fig = multimodal.multimodal_figure()
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
-    assert f"{image[0] + text[0]}×7×7" in texts
+    # every map channels last (H×W×C, as T1 and the assignment write it), none channels first
+    embedding, words = shapes["embedding"], shapes["text block"]
+    for written in ["224×224×3", f"7×7×{image[0]}", f"{embedding[0]}×{embedding[1]}", f"{words[1]}×{words[0]}",
+                    f"7×7×{text[0]}", f"7×7×{image[0] + text[0]}", f"7×7×{shapes['fusion block'][0]}"]:
+        assert written in texts
+    assert "3×224×224" not in texts and not any(f"{c}×7×7" in texts for c in (image[0], text[0], image[0] + text[0]))
     assert figures.audit(fig) == []
 
 

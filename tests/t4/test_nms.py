@@ -62,3 +62,13 @@ def test_scene_nms_keeps_one_box_per_object():
     fig = nms.nms_figure(scene)
     assert f"{len(keep)} boxes" in fig.axes[1].get_title()
     assert figures.audit(fig) == []
+
+
+def test_the_raw_detections_panel_has_a_key_to_its_colours():
+    scene = nms.synthetic_scene()
+    fig = nms.nms_figure(scene)
+    left, (legend,) = fig.axes[0], fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == list(scene.class_names)
+    # each entry's colour is the colour of that class's boxes in the panel
+    box_colour = {int(c): patch.get_edgecolor()[:3] for c, patch in zip(scene.classes, left.patches)}
+    assert [tuple(h.get_edgecolor()[:3]) for h in legend.legend_handles] == [tuple(box_colour[c]) for c in range(len(scene.class_names))]

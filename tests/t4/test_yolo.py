@@ -7,7 +7,7 @@ from hw3core.t4 import yolo
 
 
 def test_output_depth_formulas():
-    assert yolo.v1_depth(boxes=2, classes=20) == 30  # the paper's 7×7×30 on PASCAL VOC
+    assert yolo.v1_depth(boxes=2, classes=yolo.VOC_CLASSES) == 30  # the paper's 7×7×30 on PASCAL VOC
     assert yolo.v1_depth(boxes=2, classes=80) == 2 * 5 + 80
     assert yolo.v3_depth(anchors=3, classes=80) == 3 * (5 + 80)
 
@@ -46,6 +46,9 @@ def test_output_table_at_paper_sizes():
     assert table.loc["YOLOv1", "boxes per image"] == 7 * 7 * 2
     assert table.loc["YOLOv3", "depth per scale"] == yolo.v3_depth()
     assert table.loc["YOLOv3", "output tensor(s)"] == ", ".join(f"{g}×{g}×{yolo.v3_depth()}" for g in (13, 26, 52))
+    # v1's head is reshaped channels last, v2's convolution is channels first: both read H×W×C
+    assert table.loc["YOLOv1", "output tensor(s)"] == f"7×7×{yolo.v1_depth()}"
+    assert table.loc["YOLOv2", "output tensor(s)"] == f"13×13×{5 * (5 + yolo.COCO_CLASSES)}"
 
 
 def test_multiscale_table_counts_boxes():

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ..shapes import hwc
 from ..training import parameter_count
 
 MAX_CONV_LAYERS = 4
@@ -131,7 +132,7 @@ def architecture_table(model: nn.Module, input_shape: tuple[int, ...] = (1, 3, 3
                 {
                     "layer": name,
                     "type": type(module).__name__,
-                    "output": " x ".join(str(d) for d in output.shape[1:]),
+                    "output": hwc(output.shape[1:]),
                     "parameters": parameter_count(module),  # a leaf: its own parameters only
                 }
             )

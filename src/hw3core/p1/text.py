@@ -178,7 +178,7 @@ def dropout_effect(d: Summary, e: Summary, n: int) -> str:
     """What Dropout did to the best validation accuracy of (d) (on `n` images), and the likely reason."""
     outcome = verdict(d["best_val"], e["best_val"], n)
     if outcome == "up":
-        return "در این اجرا Dropout دقت اعتبارسنجی را بیش از نوسان بالا برد: لایه‌های FC هنوز جای منظم‌سازی داشتند."
+        return "در این اجرا Dropout دقت اعتبارسنجی را بیش از نوسان بالا برد: لایه‌های تمام‌متصل هنوز جای منظم‌سازی داشتند."
     if outcome == "tie":
         return "در این اجرا تفاوت بهترین دقت اعتبارسنجی با Dropout و بدون آن در حد نوسان است: Dropout نه کمک کرد و نه آسیب زد."
     if e["best_epoch"] == e["epochs"]:

@@ -124,7 +124,7 @@ def summary_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
             {
                 "رژیم": NAMES[regime],
                 "دقت آزمون (%)": 100 * m["test_acc"],
-                "هزینهٔ CE آزمون": m["test_loss"],
+                "زیان CE آزمون": m["test_loss"],
                 "silhouette": m["silhouette"],
                 "linear probe روی embedding (%)": 100 * m["embedding_probe_acc"],
                 "زمان آموزش (s)": training_seconds(artifacts),

@@ -18,7 +18,7 @@ from ..prose import direction
 from ..stats import NOISE_STANDARD_ERRORS, within_noise
 from .models import DEEPEST
 
-NAMES = {"cross-entropy": "آنتروپی متقاطع", "triplet": "triplet (سپس لایهٔ FC)", "combined": "ترکیبی (triplet + CE)"}
+NAMES = {"cross-entropy": "آنتروپی متقاطع", "triplet": "triplet (سپس لایهٔ تمام‌متصل)", "combined": "ترکیبی (triplet + CE)"}
 # Silhouettes lie in [-1, 1]; two regimes closer than this are called equally compact.
 SILHOUETTE_TOLERANCE = 0.01
 

@@ -22,15 +22,12 @@ from ..errors import DataError
 from ..images import rgb_tensor
 from ..profiles import Profile
 from ..settings import Settings, get_settings
+from ..shapes import hwc
 from ..training import parameter_count
 from .weights import BACKBONES, Backbone, MissingWeights, MissingWeightsError, imagenet_model
 
 
 # --- (a) the architecture of MobileNetV2 -------------------------------------------------
-
-
-def _shape(t: torch.Tensor) -> str:
-    return f"{t.shape[-2]}×{t.shape[-1]}×{t.shape[1]}" if t.dim() == 4 else f"{t.shape[-1]}"
 
 
 def mobilenet_stages(model: models.MobileNetV2, size: int) -> pd.DataFrame:
@@ -44,7 +41,7 @@ def mobilenet_stages(model: models.MobileNetV2, size: int) -> pd.DataFrame:
     shapes: dict[nn.Module, tuple[str, str]] = {}
 
     def record(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-        shapes[module] = (_shape(inputs[0]), _shape(output))
+        shapes[module] = (hwc(inputs[0].shape[1:]), hwc(output.shape[1:]))
 
     hooks = [m.register_forward_hook(record) for m in (*model.features, model.classifier)]
     model.eval()

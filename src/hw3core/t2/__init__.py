@@ -7,5 +7,6 @@ when to use DenseNet, is prose only):
 - `families`: parameters, multiply-adds and top-1 of the DenseNet and ResNet families — the
   parameter efficiency of question 1 and the computational advantage of question 2;
 - `gradient_flow`: the gradient reaching each depth, plain, residual and dense — question 2;
-- `multimodal`: the image + text DenseNet, its shapes and its drawing — question 4.
+- `multimodal`: the image + text DenseNet, its shapes and its drawing — question 4;
+- `text`: the sentence that sets the families side by side at equal accuracy — question 2.
 """

@@ -11,6 +11,7 @@ nothing piles up in pyplot's registry.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
@@ -24,6 +25,7 @@ from ..training import parameter_count
 
 DENSENETS = ("densenet121", "densenet169", "densenet201", "densenet161")
 RESNETS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+TOP1 = "ImageNet top-1 (%)"
 
 
 def build(name: str, device: str = "meta") -> nn.Module:
@@ -62,10 +64,21 @@ def family_table(names: tuple[str, ...] = DENSENETS + RESNETS, size: int = 224) 
                 "family": "DenseNet" if name.startswith("densenet") else "ResNet",
                 "parameters (M)": parameter_count(model) / 1e6,
                 "multiply-adds (G)": count_flops(model, size) / 2e9,
-                "ImageNet top-1 (%)": published_top1(name),
+                TOP1: published_top1(name),
             }
         )
     return pd.DataFrame(rows)
+
+
+def cost_at_accuracy(table: pd.DataFrame, family: str, accuracy: float, column: str) -> float | None:
+    """What `family` needs of `column` (parameters, multiply-adds) to reach `accuracy`: linear
+    between its two models on either side by top-1, the line of the family figure; None
+    outside the family's range of accuracies, where the line says nothing."""
+    rows = table[table["family"] == family].sort_values(TOP1)
+    accuracies = rows[TOP1].to_numpy()
+    if not accuracies[0] <= accuracy <= accuracies[-1]:
+        return None
+    return float(np.interp(accuracy, accuracies, rows[column].to_numpy()))
 
 
 def family_figure(table: pd.DataFrame) -> Figure:
@@ -75,16 +88,16 @@ def family_figure(table: pd.DataFrame) -> Figure:
     for ax, column in zip(axes, ["parameters (M)", "multiply-adds (G)"]):
         for family, rows in table.groupby("family", sort=False):
             rows = rows.sort_values(column)
-            ax.plot(rows[column], rows["ImageNet top-1 (%)"], "o-", label=family)
+            ax.plot(rows[column], rows[TOP1], "o-", label=family)
             for _, row in rows.iterrows():
                 ax.annotate(
                     row["model"].replace("densenet", "D-").replace("resnet", "R-"),
-                    (row[column], row["ImageNet top-1 (%)"]),
+                    (row[column], row[TOP1]),
                     textcoords="offset points",
                     xytext=(3, -9),
                     fontsize=FLOOR_PT,
                 )
         ax.set_xlabel(column)
-    axes[0].set_ylabel("ImageNet top-1 (%)")
+    axes[0].set_ylabel(TOP1)
     axes[0].legend()
     return fig

@@ -16,6 +16,7 @@ from torch import nn
 from torchvision.models import get_model
 
 from ..diagrams import PALETTE, arrow, box, canvas
+from ..shapes import hwc
 from ..training import parameter_count
 from .connectivity import hyperparameters
 
@@ -148,34 +149,32 @@ def multimodal_figure(
     s = multimodal_shapes(model, image_size, length)
     params = {name: parameter_count(part) for name, part in model.named_children()}
 
-    def dims(shape: tuple[int, ...]) -> str:
-        return "×".join(str(v) for v in shape)
-
     fig, ax = canvas(13.2, 6.4)
-    image_in = box(ax, 0.1, 4.6, 1.8, 0.9, f"image\n3×{image_size}×{image_size}", PALETTE["image"])
+    image_in = box(ax, 0.1, 4.6, 1.8, 0.9, f"image\n{hwc((3, image_size, image_size))}", PALETTE["image"])
     trunk = box(
         ax, 2.3, 4.45, 3.3, 1.2,
-        f"DenseNet-121 stem +\ndense blocks 1–3 + transitions\nout {dims(s['image trunk'])}\n"
+        f"DenseNet-121 stem +\ndense blocks 1–3 + transitions\nout {hwc(s['image trunk'])}\n"
         f"{params['image_trunk'] / 1e6:.2f} M params",
         PALETTE["image"],
     )
     text_in = box(ax, 0.1, 1.0, 1.8, 0.9, f"text\n{length} token ids", PALETTE["text"])
-    embed = box(ax, 2.5, 1.0, 1.6, 0.9, f"embedding\n{dims(s['embedding'][::-1])}", PALETTE["text"])
+    # nn.Embedding gives (length, dim), channels already last; hwc takes them first
+    embed = box(ax, 2.5, 1.0, 1.6, 0.9, f"embedding\n{hwc(s['embedding'][::-1])}", PALETTE["text"])
     text_block = box(
         ax, 4.5, 0.85, 2.2, 1.2,
         f"1-D dense block\n{len(model.text_block.layers)} layers, k={model.text_block.growth}\n"
-        f"out {dims(s['text block'])}",
+        f"out {hwc(s['text block'])}",
         PALETTE["text"],
     )
-    text_vec = box(ax, 7.1, 0.95, 1.9, 1.0, f"1×1 conv +\nmax over words\n{dims(s['text vector'])}", PALETTE["text"])
-    tile = box(ax, 6.2, 2.75, 1.6, 0.9, f"tile to\n{dims(s['text vector'])}×{s['image trunk'][1]}×{s['image trunk'][2]}", PALETTE["text"])
-    concat = box(ax, 6.2, 4.6, 1.6, 0.9, f"concat\n{dims(s['fusion input'])}", PALETTE["fusion"])
+    text_vec = box(ax, 7.1, 0.95, 1.9, 1.0, f"1×1 conv +\nmax over words\n{hwc(s['text vector'])}", PALETTE["text"])
+    tile = box(ax, 6.2, 2.75, 1.6, 0.9, f"tile to\n{hwc((*s['text vector'], *s['image trunk'][1:]))}", PALETTE["text"])
+    concat = box(ax, 6.2, 4.6, 1.6, 0.9, f"concat\n{hwc(s['fusion input'])}", PALETTE["fusion"])
     fusion = box(
         ax, 8.25, 4.45, 2.5, 1.2,
-        f"dense block 4 (fusion)\n{len(model.fusion_block.layers)} layers, k={model.fusion_block.growth}\nout {dims(s['fusion block'])}",
+        f"dense block 4 (fusion)\n{len(model.fusion_block.layers)} layers, k={model.fusion_block.growth}\nout {hwc(s['fusion block'])}",
         PALETTE["fusion"],
     )
-    late = box(ax, 9.45, 2.6, 2.25, 1.2, f"BN-ReLU-GAP {dims(s['pooled'])}\n+ text vector\n= {model.classifier.in_features}", PALETTE["fusion"])
+    late = box(ax, 9.45, 2.6, 2.25, 1.2, f"BN-ReLU-GAP {hwc(s['pooled'])}\n+ text vector\n= {model.classifier.in_features}", PALETTE["fusion"])
     head = box(ax, 11.15, 0.95, 2.0, 1.0, f"linear\n{model.classifier.out_features} logits\n(sigmoid/softmax)", PALETTE["head"])
     for a, b in [(image_in, trunk), (text_in, embed), (embed, text_block), (text_block, text_vec)]:
         arrow(ax, a.right, b.left)

@@ -1,12 +1,12 @@
-"""The elastic deformation augmentation of U-Net, as the paper describes it: T3 (b).
+"""The elastic deformation augmentation of U-Net, after the paper's description: T3 (b).
 
-Ronneberger et al. (2015), section 3.1: random displacement vectors on a coarse 3 x 3
-grid, drawn from a Gaussian with 10 px standard deviation, turned into per-pixel
-displacements by bicubic interpolation. Here the 3 x 3 control points sit on the image's
-corners, edge midpoints and centre; a cubic spline (`scipy.ndimage.zoom`, order 3) passes
-through them and fills in every pixel; the image is then resampled at the displaced
-positions (`map_coordinates`, cubic for images, nearest for label maps so that labels
-stay labels). Everything is driven by one seed.
+Ronneberger et al. (2015), section 3.1, says only this: random displacement vectors on a
+coarse 3 x 3 grid, drawn from a Gaussian with 10 px standard deviation, turned into
+per-pixel displacements by bicubic interpolation. The rest is ours: the 3 x 3 control
+points sit on the image's corners, edge midpoints and centre; a cubic spline
+(`scipy.ndimage.zoom`, order 3) passes through them and fills in every pixel; the image is
+then resampled at the displaced positions (`map_coordinates`, cubic for images, nearest
+for label maps so that labels stay labels). Everything is driven by one seed.
 
 Figures are made with `Figure()`, not pyplot: a chapter cell that returns one then shows
 it once (the inline backend would display a pyplot figure a second time).

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from matplotlib import colormaps
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Patch, Rectangle
 
 from ..figures import FULL_WIDTH_IN
 
@@ -87,7 +87,8 @@ def synthetic_scene(seed: int = 0, per_object: int = 6, size: int = 100) -> Scen
 
 
 def nms_figure(scene: Scene, iou_threshold: float = 0.5) -> Figure:
-    """All detections (left) and what per-class NMS keeps (right)."""
+    """All detections (left, coloured by class, with a key) and what per-class NMS keeps
+    (right, each box labelled with its class and score)."""
     keep = batched_nms(scene.boxes, scene.scores, scene.classes, iou_threshold)
     colors = colormaps["tab10"].colors
     fig = Figure(figsize=(FULL_WIDTH_IN, 3.4), layout="constrained")
@@ -110,4 +111,8 @@ def nms_figure(scene: Scene, iou_threshold: float = 0.5) -> Figure:
         ax.set_xlabel("x (pixels)")
         ax.grid(False)
     axes[0].set_ylabel("y (pixels)")
+    # The left panel's boxes carry no labels (there are too many): the colours need a key,
+    # below both panels so that it hides no box
+    key = [Patch(fill=False, lw=1.2, edgecolor=colors[c], label=name) for c, name in enumerate(scene.class_names)]
+    fig.legend(handles=key, loc="outside lower center", ncols=len(key), fontsize=8)
     return fig

@@ -17,9 +17,11 @@ import torch
 from torch import nn
 
 from .. import memo
+from ..shapes import hwc
 from ..training import parameter_count
 
 COCO_CLASSES = 80
+VOC_CLASSES = 20  # PASCAL VOC, on which the YOLOv1 paper evaluates (S = 7, B = 2: 7×7×30)
 MULTISCALE_SIZES = tuple(range(320, 608 + 1, 32))
 MULTISCALE_EVERY = 10  # batches between two size changes in YOLOv2's training
 
@@ -181,10 +183,17 @@ def output_shapes(model: nn.Module, size: int) -> list[tuple[int, ...]]:
     return [tuple(t.shape[1:]) for t in (out if isinstance(out, list) else [out])]
 
 
+def channels_first(version: str, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """An output shape with the depth first: YOLOv1's head reshapes its vector to
+    (S, S, depth), as the paper writes it; v2 and v3 are convolutions, (depth, grid, grid)."""
+    return (shape[-1], *shape[:-1]) if version == "YOLOv1" else shape
+
+
 def predicted_boxes(version: str, shapes: list[tuple[int, ...]], classes: int = COCO_CLASSES) -> int:
-    """Boxes per image read from output shapes: v1 has B per cell, v2/v3 one per anchor."""
+    """Boxes per image read from output shapes, depth first (`channels_first`): v1 has B
+    per cell, v2/v3 one per anchor."""
     if version == "YOLOv1":
-        cells, _, depth = shapes[0]
+        depth, cells, _ = shapes[0]
         return cells * cells * (depth - classes) // 5
     return sum(int(np.prod(s[1:])) * s[0] // (5 + classes) for s in shapes)
 
@@ -193,23 +202,17 @@ def output_table(classes: int = COCO_CLASSES) -> pd.DataFrame:
     """Output tensor(s) of each version at its paper's input size, traced from the modules."""
     rows = []
     for version, (_, size) in VERSIONS.items():
-        shapes = output_shapes(build(version, classes), size)
+        shapes = [channels_first(version, s) for s in output_shapes(build(version, classes), size)]
         rows.append(
             {
                 "version": version,
                 "input": f"{size}×{size}",
-                "output tensor(s)": ", ".join(_format_shape(version, s) for s in shapes),
-                "depth per scale": shapes[0][-1] if version == "YOLOv1" else shapes[0][0],
+                "output tensor(s)": ", ".join(hwc(s) for s in shapes),
+                "depth per scale": shapes[0][0],
                 "boxes per image": predicted_boxes(version, shapes, classes),
             }
         )
     return pd.DataFrame(rows)
-
-
-def _format_shape(version: str, shape: tuple[int, ...]) -> str:
-    """Write every shape as grid × grid × depth, whatever the tensor layout."""
-    grid, depth = (shape[0], shape[-1]) if version == "YOLOv1" else (shape[1], shape[0])
-    return f"{grid}×{grid}×{depth}"
 
 
 @memo.on_disk  # seconds of meta-device tracing (or k-means) a render, the same every time
