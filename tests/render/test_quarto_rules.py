@@ -238,6 +238,18 @@ def test_the_book_names_its_typst_extension_so_quarto_takes_the_projects_copy():
     assert not {name.removesuffix("-typst") for name in names} & bundled
 
 
+def test_one_minimum_quarto_version_for_the_readme_the_template_and_the_partials():
+    """The README states the version the template needs: the extension refuses an older
+    Quarto (`quarto-required`), and `hw3 render` compiles with that version's partials."""
+    from hw3render.pdf import QUARTO_TYPST
+
+    extension = _yaml(PROJECT_ROOT / "_extensions" / "hw3-book" / "_extension.yml")
+    required = re.fullmatch(r">=\s*(\d+\.\d+\.\d+)", extension["quarto-required"]).group(1)
+    assert f"Quarto](https://quarto.org/docs/get-started/) ≥ {required}" in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert (QUARTO_TYPST / "VERSION").read_text(encoding="utf-8").startswith(f"quarto-cli v{required} ")
+    assert (QUARTO_TYPST / "LICENSE").is_file() and (PROJECT_ROOT / "_extensions" / "hw3-book" / "LICENSE").is_file()
+
+
 # -- Cell options and configuration keys documented by Quarto's schema -------------------
 
 
