@@ -134,6 +134,8 @@ def test_inline_values_math_and_citations_are_rendered(pages: dict[str, Page], m
     assert "1,234,567.9" in pages["report/features.html"].visible
     assert chapter_html.count("<math") >= 5 and "$" not in pages["report/features.html"].visible
     assert "LeCun" in pages["index.html"].visible and "Proceedings of the IEEE" in pages["report/references.html"].visible
+    # Citeproc writes in the book's `lang`, as under Quarto: «و همکاران», not "et al."
+    assert "LeCun و همکاران 1998" in pages["index.html"].visible and "et al." not in pages["index.html"].visible
 
 
 def test_stylesheets_and_fonts_resolve_inside_the_output(pages: dict[str, Page], mini_book: Path):
