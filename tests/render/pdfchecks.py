@@ -159,7 +159,7 @@ def contents_problems(doc: pymupdf.Document, title: str) -> list[str]:
     words = page.get_text("words")
     right_edge = max(w[2] for w in words)
     for level, entry, number in doc.get_toc():
-        if level != 1 or page.number + 1 > number and entry == title:
+        if level != 1:
             continue
         name = entry.partition(" ")[2] if NUMBER.match(entry.partition(" ")[0]) else entry
         wanted = Counter(_tokens(name))
@@ -278,10 +278,10 @@ def _cell_boxes(words: list, text: str) -> list[pymupdf.Rect]:
         return []
     pieces = [(pymupdf.Rect(w[:4]), _tokens(w[4])) for w in words]
     out = []
-    for box, found in pieces:
-        if tokens[0] not in found:
+    for box, drawn in pieces:
+        if tokens[0] not in drawn:
             continue
-        chosen, need = pymupdf.Rect(box), Counter(tokens) - Counter(found)
+        chosen, need = pymupdf.Rect(box), Counter(tokens) - Counter(drawn)
         row = [(b, t) for b, t in pieces if abs(b.y0 - box.y0) < 2 and b != box]
         while need:
             near = [(b, t) for b, t in row if Counter(t) & need and min(abs(b.x0 - chosen.x1), abs(chosen.x0 - b.x1)) < 12]
