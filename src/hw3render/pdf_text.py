@@ -32,6 +32,7 @@ places do not change. PyMuPDF and pdftotext agree on the result (tests/render).
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import shutil
@@ -105,55 +106,48 @@ def _to_unicode(doc: pymupdf.Document, font: int) -> tuple[int, dict[int, str]] 
     return stream, entries
 
 
-# Content-stream tokens: strings, hex strings, dictionaries, arrays, names, numbers, operators.
-TOKEN = re.compile(rb"\((?:\\.|[^\\()]|\((?:\\.|[^\\()])*\))*\)|<<|>>|<[0-9A-Fa-f\s]*>|\[|\]|/[^\s/\[\]()<>{}%]+|[-+]?(?:\d+\.?\d*|\.\d+)|[A-Za-z'\"*]+", re.S)
-ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"(": b"(", b")": b")", b"\\": b"\\"}
+# Content-stream tokens: strings, hex strings, dictionaries, arrays, names, operators. Not
+# numbers (positions and kerning, most of a page's tokens), which nothing here reads: so the
+# font's name is the token just before `Tf`.
+TOKEN = re.compile(rb"\((?:\\.|[^\\()]|\((?:\\.|[^\\()])*\))*\)|<<|>>|<[0-9A-Fa-f\s]*>|\[|\]|/[^\s/\[\]()<>{}%]+|[A-Za-z'\"*]+", re.S)
 
 
 def _string_bytes(token: bytes) -> bytes:
+    """The bytes of a PDF string token, `<hex>` or `(literal)` with its escapes (§7.3.4.2)."""
     if token.startswith(b"<"):
         return bytes.fromhex(re.sub(rb"\s", b"", token[1:-1]).decode())
-    out, i, body = bytearray(), 0, token[1:-1]
-    while i < len(body):
-        if body[i:i + 1] == b"\\":
-            octal = re.match(rb"[0-7]{1,3}", body[i + 1:i + 4])
-            if octal:
-                out.append(int(octal.group(0), 8) & 0xFF)
-                i += 1 + len(octal.group(0))
-                continue
-            out += ESCAPES.get(body[i + 1:i + 2], b"")
-            i += 2
-            continue
-        out += body[i:i + 1]
-        i += 1
-    return bytes(out)
+    # PDF's escapes are Python's (\n, \ooo, \\, a backslash before a line break), less
+    # \( and \): those are undone first, between the escaped backslashes.
+    parts = token[1:-1].split(b"\\\\")
+    return b"\\".join(codecs.escape_decode(part.replace(b"\\(", b"(").replace(b"\\)", b")"))[0] for part in parts)
 
 
 def _empty_marks(content: bytes, marks: dict[bytes, set[int]]) -> bytes:
     """Give the marks' text objects, and /ActualText spans of marks only, no text."""
     tokens = list(TOKEN.finditer(content))
+    words = [token.group(0) for token in tokens]
     edits: list[tuple[int, int, bytes]] = []  # (start, end, replacement)
     font, text_object, spans = b"", None, []  # spans: [actual-text token or None, shows]
-    for i, token in enumerate(tokens):
-        word = token.group(0)
-        if word == b"Tf" and i >= 2:
-            font = tokens[i - 2].group(0)[1:]
+    for i, word in enumerate(words):
+        token = tokens[i]
+        if word == b"Tf" and i >= 1:
+            font = words[i - 1][1:]
         elif word == b"BT":
             text_object = {"start": token.end(), "shows": []}
         elif word in (b"TJ", b"Tj"):
-            j, codes = i - 1, []
-            while j >= 0 and tokens[j].group(0) not in (b"[", b"ET", b"BT", b"Tm", b"Tf", b"Td", b"TD", b"Tr"):
-                piece = tokens[j].group(0)
+            j, codes, font_marks = i - 1, [], marks.get(font)
+            while font_marks and j >= 0 and words[j] not in (b"[", b"ET", b"BT", b"Tm", b"Tf", b"Td", b"TD", b"Tr"):
+                piece = words[j]
                 if piece[:1] in (b"(", b"<") and not piece.startswith(b"<<"):
                     data = _string_bytes(piece)
                     codes[:0] = [int.from_bytes(data[k:k + 2], "big") for k in range(0, len(data) - 1, 2)]
                 j -= 1
-            show = all(code in marks.get(font, set()) for code in codes) and bool(codes)
+            show = bool(codes) and all(code in font_marks for code in codes)
             for span in spans:
                 span[1].append((font, codes, show))
             if text_object is not None:
                 text_object["shows"].append(show)
-        elif word == b"BDC" and i >= 4 and tokens[i - 3].group(0) == b"/ActualText":
+        elif word == b"BDC" and i >= 4 and words[i - 3] == b"/ActualText":
             spans.append([tokens[i - 2], []])
         elif word in (b"BDC", b"BMC"):
             spans.append([None, []])
@@ -174,9 +168,11 @@ def _empty_marks(content: bytes, marks: dict[bytes, set[int]]) -> bytes:
                 edits.append((text_object["start"], text_object["start"], b"/Span<</ActualText()>>BDC "))
                 edits.append((token.start(), token.start(), b"EMC "))
             text_object = None
-    for start, end, replacement in sorted(edits, reverse=True):
-        content = content[:start] + replacement + content[end:]
-    return content
+    pieces, done = [], 0
+    for start, end, replacement in sorted(edits):
+        pieces += [content[done:start], replacement]
+        done = end
+    return b"".join(pieces) + content[done:]
 
 
 # Set in the catalog of a PDF whose text layer is fixed: the fix reverses entries, so it
