@@ -15,6 +15,7 @@ import pytest
 import typst
 import yaml
 
+import hw3render.pdf
 import pdfchecks
 from hw3core.settings import PROJECT_ROOT
 from hw3render.config import load_book
@@ -101,12 +102,23 @@ def test_a_student_name_that_looks_like_typst_code_is_printed_as_text(tmp_path: 
     `#text(fill: red)[X]` or one with a quote is printed, not run, on the cover and in the
     PDF's author field."""
     book = _hostile_book(tmp_path, '#text(fill: red)[X] "Q" $1')
-    pdf = pymupdf.open(write_pdf(book, {}, {}))
-    cover = pdf[0].get_text()
+    printed = pymupdf.open(write_pdf(book, {}, {}))
+    cover = printed[0].get_text()
     assert "#text(fill: red)[X]" in cover and re.search(r'["“”«»]Q["“”«»] \$1', cover), cover
-    assert not [span for block in pdf[0].get_text("dict")["blocks"] for line in block.get("lines", []) for span in line["spans"]
+    assert not [span for block in printed[0].get_text("dict")["blocks"] for line in block.get("lines", []) for span in line["spans"]
                 if span["color"] == 0xFF0000], "nothing on the cover is red"
-    assert pdf.metadata["author"].startswith("#text(fill: red)[X]")
+    assert printed.metadata["author"].startswith("#text(fill: red)[X]")
+
+
+def test_the_cover_links_the_repository_only_when_hw3_names_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`hw3.repository` (when set) is printed and linked under the student's number."""
+    book = _hostile_book(tmp_path, "Name")
+    assert not pymupdf.open(write_pdf(book, {}, {}))[0].get_links(), "no repository, no link"
+    url = "https://github.com/someone/hw3_repo"
+    metadata = hw3render.pdf.template_metadata
+    monkeypatch.setattr(hw3render.pdf, "template_metadata", lambda *args: {**metadata(*args), "hw3": {**metadata(*args)["hw3"], "repository": url}})
+    cover = pymupdf.open(write_pdf(book, {}, {}))[0]
+    assert url in cover.get_text() and [link["uri"] for link in cover.get_links()] == [url]
 
 
 def test_without_the_books_typst_extension_hw3_render_says_what_to_add(tmp_path: Path):
