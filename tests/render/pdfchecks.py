@@ -255,6 +255,33 @@ def underfilled_pages(doc: pymupdf.Document, fill: float = 0.5) -> list[int]:
     return out
 
 
+def blank_pages(doc: pymupdf.Document) -> list[int]:
+    """Pages (1-based) with nothing between the header and footer bands: no text, no image."""
+    out = []
+    for page in doc:
+        inside = pymupdf.Rect(0, MARGIN, page.rect.width, page.rect.height - MARGIN)
+        if not page.get_text(clip=inside).strip() and not any(pymupdf.Rect(info["bbox"]).intersects(inside) for info in page.get_image_info()):
+            out.append(page.number + 1)
+    return out
+
+
+def output_frame_problems(doc: pymupdf.Document, outputs: list[str]) -> list[str]:
+    """Each cell output (found by its first line) is drawn inside exactly one box, a frame:
+    stroked, not filled (a filled box is code's look; a second box is a frame doubled)."""
+    problems = []
+    for output in outputs:
+        line = output.splitlines()[0]
+        hits = [(page, box) for page in doc for box in page.search_for(line)]
+        if not hits:
+            problems.append(f"output {line!r} not found")
+            continue
+        page, box = hits[0]
+        boxes = [d for d in page.get_drawings() if d["rect"].contains(box)]
+        if len(boxes) != 1 or boxes[0]["fill"] is not None or boxes[0]["color"] is None:
+            problems.append(f"page {page.number + 1}: output {line!r} is inside {[(d['type'], d['fill'], d['color']) for d in boxes]}, not one frame")
+    return problems
+
+
 def pipe_table(markdown: str, label: str | None = None) -> tuple[list[str], list[list[str]]]:
     """The header and rows of a Markdown pipe table: the first in `markdown`, or the one
     inside `::: {#label}`."""

@@ -7,6 +7,7 @@ last tests show each can fail, on PDFs made wrong on purpose.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -81,8 +82,23 @@ def test_the_p2_comparison_reads_right_to_left_with_headers_over_their_columns(d
 
 
 @pytest.mark.slow
-def test_no_page_is_left_mostly_blank_by_a_float(doc):
+def test_no_page_is_blank_or_left_mostly_blank_by_a_float(doc):
+    assert not pdfchecks.blank_pages(doc)
     assert not pdfchecks.underfilled_pages(doc)
+
+
+@pytest.mark.slow
+def test_the_body_is_set_in_the_styles_size_not_the_templates(doc):
+    """report/_typst/hw3-style.typ sets 10.5 pt; orange-book set 10 pt over it."""
+    assert pdfchecks.body_size(doc) == 10.5
+
+
+@pytest.mark.slow
+def test_cell_output_is_framed_once_and_not_filled_like_code(doc, smoke_book: Path):
+    source = (smoke_book / "hw3.typ").read_text(encoding="utf-8")
+    outputs = [json.loads(f'"{text}"') for text in re.findall(r'#raw\(block: true, "((?:[^"\\]|\\.)*)"\)', source)]
+    assert outputs, "the smoke book shows cell output"
+    assert not pdfchecks.output_frame_problems(doc, outputs)
 
 
 def _hostile_book(root: Path, name: str):
@@ -181,7 +197,18 @@ def test_the_table_check_sees_a_left_to_right_table(tmp_path: Path):
     assert any("right to left" in p for p in problems)
 
 
-def test_the_page_number_and_cover_checks_see_what_is_missing(tmp_path: Path):
-    pdf = pymupdf.open(_typst_pdf(tmp_path, '#set text(font: "Vazirmatn", lang: "fa")\nجلد\n#pagebreak()\nمتن\n'))
-    assert pdfchecks.page_number_problems(pdf) == ["page 2: no page number in the footer ('')"]
+def test_the_page_number_cover_and_blank_page_checks_see_what_is_missing(tmp_path: Path):
+    pdf = pymupdf.open(_typst_pdf(tmp_path, '#set text(font: "Vazirmatn", lang: "fa")\nجلد\n#pagebreak()\nمتن\n#pagebreak()\n#pagebreak()\nپایان\n'))
+    assert pdfchecks.page_number_problems(pdf)[0] == "page 2: no page number in the footer ('')"
     assert pdfchecks.cover_problems(pdf, "Name") == ["the cover lacks 'Name'"]
+    assert pdfchecks.blank_pages(pdf) == [3]
+
+
+def test_the_output_check_sees_a_box_inside_the_frame_and_a_filled_one(tmp_path: Path):
+    pdf = pymupdf.open(_typst_pdf(
+        tmp_path,
+        '#block(stroke: 0.5pt, inset: 7pt, block(fill: luma(230), inset: 8pt, raw("(2, 14)")))\n'
+        '#block(fill: luma(245), inset: 7pt, raw("(3, 15)"))\n#block(stroke: 0.5pt, inset: 7pt, raw("(4, 16)"))\n',
+    ))
+    assert [problem[:25] for problem in pdfchecks.output_frame_problems(pdf, ["(2, 14)", "(3, 15)", "(4, 16)"])] == [
+        "page 1: output '(2, 14)' ", "page 1: output '(3, 15)' "]
