@@ -135,6 +135,9 @@ def test_what_a_render_step_is_given(tmp_path):
     listing = base / "inputs.txt"
     listing.write_text("report/p3-transfer.qmd\n")
     assert get_settings({**env, "QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES": str(listing)}).quarto.inputs() == ["report/p3-transfer.qmd"]
+    after = {**env, "QUARTO_PROJECT_OUTPUT_FILES": "_book/index.html\n_book/hw3.pdf\n"}
+    assert get_settings(after).quarto.outputs() == ["_book/index.html", "_book/hw3.pdf"]
+    assert get_settings({**after, "QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES": str(listing)}).quarto.outputs() == ["report/p3-transfer.qmd"]
     assert get_settings({"QUARTO_PROJECT_ROOT": str(base), "HW3_DATA_DIR": "d"}, cwd=base / "report").data_dir == base / "d"
 
 

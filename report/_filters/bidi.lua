@@ -4,17 +4,24 @@
 -- Why: in a right-to-left paragraph, digits that follow Persian letters are "Arabic
 -- numbers" and the neutrals between them (×, →, =, parentheses, spaces) take the
 -- paragraph's direction, so "32×32×128" reads "128×32×32", "(2⁵=32)" reads "(32=2⁵)",
--- "$128\to$ 64×64×64" loses its order, "parameters()" becomes "()parameters" and a
--- citation broken across lines mirrors its parentheses. A run here is a stretch of
--- inlines that starts and ends with something left-to-right (a Latin letter or digit,
--- inline code, inline math, a citation) and holds no Persian in between; brackets opened
--- inside it are closed inside it. A run without a space never breaks across lines
--- ("nearest-centroid", "5×5", an inline formula); a longer one may, at its spaces.
+-- "$128\to$ 64×64×64" loses its order, "parameters()" becomes "()parameters" and an
+-- English citation broken across lines mirrors its parentheses. A run here is a stretch
+-- of inlines that starts and ends with something left-to-right (a Latin letter or digit,
+-- inline code, inline math, a citation in English words) and holds no Persian in
+-- between; brackets opened inside it are closed inside it. A run without a space never
+-- breaks across lines ("nearest-centroid", "5×5", an inline formula); a longer one may,
+-- at its spaces.
 --
 -- Output: a Span with dir="ltr" (HTML: an isolate, per the HTML standard's rendering of
 -- [dir]; class `nobreak` for unbreakable runs, styled in report/_html/hw3.css); in Typst,
 -- calls of `hw3-ltr` / `hw3-ltr-word` from report/_typst/hw3-style.typ. Tables are left
 -- alone (they are left-to-right already); their captions are not.
+--
+-- Citations are written by citeproc after this filter, in the words of the book's `lang`.
+-- Under a right-to-left one they are right-to-left text with Latin names in it («Araujo و
+-- همکاران 2019», «Dumoulin و Visin 2016»), which the bidi algorithm orders by itself in
+-- a right-to-left paragraph; inside a left-to-right run the year would join the Persian
+-- words beside it and read «Araujo 2019 و همکاران». So they start no run and join none.
 --
 -- Quarto runs it as a user filter (`filters:` in _quarto.yml), before its own filters
 -- and citeproc; `hw3 render` passes the same list to Pandoc in the same place
@@ -38,6 +45,16 @@ end
 
 local OPENING, CLOSING = { ["("] = ")", ["["] = "]", ["{"] = "}" }, { [")"] = true, ["]"] = true, ["}"] = true }
 
+-- Languages written right to left (the primary subtag of `lang`), and the direction the
+-- book's citations are written in, which `lang` decides (read_lang).
+local RTL_LANGUAGES = { ar = true, ckb = true, dv = true, fa = true, he = true, ks = true, ps = true, sd = true, ug = true, ur = true, yi = true }
+local citations = LTR
+
+local function read_lang(meta)
+  local lang = meta.lang and pandoc.utils.stringify(meta.lang):match("^(%a+)")
+  citations = lang and RTL_LANGUAGES[lang:lower()] and RTL or LTR
+end
+
 local function has(text, class)
   for _, code in utf8.codes(text) do
     if char_class(code) == class then return true end
@@ -50,24 +67,33 @@ local function is_ltr_span(el)
 end
 
 -- The tokens of a list of inlines: { class, inline, text } where a Str is cut into
--- pieces of one class each (a piece's text is kept for the bracket and sign rules).
+-- pieces of one class each (a piece's text is kept for the bracket and sign rules), a
+-- bracket a piece of its own: so a run that closes a bracket ends at it, and the
+-- sentence's full stop in «parameters().» stays outside the run.
 local function tokens(inlines)
   local out = {}
   for _, el in ipairs(inlines) do
     if el.t == "Str" then
       local piece, class = {}, nil
       for _, code in utf8.codes(el.text) do
-        local this = char_class(code)
-        if this ~= class and #piece > 0 then
+        local this, char = char_class(code), utf8.char(code)
+        local bracket = OPENING[char] or CLOSING[char]
+        if (this ~= class or bracket or OPENING[piece[#piece]] or CLOSING[piece[#piece]]) and #piece > 0 then
           out[#out + 1] = { class = class, text = table.concat(piece) }
           piece = {}
         end
-        piece[#piece + 1], class = utf8.char(code), this
+        piece[#piece + 1], class = char, this
       end
       if #piece > 0 then out[#out + 1] = { class = class, text = table.concat(piece) } end
     elseif el.t == "Space" or el.t == "SoftBreak" then
       out[#out + 1] = { class = SPACE, inline = el }
-    elseif el.t == "Code" or el.t == "Math" or el.t == "Cite" or is_ltr_span(el) then
+    elseif el.t == "Math" and el.mathtype == "DisplayMath" then
+      -- A display formula is a block of its own (centred, left-to-right by the style), never
+      -- part of a run: wrapped in a run, Typst boxed it and it lost its centring.
+      out[#out + 1] = { class = RTL, inline = el }
+    elseif el.t == "Cite" then
+      out[#out + 1] = { class = citations, inline = el }
+    elseif el.t == "Code" or el.t == "Math" or is_ltr_span(el) then
       out[#out + 1] = { class = LTR, inline = el }
     else
       local text = pandoc.utils.stringify(el)
@@ -215,6 +241,6 @@ local function typst_spans(inlines)
 end
 
 if FORMAT:match("typst") then
-  return { block_filter, { Inlines = typst_spans } }
+  return { { Meta = read_lang }, block_filter, { Inlines = typst_spans } }
 end
-return { block_filter }
+return { { Meta = read_lang }, block_filter }

@@ -24,8 +24,9 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-# Printed size: the PDF's text block is A4 less 2.2 cm margins each side (templates/book.typ),
-# and Typst shrinks a wider figure to that width, as the HTML page does to its column.
+# Printed size: the PDF's text block is A4 less 2.2 cm margins each side (`margin: x:` of
+# the hw3-book-typst format in _quarto.yml), and Typst shrinks a wider figure to that
+# width, as the HTML page does to its column.
 PRINT_WIDTH_IN = (21.0 - 2 * 2.2) / 2.54
 # The inline backend saves with bbox_inches="tight" and matplotlib's 0.1 in padding, so
 # FULL_WIDTH_IN is the widest figure (figsize) that prints at its own size.

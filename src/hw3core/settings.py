@@ -80,22 +80,31 @@ class QuartoRun:
     render_all: bool = False  # QUARTO_PROJECT_RENDER_ALL: the whole book, not some chapters
     input_files: str = ""  # QUARTO_PROJECT_INPUT_FILES: one path a line, relative to the project
     input_files_file: Path | None = None  # QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES: that list in a file instead
-    output_files_file: Path | None = None  # QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES: the same after a render
+    output_files: str = ""  # QUARTO_PROJECT_OUTPUT_FILES: the files a render wrote, the same way
+    output_files_file: Path | None = None  # QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES: that list in a file instead
     python: Path | None = None  # QUARTO_PYTHON, as the python binary it names
 
     def inputs(self) -> list[str]:
         """The files the render is about to render, from the variable or the file Quarto used instead
         (quarto-cli issue 10828: a list too long for the environment)."""
-        if self.input_files_file is None:
-            return [line.strip() for line in self.input_files.splitlines() if line.strip()]
+        return _listed(self.input_files, self.input_files_file, "QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES", "the files to render")
+
+    def outputs(self) -> list[str]:
+        """The files the render wrote (for a post-render step), read as `inputs` are."""
+        return _listed(self.output_files, self.output_files_file, "QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES", "the files a render wrote")
+
+
+def _listed(text: str, file: Path | None, variable: str, what: str) -> list[str]:
+    """The non-empty lines of `text`, or of `file` when Quarto named one in `variable`."""
+    if file is not None:
         try:
-            listing = self.input_files_file.read_text(encoding="utf-8")
+            text = file.read_text(encoding="utf-8")
         except OSError as error:
             raise SettingError(
-                f"QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES={str(self.input_files_file)!r} cannot be read ({error.strerror or error});"
-                " it is Quarto's list of the files to render: run the step from a render, or unset it"
+                f"{variable}={str(file)!r} cannot be read ({error.strerror or error});"
+                f" it is Quarto's list of {what}: run the step from a render, or unset it"
             ) from None
-        return [line.strip() for line in listing.splitlines() if line.strip()]
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 @dataclass(frozen=True)
@@ -175,6 +184,7 @@ def _quarto_run(env: Mapping[str, str], here: Path) -> QuartoRun:
         render_all=_yes_no(env, "QUARTO_PROJECT_RENDER_ALL"),
         input_files=env.get("QUARTO_PROJECT_INPUT_FILES", ""),
         input_files_file=_path(env, "QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES", project or here),
+        output_files=env.get("QUARTO_PROJECT_OUTPUT_FILES", ""),
         output_files_file=_path(env, "QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES", project or here),
         python=_quarto_python(env, here),
     )

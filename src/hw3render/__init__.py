@@ -4,9 +4,10 @@ Chapter order and metadata from `_quarto.yml`. First its pre-render step runs, a
 runs it (scripts.py; it trains what the chapters need, in the foreground), while the
 kernels' preloaded parent loads its libraries; then each chapter executes in its own Jupyter kernel
 (nbclient) with QUARTO_PROFILE set, several kernels at once, and keeps its executed
-notebook where `keep-ipynb` asks (notebooks.py); Pandoc to HTML and to Typst; Typst to
-one PDF; last the post-render step (it exports the practical notebooks from the kept
-ones). Output goes where Quarto's would: `_book/`.
+notebook where `keep-ipynb` asks (notebooks.py); Pandoc to HTML and to Typst, the PDF
+laid out by the book's Typst extension as Quarto lays it out (pdf.py); Typst to one PDF;
+last the post-render steps (they export the practical notebooks from the kept ones and
+make the PDF's text searchable). Output goes where Quarto's would: `_book/`.
 """
 
 from __future__ import annotations

@@ -157,7 +157,12 @@ def _sidebar(book: BookConfig, current: Chapter) -> str:
 
 def _pandoc_args(book: BookConfig) -> list[str]:
     """Citeproc lists only the works cited, as Quarto's does (HTML, and Typst with
-    `citeproc: true`); blocks.lua gets the callout titles of `language:` as metadata."""
+    `citeproc: true`); blocks.lua gets the callout titles of `language:` as metadata.
+
+    The project's `lang` and `dir` are metadata of every page, as Quarto merges
+    `_quarto.yml` into each document's: citeproc takes its locale from `lang` (so under
+    `lang: fa` a citation reads «Huang و همکاران 2017» in both formats), the Typst
+    template its direction."""
     # --columns: tables keep their natural column widths; Pandoc would otherwise give a
     # table with a line longer than 72 characters fixed relative widths that wrap numbers.
     # Pandoc runs filters and citeproc in command-line order: the book's filters first, then
@@ -165,6 +170,7 @@ def _pandoc_args(book: BookConfig) -> list[str]:
     filters = [*book.filters, TEMPLATES / "blocks.lua"]
     args = ["--columns=1000", *(arg for path in filters for arg in ("--lua-filter", str(path))), "--citeproc"]
     args += [arg for key, word in book.labels.items() if key.startswith("callout-") for arg in ("-M", f"{key}={word}")]
+    args += [arg for key in ("lang", "dir") if key in book.raw for arg in ("-M", f"{key}={book.raw[key]}")]
     for bib in book.bibliography:
         args += ["--bibliography", str(bib)]
     if book.csl:

@@ -1,12 +1,13 @@
-"""Keys Quarto accepts, extracted from quarto-cli v1.9.18 (the first release with Typst books).
+"""Keys Quarto accepts, extracted from quarto-cli v1.10.4 (the minimum this book needs).
 
 Source: quarto-dev/quarto-cli, src/resources/schema/ (project.yml: `project`; definitions.yml:
-`book-schema` with its `base-website` super; document-*.yml: every `name`, and for HTML and
-Typst the names whose `tags.formats` include that format; `execute:` takes document-execute.yml
-and every name tagged `contexts: [document-execute]`, as src/core/lib/yaml-schema/execute.ts
-builds it; cell-*.yml)
-and src/resources/language/_language.yml. tests/render/test_quarto_rules.py checks the
-project files against these sets; regenerate them from a newer checkout the same way.
+`book-schema` with its `base-website` super; document-*.yml: every `name` without
+`tags.formats`, and for HTML and Typst the names whose `tags.formats` include that format,
+its `$` aliases expanded from format-aliases.yml and its `!` exclusions applied; `execute:`
+takes document-execute.yml and every name tagged `contexts: [document-execute]`, as
+src/core/lib/yaml-schema/execute.ts builds it; cell-*.yml) and
+src/resources/language/_language.yml. tests/render/test_quarto_rules.py checks the project
+files against these sets; regenerate them from a newer checkout the same way.
 """
 
 PROJECT = frozenset({
@@ -18,27 +19,28 @@ BOOK = frozenset({
     "body-footer", "body-header", "bread-crumbs", "chapters", "code-links", "comments",
     "cookie-consent", "cover-image", "cover-image-alt", "date", "date-format", "description",
     "doi", "downloads", "draft-mode", "drafts", "favicon", "google-analytics", "image",
-    "image-alt", "issue-url", "margin-footer", "margin-header", "navbar", "open-graph",
-    "other-links", "output-file", "page-footer", "page-navigation", "plausible-analytics",
-    "reader-mode", "references", "repo-actions", "repo-branch", "repo-link-rel",
-    "repo-link-target", "repo-subdir", "repo-url", "search", "sharing", "sidebar", "site-path",
-    "site-url", "subtitle", "title", "tools", "twitter-card",
+    "image-alt", "issue-url", "llms-txt", "margin-footer", "margin-header", "navbar",
+    "open-graph", "other-links", "output-file", "page-footer", "page-navigation",
+    "plausible-analytics", "reader-mode", "references", "repo-actions", "repo-branch",
+    "repo-link-rel", "repo-link-target", "repo-subdir", "repo-url", "search", "sharing",
+    "sidebar", "site-path", "site-url", "subtitle", "title", "tools", "twitter-card",
 })
 DOCUMENT_ANY = frozenset({
     "abbreviations", "author", "bibliography", "brand", "cache", "citation",
     "citation-abbreviations", "citeproc", "code-annotations", "crossref", "csl", "daemon",
     "daemon-restart", "data-dir", "date", "date-format", "debug", "default-image-extension",
-    "defaults", "df-print", "dir", "dpi", "dump-args", "editor", "enabled", "engine",
-    "extract-media", "fail-if-warnings", "fig-asp", "fig-dpi", "fig-format", "fig-height",
-    "fig-width", "file-scope", "filters", "freeze", "from", "funding", "header-includes",
-    "html-table-processing", "ignore-args", "include-after", "include-after-body",
-    "include-before", "include-before-body", "include-in-header", "input-file", "input-files",
-    "ipynb", "ipynb-filters", "ipynb-shell-interactivity", "julia", "jupyter", "keep-ipynb",
-    "keep-md", "knitr", "lang", "language", "log-file", "merge-includes", "metadata",
-    "metadata-file", "metadata-files", "number-sections", "order", "output-divs", "output-ext",
-    "output-file", "plotly-connected", "quarto-required", "request-headers", "resource-path",
-    "server", "shift-heading-level-by", "shortcodes", "template", "template-partials", "title",
-    "to", "trace", "variables", "verbosity", "zotero",
+    "defaults", "df-print", "dir", "dpi", "dump-args", "editor", "editor_options", "enabled",
+    "engine", "extract-media", "fail-if-warnings", "fig-asp", "fig-dpi", "fig-format",
+    "fig-height", "fig-width", "file-scope", "filters", "freeze", "from", "funding",
+    "header-includes", "html-table-processing", "ignore-args", "include-after",
+    "include-after-body", "include-before", "include-before-body", "include-in-header",
+    "input-file", "input-files", "ipynb", "ipynb-filters", "ipynb-shell-interactivity",
+    "julia", "jupyter", "keep-ipynb", "keep-md", "knitr", "lang", "language", "log-file",
+    "merge-includes", "metadata", "metadata-file", "metadata-files", "number-sections",
+    "order", "output-divs", "output-ext", "output-file", "plotly-connected", "quarto-required",
+    "request-headers", "resource-path", "server", "shift-heading-level-by", "shortcodes",
+    "template", "template-partials", "title", "to", "trace", "variables", "verbosity",
+    "zotero",
 })
 HTML = frozenset({
     "abbreviations", "about", "abstract", "abstract-title", "aliases", "anchor-sections",
@@ -50,13 +52,13 @@ HTML = frozenset({
     "crossrefs-hover", "csl", "css", "daemon", "daemon-restart", "data-dir", "date",
     "date-format", "date-meta", "date-modified", "debug", "default-image-extension",
     "defaults", "description-meta", "df-print", "dir", "document-css", "doi", "dpi",
-    "dump-args", "editor", "email-obfuscation", "embed-resources", "enabled", "engine",
-    "extract-media", "fail-if-warnings", "fig-asp", "fig-dpi", "fig-format", "fig-height",
-    "fig-responsive", "fig-width", "file-scope", "filters", "fontcolor", "fontsize",
-    "footnotes-hover", "format-links", "freeze", "from", "funding", "grid", "header-includes",
-    "highlight-style", "html-math-method", "html-q-tags", "html-table-processing",
-    "identifier-prefix", "ignore-args", "image", "image-alt", "image-height",
-    "image-lazy-loading", "image-width", "include-after", "include-after-body",
+    "dump-args", "editor", "editor_options", "email-obfuscation", "embed-resources", "enabled",
+    "engine", "extract-media", "fail-if-warnings", "fig-asp", "fig-dpi", "fig-format",
+    "fig-height", "fig-responsive", "fig-width", "file-scope", "filters", "fontcolor",
+    "fontsize", "footnotes-hover", "format-links", "freeze", "from", "funding", "grid",
+    "header-includes", "highlight-style", "html-math-method", "html-q-tags",
+    "html-table-processing", "identifier-prefix", "ignore-args", "image", "image-alt",
+    "image-height", "image-lazy-loading", "image-width", "include-after", "include-after-body",
     "include-before", "include-before-body", "include-in-header", "indented-code-classes",
     "input-file", "input-files", "ipynb", "ipynb-filters", "ipynb-shell-interactivity",
     "julia", "jupyter", "keep-hidden", "keep-ipynb", "keep-md", "keep-source", "keywords",
@@ -71,32 +73,35 @@ HTML = frozenset({
     "repo-actions", "request-headers", "resource-path", "resources",
     "respect-user-color-scheme", "search", "section-divs", "self-contained",
     "self-contained-math", "server", "shift-heading-level-by", "shortcodes", "smooth-scroll",
-    "strip-comments", "subtitle", "syntax-definition", "syntax-definitions", "tabsets",
-    "template", "template-partials", "theme", "title", "title-block-banner",
-    "title-block-banner-color", "title-block-categories", "title-block-style", "title-prefix",
-    "to", "toc", "toc-depth", "toc-expand", "toc-location", "toc-title", "trace", "variables",
-    "verbosity", "zotero",
+    "strip-comments", "subtitle", "syntax-definition", "syntax-definitions",
+    "syntax-highlighting", "tabsets", "template", "template-partials", "theme", "title",
+    "title-block-banner", "title-block-banner-color", "title-block-categories",
+    "title-block-style", "title-prefix", "to", "toc", "toc-depth", "toc-expand",
+    "toc-location", "toc-title", "trace", "variables", "verbosity", "zotero",
 })
 TYPST = frozenset({
     "abbreviations", "abstract-title", "author", "bibliography", "bibliographystyle", "brand",
     "brand-mode", "cache", "citation", "citation-abbreviations", "citation-location",
-    "citeproc", "code-annotations", "columns", "crossref", "csl", "css-property-processing",
-    "daemon", "daemon-restart", "data-dir", "date", "date-format", "debug",
-    "default-image-extension", "defaults", "df-print", "dir", "dpi", "dump-args", "editor",
-    "enabled", "engine", "eol", "extract-media", "fail-if-warnings", "fig-asp", "fig-dpi",
-    "fig-format", "fig-height", "fig-width", "file-scope", "filters", "font-paths", "fontsize",
-    "freeze", "from", "funding", "grid", "header-includes", "html-pre-tag-processing",
+    "citecolor", "citeproc", "code-annotations", "codefont", "columns", "crossref", "csl",
+    "css-property-processing", "daemon", "daemon-restart", "data-dir", "date", "date-format",
+    "debug", "default-image-extension", "defaults", "df-print", "dir", "dpi", "dump-args",
+    "editor", "editor_options", "enabled", "engine", "eol", "extract-media",
+    "fail-if-warnings", "fig-asp", "fig-dpi", "fig-format", "fig-height", "fig-width",
+    "file-scope", "filecolor", "filters", "font-paths", "fontsize", "freeze", "from",
+    "funding", "grid", "header-includes", "highlight-style", "html-pre-tag-processing",
     "html-table-processing", "ignore-args", "include-after", "include-after-body",
     "include-before", "include-before-body", "include-in-header", "input-file", "input-files",
     "ipynb", "ipynb-filters", "ipynb-shell-interactivity", "julia", "jupyter", "keep-ipynb",
-    "keep-md", "keep-typ", "knitr", "lang", "language", "lof", "log-file", "logo", "lot",
-    "mainfont", "margin", "margin-geometry", "merge-includes", "metadata", "metadata-file",
-    "metadata-files", "number-sections", "order", "output-divs", "output-ext", "output-file",
-    "page-numbering", "papersize", "pdf-standard", "plotly-connected", "preserve-tabs",
-    "quarto-required", "reference-location", "request-headers", "resource-path",
-    "section-numbering", "server", "shift-heading-level-by", "shortcodes", "tab-stop",
-    "template", "template-partials", "theorem-appearance", "title", "to", "toc", "toc-depth",
-    "toc-indent", "trace", "variables", "verbosity", "wrap", "zotero",
+    "keep-md", "keep-typ", "knitr", "lang", "language", "linestretch", "linkcolor", "lof",
+    "log-file", "logo", "lot", "mainfont", "margin", "margin-geometry", "mathfont",
+    "merge-includes", "metadata", "metadata-file", "metadata-files", "number-sections",
+    "order", "output-divs", "output-ext", "output-file", "page-numbering", "papersize",
+    "pdf-standard", "plotly-connected", "preserve-tabs", "quarto-required",
+    "reference-location", "request-headers", "resource-path", "section-numbering", "server",
+    "shift-heading-level-by", "shortcodes", "syntax-definition", "syntax-definitions",
+    "syntax-highlighting", "tab-stop", "template", "template-partials", "thanks",
+    "theorem-appearance", "title", "to", "toc", "toc-depth", "toc-indent", "trace",
+    "variables", "verbosity", "wrap", "zotero",
 })
 EXECUTE = frozenset({
     "cache", "daemon", "daemon-restart", "debug", "enabled", "engine", "freeze", "ipynb",

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 CHAPTER = Path("report/bidi.qmd")
 # Runs that must read left to right inside their Persian line, spaces dropped.
-RUNS = ["128→64×64×64", "32×32×128", "parameters()", "YOLOv3softmax", "2⁵=32", "5×5", "(DumoulinandVisin2016)", "Y[..]+=XW"]
+RUNS = ["128→64×64×64", "32×32×128", "parameters()", "YOLOv3softmax", "2⁵=32", "5×5", "Y[..]+=XW"]
 
 
 def visual_lines(pdf: Path) -> list[dict]:
@@ -71,6 +71,39 @@ def test_a_latin_run_keeps_its_order_inside_a_persian_line(lines: list[dict], ru
     assert found, f"{run!r} nowhere in visual order; lines with its pieces: " + repr(
         [line["text"] for line in lines if run[:3] in line["text"]]
     )
+
+
+def reading_position(lines: list[dict], piece: str) -> tuple[int, float]:
+    """Where `piece` is in reading order: its line, then its distance from the right edge
+    of the line's first glyph. A Persian piece is looked for as drawn, letters reversed."""
+    drawn = piece[::-1] if persian(piece) else piece
+    for number, line in enumerate(lines):
+        at = line["text"].find(drawn)
+        if at >= 0 and persian(line["text"]):
+            return number, -line["chars"][at][0][0]
+    raise AssertionError(f"{piece!r} is not drawn in a Persian line")
+
+
+@pytest.mark.parametrize("pieces", [("بشکند", "Dumoulin", "Visin2016"), ("LeNet", "LeCun", "همکاران", "1998", "دست")])
+def test_a_citation_in_persian_words_reads_right_to_left(lines: list[dict], pieces: tuple[str, ...]):
+    """Under `lang: fa` citeproc writes «(Dumoulin و Visin 2016)» and «(LeCun و همکاران
+    1998)»: right-to-left text around Latin names, whose year stays after «همکاران»."""
+    positions = [reading_position(lines, piece) for piece in pieces]
+    assert positions == sorted(positions), f"{pieces} read in the order {sorted(pieces, key=lambda p: positions[pieces.index(p)])}"
+
+
+def test_a_sentences_full_stop_stays_outside_the_latin_run_it_follows(lines: list[dict]):
+    """«… U-Net (seed = 0).»: the closing bracket ends the run, so the full stop is drawn
+    at the sentence's end, left of the run, not inside it after the bracket."""
+    line = next(line["text"] for line in lines if "U-Net" in line["text"])
+    assert ".U-Net(seed=0)" in line, line
+
+
+def test_a_display_formula_inside_a_paragraph_is_centred(lines: list[dict]):
+    body = [line for line in lines if persian(line["text"])]
+    left, right = min(line["x0"] for line in body), max(line["x1"] for line in body)
+    formula = next(line for line in lines if "=𝑊𝑥+𝑏" in line["text"])
+    assert (formula["x0"] + formula["x1"]) / 2 == pytest.approx((left + right) / 2, abs=3), formula["text"]
 
 
 def test_a_word_and_an_inline_formula_do_not_break_across_lines(lines: list[dict]):

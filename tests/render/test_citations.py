@@ -75,3 +75,13 @@ def test_every_citation_of_the_site_links_to_an_entry_of_the_references_page(smo
 def test_the_pdf_tells_them_apart_the_same_way(smoke_book: Path):
     words = text(smoke_book / "hw3.pdf")
     assert words.count("2014a") >= 2 and words.count("2014b") >= 2  # a citation and the reference, each
+
+
+@pytest.mark.slow
+def test_the_reference_entries_are_english_throughout(smoke_book: Path):
+    """The entries are English: no term of the book's Persian locale («و», «و همکاران») inside
+    one, where the bidi algorithm would carry the year after it into the Persian run."""
+    references = (smoke_book / "report" / "references.html").read_text(encoding="utf-8")
+    entries = [re.sub(r"<[^>]+>", "", e) for e in re.findall(r'<div id="ref-[^"]+"[^>]*>(.*?)</div>', references, re.DOTALL)]
+    assert len(entries) > 20
+    assert not [e for e in entries if re.search("[\u0600-\u06ff]", e)]

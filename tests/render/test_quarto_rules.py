@@ -1,7 +1,7 @@
 """The rules of the Quarto CLI that change what a reader sees, checked without Quarto.
 
 Each test names the quarto-cli source it encodes. The key sets come from quarto_schema.py,
-extracted from quarto-cli v1.9.18 (src/resources/schema/, src/resources/language/).
+extracted from quarto-cli v1.10.4 (src/resources/schema/, src/resources/language/).
 """
 
 from __future__ import annotations
@@ -36,6 +36,18 @@ def _yaml(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
+def _extension_format(name: str) -> bool:
+    """A format named after a project extension, `<extension>-typst` with
+    `_extensions/<extension>/_extension.yml` (Quarto validates it as its base format)."""
+    return name.endswith("-typst") and (PROJECT_ROOT / "_extensions" / name.removesuffix("-typst") / "_extension.yml").is_file()
+
+
+def _typst_format() -> dict:
+    names = [name for name in _yaml(PROJECT_ROOT / "_quarto.yml")["format"] if name == "typst" or _extension_format(name)]
+    assert len(names) == 1, f"one Typst format: {names}"
+    return _yaml(PROJECT_ROOT / "_quarto.yml")["format"][names[0]]
+
+
 # -- 1. One bibliography key per work (Typst stops on "duplicate bibliography keys") ----
 
 
@@ -60,7 +72,7 @@ def test_every_work_has_one_entry_across_the_bib_files():
 
 def test_the_pdf_uses_pandoc_citeproc_like_the_html():
     """Typst books default to citeproc: false (src/format/typst/format-typst.ts)."""
-    assert _yaml(PROJECT_ROOT / "_quarto.yml")["format"]["typst"]["citeproc"] is True
+    assert _typst_format()["citeproc"] is True
 
 
 # -- 2. Inline values, formatted as src/core/jupyter/jupyter-inline.ts does ----------------
@@ -207,9 +219,35 @@ def test_the_style_redefines_what_quartos_typst_output_calls(tmp_path: Path):
 
 
 def test_the_style_is_a_header_include_so_it_reaches_the_cover_and_contents():
-    typst_format = _yaml(PROJECT_ROOT / "_quarto.yml")["format"]["typst"]
+    typst_format = _typst_format()
     assert typst_format["include-in-header"] == "report/_typst/hw3-style.typ"
     assert "include-before-body" not in typst_format
+
+
+# -- 7. The book's Typst template is the project's extension, on the Quarto it requires ---
+
+
+def test_the_book_names_its_typst_extension_so_quarto_takes_the_projects_copy():
+    """For a book, `format: typst` takes Quarto's bundled orange-book; a format that names an
+    extension is looked up in the project's _extensions/ first (src/command/render/
+    render-contexts.ts `readExtensionFormat`, `preferLocal`; src/extension/extension.ts
+    `discoverExtensionPath`). A name no built-in extension has is found only there."""
+    names = [name for name in _yaml(PROJECT_ROOT / "_quarto.yml")["format"] if name != "html"]
+    assert names and all(_extension_format(name) for name in names), names
+    bundled = {"orange-book"}  # src/resources/extension-subtrees/ (quarto-cli v1.10.4)
+    assert not {name.removesuffix("-typst") for name in names} & bundled
+
+
+def test_one_minimum_quarto_version_for_the_readme_the_template_and_the_partials():
+    """The README states the version the template needs: the extension refuses an older
+    Quarto (`quarto-required`), and `hw3 render` compiles with that version's partials."""
+    from hw3render.pdf import QUARTO_TYPST
+
+    extension = _yaml(PROJECT_ROOT / "_extensions" / "hw3-book" / "_extension.yml")
+    required = re.fullmatch(r">=\s*(\d+\.\d+\.\d+)", extension["quarto-required"]).group(1)
+    assert f"Quarto](https://quarto.org/docs/get-started/) ≥ {required}" in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert (QUARTO_TYPST / "VERSION").read_text(encoding="utf-8").startswith(f"quarto-cli v{required} ")
+    assert (QUARTO_TYPST / "LICENSE").is_file() and (PROJECT_ROOT / "_extensions" / "hw3-book" / "LICENSE").is_file()
 
 
 # -- Cell options and configuration keys documented by Quarto's schema -------------------
@@ -246,6 +284,14 @@ def test_every_key_of_the_project_files_is_valid_in_quartos_schema(path: Path):
     unknown += _unknown(config.get("language", {}), "language", schema.LANGUAGE)
     formats = {"html": schema.HTML, "typst": schema.TYPST}
     for name, options in config.get("format", {}).items():
-        assert name in formats, f"format {name} is not one this book builds"
-        unknown += _unknown(options or {}, f"format.{name}", formats[name] | schema.CELL)
+        base = "typst" if _extension_format(name) else name
+        assert base in formats, f"format {name} is not one this book builds"
+        unknown += _unknown(options or {}, f"format.{name}", formats[base] | schema.CELL)
     assert unknown == []
+
+
+def test_every_option_the_extension_contributes_is_valid_for_typst():
+    extension = _yaml(PROJECT_ROOT / "_extensions" / "hw3-book" / "_extension.yml")
+    options = extension["contributes"]["formats"]["typst"]
+    assert _unknown(options, "contributes.formats.typst", schema.TYPST | schema.CELL) == []
+    assert all((PROJECT_ROOT / "_extensions" / "hw3-book" / partial).is_file() for partial in options["template-partials"])

@@ -137,6 +137,8 @@ def test_inline_values_math_and_citations_are_rendered(pages: dict[str, Page], m
     # as in Quarto's HTML (link-citations), the citation links to its entry on the references page
     assert [href for href, _ in pages["index.html"].links if "ref-" in href] == ["report/references.html#ref-lecun1998"]
     assert "Proceedings of the IEEE" not in pages["index.html"].visible, "a chapter keeps no list of its own"
+    # Citeproc writes in the book's `lang`, as under Quarto: «و همکاران», not "et al."
+    assert "LeCun و همکاران 1998" in pages["index.html"].visible and "et al." not in pages["index.html"].visible
 
 
 def test_stylesheets_and_fonts_resolve_inside_the_output(pages: dict[str, Page], mini_book: Path):

@@ -45,4 +45,15 @@ local function Table(el)
   end
 end
 
-return { { Meta = read_titles }, { Div = Div, Table = Table } }
+-- Cell output in Typst: a plain `raw` block without a language, which the style frames
+-- as output, as Quarto's output (a code block without a language) is drawn. The Pandoc
+-- here (3.9) highlights even a block without a language under --syntax-highlighting,
+-- which the style would fill like code.
+local function CodeBlock(el)
+  if FORMAT:match("typst") and el.classes:includes("cell-output") then
+    local text = el.text:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", "\\n")
+    return pandoc.RawBlock("typst", '#raw(block: true, "' .. text .. '")')
+  end
+end
+
+return { { Meta = read_titles }, { Div = Div, Table = Table, CodeBlock = CodeBlock } }
