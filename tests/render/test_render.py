@@ -164,7 +164,7 @@ def test_html_pages_exist_and_hold_no_raw_quarto_syntax(smoke_book: Path):
         visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(pre|code)[^>]*>.*?</\1>", " ", page, flags=re.S))
         for raw in ("{python}", "#|", ":::", "@fig-", "@tbl-", "@sec-", "{#", "{.callout"):
             assert raw not in visible, f"{raw!r} leaked into {chapter.html_path}"
-        assert 'dir="rtl"' in page and "report/_html/hw3.css" in page
+        assert 'dir="rtl"' in page and "report/_html/hw3.css" in page and "report/_html/rtl.css" in page
 
 
 @pytest.mark.slow
