@@ -113,11 +113,11 @@ def read_project_config(root: Path, profile: str) -> ProjectConfig:
 
 
 def chapter_sources(raw: dict[str, Any]) -> list[tuple[Path, str | None]]:
-    """`book: chapters:` in order, flattened: each chapter's path and the title of the part it opens, if any."""
+    """`book: chapters:` in order, flattened: each chapter's path and the title of the part it is in, if any."""
     flat: list[tuple[Path, str | None]] = []
     for entry in (raw.get("book") or {}).get("chapters") or []:
         if isinstance(entry, dict):
-            flat += [(Path(source), entry.get("part") if i == 0 else None) for i, source in enumerate(entry.get("chapters", []))]
+            flat += [(Path(source), entry.get("part")) for source in entry.get("chapters", [])]
         else:
             flat.append((Path(entry), None))
     return flat

@@ -40,6 +40,7 @@ QUARTO_LABELS = {
     "copy-button-tooltip-success": "Copied!",
     "tools-download": "Download",
     "other-links-title": "Other Links",
+    "toggle-section": "Toggle section",
 }
 
 
@@ -48,6 +49,7 @@ class Chapter:
     source: Path          # relative to the project root, e.g. report/t1-conv-arithmetic.qmd
     part: str | None      # the title of the book part it opens, if it is the part's first chapter
     number: int | None    # chapter number, None for unnumbered chapters (preface, references)
+    in_part: str | None = None   # the title of the book part it is in, if any
 
     @property
     def stem(self) -> str:
@@ -134,6 +136,21 @@ class BookConfig:
         """The chapter with the `{#refs}` div, where Quarto's book lists the references."""
         return next((c for c in self.chapters if "{#refs}" in (self.root / c.source).read_text(encoding="utf-8")), None)
 
+    def html_list(self, chapter: Chapter, key: str) -> list[Any]:
+        """A list option of `format.html` for one chapter's page: `_quarto.yml`'s, then each
+        `_metadata.yml` in the folders from the project's root down to the chapter's.
+
+        Quarto merges a folder's `_metadata.yml` into the metadata of every file under it,
+        and lists are joined, not replaced (https://quarto.org/docs/projects/quarto-projects.html#directory-metadata;
+        quarto-cli src/core/config.ts, mergeArrayCustomizer).
+        """
+        layers = [self.raw]
+        for folder in reversed(chapter.source.parents[:-1]):
+            path = self.root / folder / "_metadata.yml"
+            if path.is_file():
+                layers.append(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        return [item for layer in layers for item in ((layer.get("format") or {}).get("html") or {}).get(key) or []]
+
     def format_option(self, fmt: str, key: str) -> list[Path]:
         """A path option of `format.<fmt>` (css, include-before-body, font-paths) as a list."""
         value = (self.raw.get("format", {}).get(fmt) or {}).get(key, [])
@@ -162,11 +179,13 @@ def _is_unnumbered(source: Path) -> bool:
 
 
 def _chapters(root: Path, raw: dict[str, Any]) -> list[Chapter]:
-    chapters, number = [], 0
+    chapters: list[Chapter] = []
+    number = 0
     for source, part in chapter_sources(raw):
         numbered = not _is_unnumbered(root / source)
         number += numbered
-        chapters.append(Chapter(source, part, number if numbered else None))
+        opens = part if part and (not chapters or chapters[-1].in_part != part) else None
+        chapters.append(Chapter(source, opens, number if numbered else None, part))
     return chapters
 
 

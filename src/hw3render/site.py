@@ -3,9 +3,19 @@ search, downloads, copyable code, heading anchors and cross-reference previews.
 
 The options are Quarto's, read from `_quarto.yml`, so both renderers give the reader the
 same site: `book.search`, `book.downloads`, `book.tools` (the sidebar's links),
-`format.html.other-links` (the links under each page's table of contents),
-`format.html.code-copy`, `format.html.anchor-sections` and `format.html.crossrefs-hover`.
+`format.html.other-links` (the links under each page's table of contents, from
+`_quarto.yml` and the folders' `_metadata.yml`), `format.html.code-copy`,
+`format.html.anchor-sections` and `format.html.crossrefs-hover`. The page has the markup
+of a Quarto book page (templates/page.html), so the book's stylesheets hold for both.
 What the browser does with them is templates/site.js.
+
+Every link in the site is relative, so the site works opened from disk and served under
+any path. Links resolve as in Quarto: a `book.tools` href is a path in the project, with
+or without a leading "/" (Quarto makes it "/x", quarto-cli
+src/project/types/website/website-navigation.ts resolveItem, then relative to each page,
+website-resources.ts resolveTag); an `other-links` href is written into the page as it is
+(format-html-bootstrap.ts processOtherLinks, after that resolution has run), so it is
+relative to the page.
 """
 
 from __future__ import annotations
@@ -46,7 +56,8 @@ URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 @dataclass(frozen=True)
 class SiteLink:
-    """A link of the sidebar or of a page's other links; `href` is inside the site unless a URL."""
+    """A link of the sidebar (`href` a path from the site's root) or of a page's other links
+    (`href` relative to the page); either may be a URL instead."""
 
     text: str
     href: str
@@ -65,9 +76,8 @@ def html_option(book: BookConfig, key: str, default: Any) -> Any:
     return (book.raw.get("format", {}).get("html") or {}).get(key, default)
 
 
-def _link(item: dict[str, Any]) -> SiteLink:
-    # Quarto reads an href that starts with "/" as a path from the project's root
-    # (quarto-cli src/project/types/website/website-resources.ts); so do we, for every href.
+def _tool_link(item: dict[str, Any]) -> SiteLink:
+    """A `book.tools` entry: its href a path from the project's root, "/" or not."""
     href = str(item.get("href", ""))
     return SiteLink(str(item.get("text", href)), href if URL.match(href) else href.removeprefix("/"))
 
@@ -84,36 +94,46 @@ def sidebar_links(book: BookConfig) -> list[SiteLink]:
         stem = book.book.get("output-file", "book")
         links.append(SiteLink(f"{language(book)['tools-download']} PDF", f"{stem}.pdf"))
     for tool in book.book.get("tools", []):
-        links += [_link(item) for item in tool.get("menu", [tool])]
+        links += [_tool_link(item) for item in tool.get("menu", [tool])]
     return links
 
 
-def other_links(book: BookConfig) -> list[SiteLink]:
-    return [_link(item) for item in html_option(book, "other-links", None) or []]
+def other_links(book: BookConfig, chapter: Chapter) -> list[SiteLink]:
+    """The other links of one chapter's page, their hrefs relative to the page."""
+    return [SiteLink(str(item.get("text", item.get("href", ""))), str(item.get("href", ""))) for item in book.html_list(chapter, "other-links")]
 
 
 def check_site_links(book: BookConfig, strict: bool = True) -> None:
-    """Fail (or, in a partial render, warn) when a download link points at no file in the output."""
-    links = [*sidebar_links(book), *other_links(book)]
-    missing = sorted({link.href for link in links if link.local and not (book.output_dir / link.href).is_file()})
+    """Fail (or, in a partial render, warn) when a download or other link points at no file in the output."""
+    targets = {link.href: book.output_dir / link.href for link in sidebar_links(book) if link.local}
+    for chapter in book.chapters:
+        page = book.output_dir / chapter.html_path
+        targets |= {f"{link.href} (from {chapter.html_path})": Path(os.path.normpath(page.parent / link.href)) for link in other_links(book, chapter) if link.local}
+    missing = sorted(name for name, path in targets.items() if not path.is_file())
     if not missing:
         return
     message = (
         f"the site links to {', '.join(missing)} but {book.output_dir} has no such file: render the whole book "
-        "with both formats (hw3 render --to html,pdf), or change book.downloads, book.tools or "
-        "format.html.other-links in _quarto.yml"
+        "with both formats (hw3 render --to html,pdf), or change book.downloads or book.tools in _quarto.yml, "
+        "or format.html.other-links there or in a folder's _metadata.yml (an other-links href is relative to the page)"
     )
     if strict:
         raise MissingOutputError(message)
     log.warning("%s", message)
 
 
-def _link_list(links: list[SiteLink], page: Path, css_class: str) -> str:
+def _sidebar_tools(links: list[SiteLink], page: Path) -> str:
     items = []
     for link in links:
         href = _relative(Path(link.href), page) if link.local else link.href
         items.append(f'<li><a href="{html.escape(href)}">{html.escape(link.text)}</a></li>')
-    return f'<ul class="{css_class}">' + "".join(items) + "</ul>" if items else ""
+    return '<ul class="sidebar-tools">' + "".join(items) + "</ul>" if items else ""
+
+
+def _other_links(links: list[SiteLink]) -> str:
+    """As Quarto lists them under the table of contents, each with its default icon, link-45deg."""
+    items = [f'<li><a href="{html.escape(link.href)}"><i class="bi bi-link-45deg" aria-hidden="true"></i>{html.escape(link.text)}</a></li>' for link in links]
+    return "<ul>" + "".join(items) + "</ul>" if items else ""
 
 
 def site_options(book: BookConfig) -> str:
@@ -131,28 +151,58 @@ def search_enabled(book: BookConfig) -> bool:
     return book.book.get("search", True) is not False
 
 
-def chapter_title(chapter: Chapter, root: Path) -> str:
-    """The chapter's first heading without its attributes, numbered as in the book."""
+def _heading(chapter: Chapter, root: Path) -> str:
+    """The chapter's first heading, as written, without its attributes."""
     for line in (root / chapter.source).read_text(encoding="utf-8").splitlines():
         if line.startswith("# "):
-            title = re.sub(r"\s*\{[^}]*\}\s*$", "", line[2:]).strip()
-            return f"{chapter.number}  {title}" if chapter.number is not None else title
+            return re.sub(r"\s*\{[^}]*\}\s*$", "", line[2:]).strip()
     return chapter.stem
+
+
+def chapter_title(chapter: Chapter, root: Path) -> str:
+    """The chapter's title as text, numbered as in the book."""
+    title = _heading(chapter, root)
+    return f"{chapter.number}  {title}" if chapter.number is not None else title
+
+
+def _menu_text(chapter: Chapter, root: Path) -> str:
+    """The chapter's title as Quarto marks it up in the sidebar and the page navigation."""
+    title = f'<span class="chapter-title">{html.escape(_heading(chapter, root))}</span>'
+    return f'<span class="chapter-number">{chapter.number}</span>&nbsp; {title}' if chapter.number is not None else title
 
 
 def _relative(target: Path, page: Path) -> str:
     return Path(os.path.relpath(target, page.parent)).as_posix()
 
 
+def _sidebar_item(book: BookConfig, chapter: Chapter, current: Chapter) -> str:
+    active = ' active" aria-current="page' if chapter == current else ""
+    href = _relative(chapter.html_path, current.html_path)
+    return (
+        f'<li class="sidebar-item"><div class="sidebar-item-container"><a href="{href}" class="sidebar-item-text sidebar-link{active}">'
+        f'<span class="menu-text">{_menu_text(chapter, book.root)}</span></a></div></li>'
+    )
+
+
 def _sidebar(book: BookConfig, current: Chapter) -> str:
-    items = []
+    """The book's chapters, each part a section that opens and closes (sidebaritem.ejs; site.js toggles it)."""
+    items: list[str] = []
+    words = language(book)
     for chapter in book.chapters:
         if chapter.part:
-            items.append(f'<li class="part">{html.escape(chapter.part)}</li>')
-        active = ' class="active" aria-current="page"' if chapter == current else ""
-        href = _relative(chapter.html_path, current.html_path)
-        items.append(f'<li><a href="{href}"{active}>{html.escape(chapter_title(chapter, book.root))}</a></li>')
-    return "<ul>\n" + "\n".join(items) + "\n</ul>"
+            section = f"quarto-sidebar-section-{sum(1 for c in book.chapters[: book.chapters.index(chapter) + 1] if c.part)}"
+            members = "".join(_sidebar_item(book, c, current) for c in book.chapters if c.in_part == chapter.part)
+            items.append(
+                '<li class="sidebar-item sidebar-item-section"><div class="sidebar-item-container">'
+                f'<a class="sidebar-item-text sidebar-link text-start" aria-controls="{section}" aria-expanded="true" role="button" tabindex="0">'
+                f'<span class="menu-text">{html.escape(chapter.part)}</span></a>'
+                f'<a class="sidebar-item-toggle text-start" aria-controls="{section}" aria-expanded="true" role="button" tabindex="0" '
+                f'aria-label="{html.escape(words["toggle-section"], quote=True)}"><i class="bi bi-chevron-right ms-2" aria-hidden="true"></i></a></div>'
+                f'<ul id="{section}" class="collapse list-unstyled sidebar-section depth1 show">{members}</ul></li>'
+            )
+        elif chapter.in_part is None:
+            items.append(_sidebar_item(book, chapter, current))
+    return '<ul class="list-unstyled mt-1">\n' + "\n".join(items) + "\n</ul>"
 
 
 def _pandoc_args(book: BookConfig) -> list[str]:
@@ -199,9 +249,10 @@ def _site_variables(book: BookConfig, chapter: Chapter) -> dict[str, str]:
     """The template's search box, downloads and site.js options for one page."""
     words = language(book)
     variables = {
-        "sidebartools": _link_list(sidebar_links(book), chapter.html_path, "sidebar-tools"),
-        "otherlinks": _link_list(other_links(book), chapter.html_path, "other-links"),
+        "sidebartools": _sidebar_tools(sidebar_links(book), chapter.html_path),
+        "otherlinks": _other_links(other_links(book, chapter)),
         "otherlinkstitle": html.escape(words["other-links-title"]),
+        "toctitle": html.escape(words["toc-title-document"]),
         "siteoptions": site_options(book),
     }
     if search_enabled(book):
@@ -236,19 +287,27 @@ def write_page(
     variables = {
         "booktitle": book.book.get("title", ""),
         "pagetitle": chapter_title(chapter, book.root),
+        "pagefile": chapter.html_path.name,
         "siteroot": _relative(book.output_dir / "x", book.output_dir / chapter.html_path).removesuffix("x"),
         "sidebar": _sidebar(book, chapter),
         "profilenote": book.hw3.profile_note or "",
         **_site_variables(book, chapter),
     }
+    if chapter.number is not None:
+        variables["chapternumber"] = str(chapter.number)
+    if chapter.in_part:
+        variables["partname"] = html.escape(chapter.in_part)
     for prefix, other in (("prev", previous), ("next", following)):
         if other is not None:
             variables[f"{prefix}href"] = _relative(other.html_path, chapter.html_path)
-            variables[f"{prefix}title"] = chapter_title(other, book.root)
+            variables[f"{prefix}title"] = _menu_text(other, book.root)
+            variables[f"{prefix}plain"] = html.escape(chapter_title(other, book.root), quote=True)
     args = _pandoc_args(book) + ["--standalone", "--template", str(TEMPLATES / "page.html"), "--mathml", "--toc", "--toc-depth=3"]
     args += [arg for css in book.format_option("html", "css") for arg in ("--css", variables["siteroot"] + css.as_posix())]
     if chapter.number is not None:
-        args += ["--number-sections", f"--number-offset={chapter.number - 1}"]
+        # The chapter's heading is the page's title (templates/blocks.lua), so its sections
+        # are the top level; the offset makes the first of chapter N "N.1".
+        args += ["--number-sections", f"--number-offset={chapter.number}"]
     # Every page gets the book's `nocite`, as Quarto gives each chapter the project's metadata,
     # and the references page every work cited anywhere in the book.
     refs = book.references_chapter

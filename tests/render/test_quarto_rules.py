@@ -22,7 +22,8 @@ from hw3render.config import QUARTO_LABELS, load_book
 
 BIB_ENTRY = re.compile(r"^@\w+\{([^,\s]+),", re.MULTILINE)
 MATH = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$")
-PROJECT_FILES = sorted(PROJECT_ROOT.glob("_quarto*.yml"))
+# The project files and the folders' metadata files, which take the same keys.
+PROJECT_FILES = sorted(PROJECT_ROOT.glob("_quarto*.yml")) + sorted(PROJECT_ROOT.glob("report/**/_metadata.yml"))
 CHAPTERS = [PROJECT_ROOT / c.source for c in load_book(PROJECT_ROOT, "smoke").chapters]
 # Keys of _language.yml for features this book does not use (listings, manuscripts,
 # notebook previews, article title blocks, dev containers, code tools, repo links).
@@ -268,7 +269,7 @@ def _unknown(config: dict, path: str, allowed: frozenset | set) -> list[str]:
     return [f"{path}.{key}" for key in config if key not in allowed]
 
 
-@pytest.mark.parametrize("path", PROJECT_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", PROJECT_FILES, ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
 def test_every_key_of_the_project_files_is_valid_in_quartos_schema(path: Path):
     config = _yaml(path)
     structural = {"project", "book", "format", "execute", "profile", "website", "manuscript"}

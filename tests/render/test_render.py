@@ -136,6 +136,8 @@ def test_book_config_reads_chapters_parts_and_numbers():
     assert book.chapters[0].source == Path("index.qmd") and numbers[0] is None and numbers[-1] is None
     assert [n for n in numbers if n is not None] == list(range(1, 8))
     assert [c.part for c in book.chapters if c.part] == ["پرسش‌های نظری", "پرسش‌های عملی"]
+    # the part each chapter is in: the preface and the references are in none
+    assert [c.in_part for c in book.chapters] == [None] + ["پرسش‌های نظری"] * 4 + ["پرسش‌های عملی"] * 3 + [None]
     assert book.hw3.profile_note.startswith("پروفایل smoke")
 
 
@@ -164,7 +166,7 @@ def test_html_pages_exist_and_hold_no_raw_quarto_syntax(smoke_book: Path):
         visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(pre|code)[^>]*>.*?</\1>", " ", page, flags=re.S))
         for raw in ("{python}", "#|", ":::", "@fig-", "@tbl-", "@sec-", "{#", "{.callout"):
             assert raw not in visible, f"{raw!r} leaked into {chapter.html_path}"
-        assert 'dir="rtl"' in page and "report/_html/hw3.css" in page
+        assert 'dir="rtl"' in page and "report/_html/hw3.css" in page and "report/_html/rtl.css" in page
 
 
 @pytest.mark.slow

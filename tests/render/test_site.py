@@ -199,7 +199,7 @@ def test_headings_have_anchors_and_cross_references_preview_and_land_in_view(pag
 def test_a_printed_page_has_no_sidebar_search_or_buttons(page, smoke_book: Path):
     page.goto((smoke_book / "report" / "p1-cifar10.html").as_uri())
     page.emulate_media(media="print")
-    hidden = page.evaluate("""() => ['nav.sidebar', '#quarto-search', '.margin-column', '.page-nav', '.code-copy-button']
-        .flatMap((s) => [...document.querySelectorAll(s)]).map((el) => el.offsetParent === null && getComputedStyle(el).display === 'none' || el.closest('nav.sidebar, .margin-column') !== null && getComputedStyle(el.closest('nav.sidebar, .margin-column')).display === 'none')""")
+    hidden = page.evaluate("""() => ['#quarto-sidebar', '#quarto-search', '#quarto-margin-sidebar', '.page-navigation', '.code-copy-button']
+        .flatMap((s) => [...document.querySelectorAll(s)]).map((el) => el.offsetParent === null && getComputedStyle(el).display === 'none' || el.closest('#quarto-sidebar, #quarto-margin-sidebar') !== null && getComputedStyle(el.closest('#quarto-sidebar, #quarto-margin-sidebar')).display === 'none')""")
     assert hidden and all(hidden)
     assert page.locator("article").evaluate("el => el.getBoundingClientRect().width") > 600

@@ -3,6 +3,13 @@
 -- HTML and a call of hw3-callout in Typst; HTML tables get a wrapper that scrolls
 -- sideways on a narrow screen instead of widening the page. A callout without a title
 -- is titled by `language:` (callout-<kind>-title, passed as metadata), as in Quarto.
+-- In HTML the markup is Quarto's, so that the book's stylesheets (report/_html/) hold
+-- for both renderers: a callout as quarto-cli src/resources/filters/modules/callouts.lua
+-- writes it for Bootstrap, a table with Bootstrap's `table` class (quarto-cli
+-- src/format/html/format-html-bootstrap.ts), and the chapter's first heading taken out
+-- of the text into the page's title block, as Quarto does with a book chapter's title,
+-- so the table of contents starts at the chapter's sections (metadata chaptertitle and
+-- chapterid, which templates/page.html places).
 local default_titles = {}
 
 local function read_titles(meta)
@@ -31,16 +38,18 @@ local function Div(el)
         blocks:insert(pandoc.RawBlock("typst", "]"))
         return blocks
       end
-      return pandoc.Div({
-        pandoc.Div({ pandoc.Plain(title) }, { class = "callout-title" }),
-        pandoc.Div(content, { class = "callout-body" }),
-      }, { class = "callout callout-" .. kind })
+      local icon = pandoc.Div({ pandoc.Plain({ pandoc.RawInline("html", '<i class="callout-icon"></i>') }) }, { class = "callout-icon-container" })
+      local header = pandoc.Div({ icon, pandoc.Div({ pandoc.Plain(title) }, { class = "callout-title-container flex-fill" }) },
+        { class = "callout-header d-flex align-content-center" })
+      local body = pandoc.Div({ pandoc.Div(content, { class = "callout-body-container callout-body" }) }, { class = "callout-collapse collapse show" })
+      return pandoc.Div({ header, body }, { class = "callout callout-style-default callout-" .. kind .. " callout-titled" })
     end
   end
 end
 
 local function Table(el)
   if FORMAT:match("html") then
+    el.classes:insert("table")
     return pandoc.Div({ el }, { class = "table-wrap" })
   end
 end
@@ -56,4 +65,16 @@ local function CodeBlock(el)
   end
 end
 
-return { { Meta = read_titles }, { Div = Div, Table = Table, CodeBlock = CodeBlock } }
+local function Pandoc(doc)
+  if not FORMAT:match("html") then return nil end
+  for i, block in ipairs(doc.blocks) do
+    if block.t == "Header" and block.level == 1 then
+      doc.meta.chaptertitle = pandoc.MetaInlines(block.content)
+      doc.meta.chapterid = block.identifier
+      doc.blocks:remove(i)
+      return doc
+    end
+  end
+end
+
+return { { Meta = read_titles }, { Div = Div, Table = Table, CodeBlock = CodeBlock }, { Pandoc = Pandoc } }

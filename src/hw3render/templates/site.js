@@ -1,5 +1,6 @@
 /* What a page of the `hw3 render` site does in the browser: search, copy buttons on code,
-   heading anchors, cross-reference previews, and landing on a linked target.
+   heading anchors, cross-reference previews, the sidebar's parts opening and closing, the
+   contents following the section in view, and landing on a linked target.
 
    It follows Quarto's site (quarto-cli src/resources/formats/html/templates/
    quarto-html-after-body.ejs for anchors, copy buttons and cross-reference hovers;
@@ -337,6 +338,35 @@
     document.addEventListener("keydown", (event) => { if (event.key === "Escape") hidePreview(0); });
   }
 
+  /* ---- The sidebar's parts open and close (quarto-cli's sidebar does it with
+     Bootstrap's collapse); the contents mark the section in view (quarto.js) ---------- */
+
+  function setUpSidebarSections() {
+    for (const toggle of document.querySelectorAll(".sidebar-item-section [aria-controls]")) {
+      const flip = () => {
+        const open = document.getElementById(toggle.getAttribute("aria-controls")).classList.toggle("show");
+        toggle.parentElement.querySelectorAll("[aria-controls]").forEach((el) => el.setAttribute("aria-expanded", String(open)));
+      };
+      toggle.addEventListener("click", flip);
+      toggle.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); flip(); }
+      });
+    }
+  }
+
+  function followSections() {
+    const links = [...document.querySelectorAll('nav[role="doc-toc"] > ul a')];
+    const targets = links.map((link) => document.getElementById(decodeURIComponent(link.hash.slice(1))));
+    const mark = () => {
+      let current = 0;
+      targets.forEach((target, i) => { if (target && target.getBoundingClientRect().top < window.innerHeight / 3) current = i; });
+      links.forEach((link, i) => link.classList.toggle("active", i === current));
+    };
+    links.forEach((link) => link.classList.add("nav-link"));
+    mark();
+    window.addEventListener("scroll", mark, { passive: true });
+  }
+
   /* ---- Landing on a target: in view once the images above it have their height ------- */
 
   function showTarget() {
@@ -352,6 +382,8 @@
   if (options.codeCopy !== false) addCopyButtons();
   if (options.anchorSections !== false) addAnchors();
   if (options.crossrefsHover !== false) addPreviews();
+  setUpSidebarSections();
+  followSections();
   window.addEventListener("load", showTarget);
   window.addEventListener("hashchange", showTarget);
 }());
