@@ -1,4 +1,5 @@
-"""Helpers the chapters call: set-up, the smoke banner, and tables as Markdown.
+"""Helpers the chapters call: set-up, the smoke banner, tables as Markdown, and the line of the
+book's first page that names the student's repository.
 
 Tables are returned as Markdown display objects so that Quarto and `hw3 render` both
 turn them into real Pandoc tables (numbered, captioned, left-to-right) in HTML and PDF.
@@ -13,7 +14,8 @@ import pandas as pd
 from IPython.display import Markdown
 
 from . import figures
-from .settings import PROJECT_ROOT, get_settings
+from .project_config import read_project_config
+from .settings import PROJECT_ROOT, book_keys, get_settings
 
 FONT_DIR = PROJECT_ROOT / "fonts"
 
@@ -112,3 +114,13 @@ def table(frame: pd.DataFrame, digits: int = 3, index: bool = False) -> Markdown
 def number(value: float, digits: int = 0) -> str:
     """A number for inline prose, with thousands separators."""
     return f"{value:,.{digits}f}"
+
+
+def repository_note(root: Path | None = None) -> Markdown | None:
+    """Where the code and the practical notebooks are published (`hw3: repository:` in
+    `_quarto.yml` under `root`, default the project a render names): a line for the book's
+    first page, which the assignment asks to carry that link; None when the key is not set."""
+    settings = get_settings()
+    config = read_project_config(root or settings.quarto.project_dir or PROJECT_ROOT, settings.profile)
+    repository = book_keys(config).repository
+    return None if repository is None else Markdown(f"کد این پاسخ و دفترچه‌های سه پرسش عملی در مخزن <{repository}> منتشر شده است.")
