@@ -42,6 +42,7 @@ What a notebook adds to the chapter, so that it can be read alone and run anywhe
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 import json
@@ -65,7 +66,7 @@ from .site import citation_args
 
 SHOW = re.compile(r"^<!--\s*notebook:\s*show\s+(.*?)\s*-->$", re.DOTALL)
 HOLE = "<!--hw3-hole-{}-->"
-FENCE = re.compile(r"^(```+|~~~+|\$\$)")
+FENCE = re.compile(r"^(```+|~~~+|\$\$\s*$)")  # a code fence, or display math's own line
 # Where the README says to publish the notebooks: the repository's default branch, in notebooks/.
 PUBLISHED = ("main", "notebooks")
 ROLE = "hw3-role"  # a cell's part in the notebook: intro, setup, chapter, prose, source, caption, references
@@ -88,7 +89,7 @@ def paragraphs(markdown: str) -> list[str]:
     fenced, divs = False, 0
     for line in markdown.splitlines():
         whole = fenced or divs > 0
-        if FENCE.match(line) and not (line.startswith("$$") and line.rstrip().endswith("$$") and len(line.strip()) > 2):
+        if FENCE.match(line):
             fenced = not fenced
         elif not fenced and line.startswith(":::"):
             divs += 1 if re.match(r"^:::+\s*\S", line) else -1
@@ -150,21 +151,23 @@ def code_parts(cell: nbformat.NotebookNode, targets: dict[str, Target], referenc
 def _presented(output: nbformat.NotebookNode, references: dict[str, str]) -> nbformat.NotebookNode:
     if "text/markdown" not in output.get("data", {}):
         return output
-    copy = nbformat.from_dict(json.loads(json.dumps(output)))
-    copy.data["text/markdown"] = present(copy.data["text/markdown"], references)
-    return copy
+    shown = copy.deepcopy(output)
+    shown.data["text/markdown"] = present(shown.data["text/markdown"], references)
+    return shown
 
 
 def source_text(names: str, where: str) -> str:
     """The Markdown of a `<!-- notebook: show a.b.C, a.b.f -->`: each object's source from the
     package as installed, under the path of its file."""
+    named = re.split(r"[,\s]+", names.strip())
+    package = Path(hw3core.__file__).resolve().parents[1]
     blocks = []
-    for name in re.split(r"[,\s]+", names.strip()):
+    for name in named:
         obj = inspect.unwrap(_importable(name, where))  # a decorated function's own source (torch.no_grad)
-        path = Path(inspect.getsourcefile(obj)).resolve().relative_to(Path(hw3core.__file__).resolve().parents[1])
+        path = Path(inspect.getsourcefile(obj)).resolve().relative_to(package)
         blocks.append(f"```python\n# {path.as_posix()}\n{inspect.getsource(obj).rstrip()}\n```")
-    names_shown = "، ".join(f"`{name.rsplit('.', 1)[-1]}`" for name in re.split(r"[,\s]+", names.strip()))
-    return rtl(f"کد {names_shown} از بستهٔ `hw3core`:") + "\n\n" + "\n\n".join(blocks)
+    listed = "، ".join(f"`{name.rsplit('.', 1)[-1]}`" for name in named)
+    return rtl(f"کد {listed} از بستهٔ `hw3core`:") + "\n\n" + "\n\n".join(blocks)
 
 
 def _importable(name: str, where: str) -> object:
@@ -251,17 +254,19 @@ def intro_cell(book: BookConfig, chapter: Chapter, title: str) -> nbformat.Noteb
 def setup_cell(book: BookConfig, source: Path, references: dict[str, str]) -> nbformat.NotebookNode:
     """Pin the profile, install the project where it is missing, then `notebook_kernel.start`."""
     profile, repository = book.profile, book.hw3.repository
-    install = (
-        f'    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "git+{repository}"], check=True)'
-        if repository
-        else '    raise ModuleNotFoundError("hw3core is not installed: install this project (pip install -e .) and run again")'
-    )
+    if repository:
+        imports = "import importlib\nimport os\nimport subprocess\nimport sys"
+        install = (
+            f'    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "git+{repository}"], check=True)\n'
+            "    importlib.invalidate_caches()  # so that this process finds what pip has just installed"
+        )
+    else:
+        imports = "import os"
+        install = '    raise ModuleNotFoundError("hw3core is not installed: install this project (pip install -e .) and run again")'
     code = f"""# Run this cell first. It pins the profile the book was built with (another profile
 # trains other models: `full` for hours), installs the project where hw3core is missing
 # (e.g. in Colab), and trains, with a progress bar, what the cache lacks.
-import os
-import subprocess
-import sys
+{imports}
 
 os.environ["HW3_PROFILE"] = "{profile}"
 os.environ.pop("QUARTO_PROFILE", None)  # set by Quarto, it would win over HW3_PROFILE
@@ -285,11 +290,16 @@ def prose_source(template: str) -> str:
 
 def book_targets(book: BookConfig, source: Path, executed: nbformat.NotebookNode) -> dict[str, Target]:
     """Every label the chapter can refer to, numbered as in the book: its own from its executed
-    cells, the other chapters' sections and tables from their sources."""
+    cells, the other chapters' sections and tables from their sources. Another chapter's
+    figures are numbered only once it has run (a figure cell that shows nothing takes no
+    number), so a reference to one is left out, and stops the export, rather than guessed."""
     targets: dict[str, Target] = {}
     for chapter in book.chapters:
-        notebook = executed if chapter.source == source else chapter_notebook(book, chapter.source)
-        targets.update(collect_targets(chapter.source, chapter.number, notebook, book.labels))
+        if chapter.source == source:
+            targets.update(collect_targets(source, chapter.number, executed, book.labels))
+        else:
+            found = collect_targets(chapter.source, chapter.number, chapter_notebook(book, chapter.source), book.labels)
+            targets.update({label: target for label, target in found.items() if not label.startswith("fig-")})
     return targets
 
 
@@ -305,26 +315,25 @@ def reader_notebook(book: BookConfig, source: Path, executed: nbformat.NotebookN
     chapter = next(c for c in book.chapters if c.source == source)
     targets = book_targets(book, source, executed)
     references = mentioned(executed, targets)
-    every = {label: target.text for label, target in targets.items()}
     templates = iter(block.text for block in parse((book.root / source).read_text(encoding="utf-8")) if block.kind == "markdown")
     parts: list[Part] = []
     for cell in executed.cells:
         if cell.cell_type == "markdown":
             parts += markdown_parts(next(templates), cell.metadata.get("user_expressions", []))
         else:
-            parts += code_parts(cell, targets, every)
+            parts += code_parts(cell, targets, references)
     written = [p for p in parts if p.role in ("markdown", "prose", "caption")]
     numbered = number_headings([p.text for p in written], chapter.number)
     texts = [resolve_references(text, None, targets) for text in numbered]
     rendered, cited = with_citations(book, texts)
     for part, text in zip(written, rendered):
         part.text = text
-    title = parts[0].text.split("\n\n", 1) if parts and parts[0].role == "markdown" and parts[0].text.startswith("# ") else ["", ""]
-    if title[0]:
-        parts[0].text = title[1] if len(title) > 1 else ""
+    title = ""
+    if parts and parts[0].role == "markdown" and parts[0].text.startswith("# "):
+        title, _, parts[0].text = parts[0].text.partition("\n\n")  # the chapter's heading opens the first cell
     notebook = nbformat.v4.new_notebook(metadata={**executed.metadata})
-    notebook.cells = [intro_cell(book, chapter, title[0]), setup_cell(book, source, references)]
-    notebook.cells += [cell for part in parts for cell in _cells(part, str(source), every)]
+    notebook.cells = [intro_cell(book, chapter, title), setup_cell(book, source, references)]
+    notebook.cells += [cell for part in parts for cell in _cells(part, str(source), references)]
     if cited.strip():
         # The heading in the book's direction; the works themselves are written left to right.
         notebook.cells.append(_markdown(rtl(f"## {book.language.get('section-title-references', 'References')}") + f"\n\n{cited}", "references"))
