@@ -57,8 +57,12 @@ def setup() -> Markdown | None:
     from matplotlib import font_manager, pyplot
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-    for font in sorted(Path(FONT_DIR).glob("*.ttf")):
+    fonts = sorted(Path(FONT_DIR).glob("*.ttf"))
+    for font in fonts:
         font_manager.fontManager.addfont(str(font))
+    # Vazirmatn comes with the project, not with an installed copy (an exported notebook run
+    # in Colab): matplotlib would warn "font family not found" at every figure without it.
+    persian = ["Vazirmatn"] if any(font.name.startswith("Vazirmatn") for font in fonts) else []
     set_matplotlib_formats("png")
     text_as_markdown()
     _audit_shown_figures()
@@ -70,7 +74,7 @@ def setup() -> Markdown | None:
             "figure.figsize": (7.0, 3.6),
             "axes.grid": True,
             "grid.alpha": 0.3,
-            "font.family": ["DejaVu Sans", "Vazirmatn"],
+            "font.family": ["DejaVu Sans", *persian],
         }
     )
     return Markdown(SMOKE_BANNER) if settings.profile == "smoke" else None
