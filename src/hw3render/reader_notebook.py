@@ -114,8 +114,8 @@ def markdown_parts(template: str, values: list[dict]) -> list[Part]:
         if shown:
             parts.append(Part("source", shown.group(1)))
         elif expressions:
-            taken = [next(pending) for _ in expressions]
-            if [value["expression"] for value in taken] != expressions:
+            taken = [next(pending, None) for _ in expressions]
+            if [value and value["expression"] for value in taken] != expressions:
                 raise SourceError(f"inline values out of step with the paragraph `{paragraph[:40]}`")
             parts.append(Part("prose", paragraph, values=taken))
         elif parts and parts[-1].role == "markdown" and not paragraph.startswith("#"):
@@ -171,9 +171,9 @@ def source_text(names: str, where: str) -> str:
 
 
 def _importable(name: str, where: str) -> object:
-    """`a.b.C` (or `a.b.C.method`): the longest importable module, then its attributes."""
+    """`hw3core.b.C` (or `hw3core.b.C.method`): the longest importable module, then its attributes."""
     words = name.split(".")
-    for cut in range(len(words), 0, -1):
+    for cut in range(len(words), 0 if words[0] == "hw3core" else len(words), -1):
         try:
             obj = importlib.import_module(".".join(words[:cut]))
         except ImportError:
