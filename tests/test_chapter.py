@@ -1,11 +1,13 @@
 """hw3core.chapter: integer columns stay integers even when the whole frame is numeric; the
-smoke banner only where the profile changes the numbers."""
+smoke banner only where the profile changes the numbers; the first page's line naming the
+student's repository."""
 
 from pathlib import Path
 
 import matplotlib
 import pandas as pd
 import pytest
+import yaml
 
 from hw3core import chapter
 from hw3core.settings import PROJECT_ROOT
@@ -34,3 +36,10 @@ def test_theory_chapters_read_no_profile_and_show_no_banner(path: Path):
     assert "chapter.setup(depends_on_profile=False)" in path.read_text(encoding="utf-8")
     package = PROJECT_ROOT / "src" / "hw3core" / path.name.split("-")[0]
     assert [f.name for f in package.glob("*.py") if "profile" in f.read_text(encoding="utf-8")] == []
+
+
+def test_the_first_page_names_the_repository_only_when_it_is_set(tmp_path):
+    (tmp_path / "_quarto.yml").write_text(yaml.safe_dump({"hw3": {"repository": "https://github.com/sara/hw3"}}), encoding="utf-8")
+    assert "<https://github.com/sara/hw3>" in chapter.repository_note(tmp_path).data
+    (tmp_path / "_quarto.yml").write_text(yaml.safe_dump({"hw3": {"student-name": "Sara"}}), encoding="utf-8")
+    assert chapter.repository_note(tmp_path) is None

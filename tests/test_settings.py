@@ -195,17 +195,41 @@ def test_an_unquoted_student_number_keeps_its_digits(tmp_path, capsys):
     assert capsys.readouterr().out.strip() == str(root / "HW3-Sara-0401234567.zip")
 
 
+def test_the_repository_is_an_https_url_as_written(tmp_path):
+    root = book(tmp_path, "hw3:\n  repository: https://github.com/sara/hw3\n")
+    assert book_keys(read_project_config(root, "smoke")).repository == "https://github.com/sara/hw3"
+
+
+def test_the_books_repository_is_the_one_pyproject_names():
+    """The notebooks install the project from `hw3: repository:`; pip's metadata names the same place."""
+    tomllib = pytest.importorskip("tomllib")
+    urls = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    assert book_keys(read_project_config(PROJECT_ROOT, "smoke")).repository == urls["Repository"]
+
+
+def test_an_installed_copy_keeps_its_data_and_cache_beside_the_notebook(tmp_path, monkeypatch):
+    """Outside a checkout (pip install git+..., as in Colab), PROJECT_ROOT is a folder of site-packages."""
+    import hw3core.settings as settings
+
+    assert get_settings({}, cwd=tmp_path).data_dir == PROJECT_ROOT / "data", "in the checkout, its own data/"
+    monkeypatch.setattr(settings, "PROJECT_ROOT", tmp_path / "site-packages")
+    chosen = get_settings({}, cwd=tmp_path / "notebooks")
+    assert (chosen.data_dir, chosen.cache_dir) == (tmp_path / "notebooks" / "data", tmp_path / "notebooks" / ".hw3" / "cache")
+
+
 def test_no_hw3_section_means_no_student_details(tmp_path):
     assert book_keys(read_project_config(book(tmp_path, ""), "smoke")) == BookKeys()
 
 
 BAD_KEYS = [
-    ("hw3:\n  studnet-name: Sara\n", None, "_quarto.yml: hw3: studnet-name is not a key of this project; the known keys are practical-notebooks, profile-note, student-name, student-number"),
+    ("hw3:\n  studnet-name: Sara\n", None, "_quarto.yml: hw3: studnet-name is not a key of this project; the known keys are practical-notebooks, profile-note, repository, student-name, student-number"),
     ("hw3:\n  student-name: Sara\n", "hw3:\n  profile-notes: x\n", "_quarto-smoke.yml: hw3: profile-notes is not a key of this project"),
     ("hw3:\n  student-name: [Sara, Ali]\n", None, "_quarto.yml: hw3: student-name must be one line of text, not a list"),
     ("hw3:\n  practical-notebooks: report/p1-x.qmd\n", None, "_quarto.yml: hw3: practical-notebooks must be a list of chapter paths"),
     ("hw3:\n  practical-notebooks:\n    - report/p9.qmd\n", None, "_quarto.yml: hw3: practical-notebooks lists report/p9.qmd, which does not exist under"),
     ("hw3:\n  practical-notebooks:\n    - _quarto.yml\n", None, "_quarto.yml: hw3: practical-notebooks lists _quarto.yml, which is not a chapter of the book"),
+    ("hw3:\n  repository: github.com/sara/hw3\n", None, "_quarto.yml: hw3: repository is 'github.com/sara/hw3', not an https URL; write the address of your repository"),
+    ("hw3:\n  repository: http://github.com/sara/hw3\n", None, "_quarto.yml: hw3: repository is 'http://github.com/sara/hw3', not an https URL"),
     ("hw3: [a, b]\n", None, "_quarto.yml: hw3: must be a map of keys"),
     ("hw3:\n  student-name: 'Sara\n", None, "_quarto.yml is not valid YAML at line 12: "),
 ]

@@ -1,4 +1,5 @@
-"""Helpers the chapters call: set-up, the smoke banner, and tables as Markdown.
+"""Helpers the chapters call: set-up, the smoke banner, tables as Markdown, and the line of the
+book's first page that names the student's repository.
 
 Tables are returned as Markdown display objects so that Quarto and `hw3 render` both
 turn them into real Pandoc tables (numbered, captioned, left-to-right) in HTML and PDF.
@@ -13,7 +14,8 @@ import pandas as pd
 from IPython.display import Markdown
 
 from . import figures
-from .settings import PROJECT_ROOT, get_settings
+from .project_config import read_project_config
+from .settings import PROJECT_ROOT, book_keys, get_settings
 
 FONT_DIR = PROJECT_ROOT / "fonts"
 
@@ -60,8 +62,12 @@ def setup(depends_on_profile: bool = True) -> Markdown | None:
     from matplotlib import font_manager, pyplot
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-    for font in sorted(Path(FONT_DIR).glob("*.ttf")):
+    fonts = sorted(Path(FONT_DIR).glob("*.ttf"))
+    for font in fonts:
         font_manager.fontManager.addfont(str(font))
+    # Vazirmatn comes with the project, not with an installed copy (an exported notebook run
+    # in Colab): matplotlib would warn "font family not found" at every figure without it.
+    persian = ["Vazirmatn"] if any(font.name.startswith("Vazirmatn") for font in fonts) else []
     set_matplotlib_formats("png")
     text_as_markdown()
     _audit_shown_figures()
@@ -73,7 +79,7 @@ def setup(depends_on_profile: bool = True) -> Markdown | None:
             "figure.figsize": (7.0, 3.6),
             "axes.grid": True,
             "grid.alpha": 0.3,
-            "font.family": ["DejaVu Sans", "Vazirmatn"],
+            "font.family": ["DejaVu Sans", *persian],
         }
     )
     return Markdown(SMOKE_BANNER) if depends_on_profile and settings.profile == "smoke" else None
@@ -117,3 +123,13 @@ def table(frame: pd.DataFrame, digits: int = 3, index: bool = False) -> Markdown
 def number(value: float, digits: int = 0) -> str:
     """A number for inline prose, with thousands separators."""
     return f"{value:,.{digits}f}"
+
+
+def repository_note(root: Path | None = None) -> Markdown | None:
+    """Where the code and the practical notebooks are published (`hw3: repository:` in
+    `_quarto.yml` under `root`, default the project a render names): a line for the book's
+    first page, which the assignment asks to carry that link; None when the key is not set."""
+    settings = get_settings()
+    config = read_project_config(root or settings.quarto.project_dir or PROJECT_ROOT, settings.profile)
+    repository = book_keys(config).repository
+    return None if repository is None else Markdown(f"کد این پاسخ و دفترچه‌های سه پرسش عملی در مخزن <{repository}> منتشر شده است.")

@@ -15,13 +15,15 @@ inside a render, the project folder Quarto names (a kernel runs in its chapter's
 Children are given the absolute paths.
 
 The `hw3:` keys of `_quarto.yml` (student details, the practical notebooks, the profile's
-note) are checked here too, from the text they were written with (`book_keys`).
+note, the student's repository) are checked here too, from the text they were written with
+(`book_keys`).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, TypeVar
@@ -163,9 +165,10 @@ def get_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = No
     here = (cwd or Path.cwd()).resolve()
     quarto = _quarto_run(env, here)
     base = quarto.project_dir or here
+    home = project_home(base)
     return Settings(
-        data_dir=_folder(env, "HW3_DATA_DIR", base) or PROJECT_ROOT / "data",
-        cache_dir=_folder(env, "HW3_CACHE_DIR", base) or layout.default_cache(PROJECT_ROOT),
+        data_dir=_folder(env, "HW3_DATA_DIR", base) or home / "data",
+        cache_dir=_folder(env, "HW3_CACHE_DIR", base) or layout.default_cache(home),
         torch_home=_folder(env, "TORCH_HOME", base) or _torch_default_home(env),
         profile=_profile(env),
         device_name=_device_name(env),
@@ -174,6 +177,17 @@ def get_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = No
         render_workers=_positive_int(env, "HW3_RENDER_WORKERS", "how many chapters may execute at once"),
         quarto=quarto,
     )
+
+
+def project_home(here: Path) -> Path:
+    """The folder the default data and cache folders go in: the project checkout hw3core runs
+    from (an editable install, as `make setup` makes), else `here`.
+
+    An installed copy (`pip install git+<repository>`, as an exported notebook's setup cell
+    does in Colab) has no project around it: its PROJECT_ROOT is a folder of site-packages,
+    so its data and cache go beside the notebook instead.
+    """
+    return PROJECT_ROOT if (PROJECT_ROOT / "_quarto.yml").is_file() else here
 
 
 def _quarto_run(env: Mapping[str, str], here: Path) -> QuartoRun:
@@ -342,10 +356,17 @@ class BookKeys:
     student_number: str | None = None  # student-number: the same; its digits kept as typed
     practical_notebooks: tuple[Path, ...] = ()  # practical-notebooks: chapters exported as notebooks
     profile_note: str | None = None  # profile-note: the profile's line on the cover and the site
+    repository: str | None = None  # repository: the student's repository (an https URL), for the cover, the site and the notebooks
 
 
-TEXT_KEYS = {"student-name": "student_name", "student-number": "student_number", "profile-note": "profile_note"}
+TEXT_KEYS = {"student-name": "student_name", "student-number": "student_number", "profile-note": "profile_note", "repository": "repository"}
 KNOWN_KEYS = sorted([*TEXT_KEYS, "practical-notebooks"])
+
+
+def https_url(text: str) -> bool:
+    """Whether `text` is an https URL with a host (what a reader can open, and pip can install from)."""
+    parts = urllib.parse.urlsplit(text)
+    return parts.scheme == "https" and bool(parts.hostname) and not any(c.isspace() for c in text)
 
 
 def book_keys(config: ProjectConfig) -> BookKeys:
@@ -367,6 +388,8 @@ def book_keys(config: ProjectConfig) -> BookKeys:
         if not isinstance(hw3.get(key), (str, type(None))):
             raise fail(key, f"must be one line of text, not a {'list' if isinstance(hw3[key], list) else 'map'}")
         texts[name] = hw3.get(key)
+    if texts["repository"] is not None and not https_url(texts["repository"]):
+        raise fail("repository", f"is {texts['repository']!r}, not an https URL; write the address of your repository, e.g. https://github.com/<you>/hw3")
     listed = hw3.get("practical-notebooks") or []
     if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
         raise fail("practical-notebooks", "must be a list of chapter paths (- report/p1-cifar10.qmd)")

@@ -14,7 +14,7 @@ import base64
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 import nbformat
 
@@ -36,17 +36,46 @@ class Target:
     text: str
 
 
-def _headings(markdown: str) -> list[tuple[int, str, str, bool]]:
-    """(level, title, id or '', unnumbered) for each ATX heading outside code fences."""
+def _headings(markdown: str) -> list[tuple[int, int, str, str, bool]]:
+    """(line index, level, title, id or '', unnumbered) for each ATX heading outside code fences."""
     found, in_code = [], False
-    for line in markdown.splitlines():
+    for index, line in enumerate(markdown.splitlines()):
         if FENCE.match(line):
             in_code = not in_code
         elif not in_code and (match := HEADING.match(line)):
             attrs = match.group(3) or ""
             ident = re.search(r"#([\w-]+)", attrs)
-            found.append((len(match.group(1)), match.group(2), ident.group(1) if ident else "", ".unnumbered" in attrs or "{-}" in attrs))
+            found.append((index, len(match.group(1)), match.group(2), ident.group(1) if ident else "", ".unnumbered" in attrs or "{-}" in attrs))
     return found
+
+
+def numbered_headings(markdowns: Iterable[str], number: int | None) -> Iterator[tuple[int, int, int, str, str, bool, str]]:
+    """Each heading of a chapter's Markdown cells, in order: (cell index, line index, level,
+    title, id or '', unnumbered, the number Pandoc gives it, '' for none). The chapter's own
+    heading is `number`; the numbered sections below it count from 1, as `--number-sections
+    --number-offset` does."""
+    sections = [0, 0, 0, 0, 0, 0]
+    stem = f"{number}." if number is not None else ""
+    for cell, markdown in enumerate(markdowns):
+        for line, level, title, ident, unnumbered in _headings(markdown):
+            label = ""
+            if level == 1:
+                label = f"{number}" if number is not None else ""
+            elif not unnumbered:  # Pandoc numbers only the numbered headings
+                sections[level - 1] += 1
+                sections[level:] = [0] * (len(sections) - level)
+                label = stem + ".".join(str(n) for n in sections[1:level])
+            yield cell, line, level, title, ident, unnumbered, label
+
+
+def number_headings(markdowns: list[str], number: int | None) -> list[str]:
+    """The Markdown cells of a chapter with each numbered heading's number written before its
+    title, as the book prints it (for a format that does not number them, a notebook)."""
+    lines = [markdown.splitlines() for markdown in markdowns]
+    for cell, line, _, _, _, _, label in numbered_headings(markdowns, number):
+        if label:
+            lines[cell][line] = re.sub(r"^(#+)\s+", lambda m: f"{m.group(1)} {label} ", lines[cell][line], count=1)
+    return ["\n".join(cell) for cell in lines]
 
 
 def collect_targets(
@@ -58,24 +87,17 @@ def collect_targets(
     """
     word = {kind: labels[key] for kind, key in LABEL_KEYS.items()}
     targets: dict[str, Target] = {}
+    markdowns = (cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    for _, _, level, title, ident, unnumbered, label in numbered_headings(markdowns, number):
+        if ident.startswith("sec-"):
+            prefix = word["ch"] if level == 1 else word["sec"]
+            # A section without a number (or in an unnumbered chapter) is called by its title.
+            named = unnumbered or number is None
+            targets[ident] = Target(chapter, title if named else f"{prefix} {label}")
     counters = {"fig": 0, "tbl": 0}
-    sections = [0, 0, 0, 0, 0, 0]
     stem = f"{number}." if number is not None else ""
     for cell in notebook.cells:
-        if cell.cell_type == "markdown":
-            for level, title, ident, unnumbered in _headings(cell.source):
-                if level == 1:
-                    label = f"{number}" if number is not None else ""
-                elif not unnumbered:  # Pandoc numbers only the numbered headings
-                    sections[level - 1] += 1
-                    sections[level:] = [0] * (len(sections) - level)
-                    label = stem + ".".join(str(n) for n in sections[1:level])
-                if ident.startswith("sec-"):
-                    prefix = word["ch"] if level == 1 else word["sec"]
-                    # A section without a number (or in an unnumbered chapter) is called by its title.
-                    named = unnumbered or number is None
-                    targets[ident] = Target(chapter, title if named else f"{prefix} {label}")
-        elif cell.cell_type == "code":
+        if cell.cell_type == "code":
             label = str(cell.metadata.get("hw3-options", {}).get("label", ""))
             kind = label.split("-", 1)[0]
             if kind in counters and (kind != "fig" or any("image/png" in o.get("data", {}) for o in cell.outputs)):
@@ -85,9 +107,10 @@ def collect_targets(
 
 
 def resolve_references(
-    markdown: str, link: Callable[[str], str], targets: dict[str, Target], strict: bool = True
+    markdown: str, link: Callable[[str], str] | None, targets: dict[str, Target], strict: bool = True
 ) -> str:
-    """Replace @fig-/@tbl-/@sec- references with numbered links, leaving code untouched.
+    """Replace @fig-/@tbl-/@sec- references with numbered links (plain text without `link`),
+    leaving code untouched.
 
     `strict=False` (a partial render) writes '?' for labels of chapters not rendered.
     """
@@ -98,7 +121,7 @@ def resolve_references(
             return "?"
         if label not in targets:
             raise SourceError(f"cross-reference @{label} has no figure, table or section with that label")
-        return f"[{targets[label].text}]({link(label)})"
+        return targets[label].text if link is None else f"[{targets[label].text}]({link(label)})"
 
     out, in_code = [], False
     for line in markdown.splitlines():

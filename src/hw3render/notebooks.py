@@ -13,10 +13,11 @@ that the next render writes the same name again instead of piling up `_1`, `_2`.
 
 Only two things are read from a kept notebook, and both renderers write them: the code
 cells in order (outputs, execution count, timing) and the inline values in the Markdown
-cells' `metadata.user_expressions`. The exported notebook is the chapter's own cells as
-`hw3 render` builds them, with those outputs and values, so it is the same whichever
-renderer executed the chapter. A kept notebook whose code or inline expressions differ
-from the chapter's (the chapter changed since) is not used.
+cells' `metadata.user_expressions`. They are put into the chapter's own cells as
+`hw3 render` builds them (`from_kept`), so the chapter as executed is the same whichever
+renderer executed it; reader_notebook.py makes the notebook a reader gets from that. A
+kept notebook whose code or inline expressions differ from the chapter's (the chapter
+changed since) is not used.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import nbformat
 from .config import BookConfig
 from .execute import chapter_notebook, execute_chapters
 from .qmd import INLINE_MARK, front_matter, resolve_inline, split_options
+from .reader_notebook import reader_notebook
 
 log = logging.getLogger("hw3.render")
 
@@ -131,7 +133,8 @@ def executed_from_kept(book: BookConfig, source: Path) -> nbformat.NotebookNode 
 
 
 def export(book: BookConfig, out: Path, execute_missing: bool) -> list[Path]:
-    """Write `out/notebooks/<stem>.ipynb` for each practical chapter; returns the files written.
+    """Write `out/notebooks/<stem>.ipynb`, the reader's notebook of each practical chapter
+    (reader_notebook.py); returns the files written.
 
     A chapter is taken from its kept notebook; one without any is executed when
     `execute_missing` (the whole book was rendered, so every notebook is due) and skipped
@@ -147,7 +150,7 @@ def export(book: BookConfig, out: Path, execute_missing: bool) -> list[Path]:
         if notebook is not None:
             path = out / "notebooks" / f"{source.stem}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(notebook, path)
+            nbformat.write(reader_notebook(book, source, notebook), path)
             written.append(path)
     discard_kept(book)
     return written

@@ -102,8 +102,12 @@ def inline_cell_source(expressions: list[str]) -> str:
     `InteractiveShell.user_expressions`, which is called here directly: one mime bundle
     (`text/plain`, and `text/markdown` etc. when the value has them) per expression.
     """
-    named = {str(i): expr for i, expr in enumerate(expressions)}
-    return f"print(__import__('json').dumps(get_ipython().user_expressions({json.dumps(named)})))"
+    return f"print(__import__('json').dumps(get_ipython().user_expressions({json.dumps(numbered(expressions))})))"
+
+
+def numbered(expressions: list[str]) -> dict[str, str]:
+    """Expressions keyed "0", "1", ... as `user_expressions` takes them."""
+    return {str(i): expression for i, expression in enumerate(expressions)}
 
 
 def quarto_inline(data: dict[str, str], to_html: bool) -> str:
@@ -208,9 +212,14 @@ def resolve_inline(
 def _user_expressions(cell: nbformat.NotebookNode, where: str) -> list[dict]:
     """The helper cell's answer as Quarto records it: [{expression, result}] in order."""
     text = "".join(out.get("text", "") for out in cell.outputs if out.output_type == "stream")
-    answers = json.loads(text.strip().splitlines()[-1])
+    return expression_results(cell.metadata[INLINE_MARK], json.loads(text.strip().splitlines()[-1]), where)
+
+
+def expression_results(expressions: list[str], answers: dict[str, dict], where: str) -> list[dict]:
+    """IPython's answers to `user_expressions` keyed "0", "1", ... (`inline_cell_source`), as
+    Quarto records them: [{expression, result}] in order; an expression that raised is a SourceError."""
     results = []
-    for key, expression in enumerate(cell.metadata[INLINE_MARK]):
+    for key, expression in enumerate(expressions):
         answer = answers[str(key)]
         if answer["status"] != "ok":
             raise SourceError(f"{where}: inline `{{python}} {expression}` raised {answer['ename']}: {answer['evalue']}")

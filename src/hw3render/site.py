@@ -218,14 +218,21 @@ def _pandoc_args(book: BookConfig) -> list[str]:
     # Pandoc runs filters and citeproc in command-line order: the book's filters first, then
     # blocks.lua (what Quarto's own filters do here), then citeproc, Quarto's order.
     filters = [*book.filters, TEMPLATES / "blocks.lua"]
-    args = ["--columns=1000", *(arg for path in filters for arg in ("--lua-filter", str(path))), "--citeproc"]
+    args = ["--columns=1000", *(arg for path in filters for arg in ("--lua-filter", str(path)))]
+    args += citation_args(book)
     args += [arg for key, word in book.labels.items() if key.startswith("callout-") for arg in ("-M", f"{key}={word}")]
-    args += [arg for key in ("lang", "dir") if key in book.raw for arg in ("-M", f"{key}={book.raw[key]}")]
-    for bib in book.bibliography:
-        args += ["--bibliography", str(bib)]
+    args += [arg for key in ("dir",) if key in book.raw for arg in ("-M", f"{key}={book.raw[key]}")]
+    return args
+
+
+def citation_args(book: BookConfig) -> list[str]:
+    """Pandoc's citeproc with the book's bibliography, style and language: the citations and
+    reference lists of the pages, and of the exported notebooks (reader_notebook.py), so both
+    write a work alike (`lang` picks citeproc's locale: «و همکاران» under fa)."""
+    args = ["--citeproc", *(arg for bib in book.bibliography for arg in ("--bibliography", str(bib)))]
     if book.csl:
         args += ["--csl", str(book.csl)]
-    return args
+    return args + [arg for key in ("lang",) if key in book.raw for arg in ("-M", f"{key}={book.raw[key]}")]
 
 
 def _nocite(keys: list[str]) -> str:

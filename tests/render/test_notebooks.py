@@ -14,6 +14,9 @@ import yaml
 from hw3core.settings import PROJECT_ROOT
 from hw3render import notebooks
 from hw3render.config import load_book
+from hw3render.notebook_kernel import present
+from hw3render.qmd import split_options
+from hw3render.reader_notebook import book_targets
 
 CHAPTER = """# Answers {#sec-p1}
 
@@ -101,7 +104,7 @@ def test_the_newest_kept_notebook_is_used_and_the_post_render_step_removes_them_
     (first.parent / "p1-x.quarto_ipynb.bak").write_text("not Quarto's")
     written = notebooks.export(book, tmp_path / "_book", execute_missing=False)
     assert written == [tmp_path / "_book" / "notebooks" / "p1-x.ipynb"]
-    assert "The answer is 42" in nbformat.read(written[0], as_version=4).cells[2].source
+    assert "The answer is 42" in prose_outputs(nbformat.read(written[0], as_version=4))[0]
     assert sorted(p.name for p in first.parent.iterdir()) == ["p1-x.qmd", "p1-x.quarto_ipynb.bak"]
 
 
@@ -118,20 +121,31 @@ def test_without_a_kept_notebook_a_chapter_is_executed_only_when_the_whole_book_
     assert notebooks.export(book, tmp_path / "_book", execute_missing=False) == []
     [written] = notebooks.export(book, tmp_path / "_book", execute_missing=True)
     exported = nbformat.read(written, as_version=4)
-    assert exported.cells[2].source == "The answer is 42, and one more is 43."
-    assert exported.cells[3].outputs[0].text == "42\n"
+    assert prose_outputs(exported) == ["The answer is 42, and one more is 43."]
+    assert [cell.outputs[0].text for cell in exported.cells if cell.metadata.get("hw3-role") == "chapter" and cell.outputs] == ["42\n"]
+
+
+def prose_outputs(notebook: nbformat.NotebookNode) -> list[str]:
+    """The text each prose cell of an exported notebook shows."""
+    return [cell.outputs[0].data["text/markdown"] for cell in notebook.cells if cell.metadata.get("hw3-role") == "prose"]
 
 
 @pytest.mark.slow
 def test_the_smoke_book_exports_the_chapters_it_executed_without_running_them_again(smoke_render):
-    """The exported cells carry the timings of the render's own execution, and no kept
-    notebook is left beside a chapter."""
+    """The chapter's code cells carry the outputs and execution counts of the render's own
+    execution (a Markdown output as the notebook shows it), and no kept notebook is left
+    beside a chapter."""
     out, result = smoke_render
     book = load_book(PROJECT_ROOT, "smoke")
     for source in book.hw3.practical_notebooks:
         exported = nbformat.read(out / "notebooks" / f"{source.stem}.ipynb", as_version=4)
-        ran = result.executed[source]
-        assert [c.source for c in exported.cells] == [c.source for c in ran.cells]
-        assert [c.metadata.get("execution") for c in exported.cells] == [c.metadata.get("execution") for c in ran.cells]
-        assert [c.get("outputs") for c in exported.cells] == [c.get("outputs") for c in ran.cells]
+        ran = [cell for cell in result.executed[source].cells if cell.cell_type == "code"]
+        shown = [cell for cell in exported.cells if cell.metadata.get("hw3-role") == "chapter"]
+        assert [c.source for c in shown] == [split_options(c.source)[1] for c in ran]
+        assert [c.execution_count for c in shown] == [c.execution_count for c in ran]
+        words = {label: target.text for label, target in book_targets(book, source, result.executed[source]).items()}
+        for mine, theirs in zip(shown, ran):
+            assert [o.get("data", {}).get("image/png") or o.get("text") for o in mine.outputs] == [o.get("data", {}).get("image/png") or o.get("text") for o in theirs.outputs]
+            raw = [o.data["text/markdown"] for o in theirs.outputs if "text/markdown" in o.get("data", {})]
+            assert [o.data["text/markdown"] for o in mine.outputs if "text/markdown" in o.get("data", {})] == [present(text, words) for text in raw]
     assert not [path for chapter in book.chapters for path in notebooks.kept_notebooks(book, chapter.source)]
