@@ -26,7 +26,7 @@ import torch
 from . import atomic, provenance
 from .cache import Artifacts, CorruptEntryError, ExperimentCache, StaleEntryError, config_key, verify
 from .profiles import Profile, check_profile
-from .settings import Settings, get_settings
+from .settings import PROJECT_ROOT, Settings, get_settings
 
 log = logging.getLogger("hw3.experiments")
 
@@ -53,7 +53,8 @@ class Experiment:
     `config(profile)` returns one plain JSON dict, the same shape in every study:
     `{"seed": int, "data": {...}, "model": {...}, "train": {...}}`, with one more section
     per extra stage of a multi-stage run (P2's triplet stage, P3's feature extraction),
-    named for it. The cache key hashes exactly this dict (with the profile and the name).
+    named for it; a run repeated over seeds lists them instead (`"seeds": [int, ...]`,
+    `seeding.over_seeds`). The cache key hashes exactly this dict (with the profile and the name).
 
     Keys every run honours wherever they appear, so a variant of a config can be made
     without knowing its study: "epochs" and "*_epochs" (a stage's length), "batch_size"
@@ -209,7 +210,16 @@ def _run(entry: _Entry) -> Artifacts:
         outcome = "interrupted"
         raise
     finally:
-        runs.append({"ended": time.strftime("%Y-%m-%dT%H:%M:%S"), "seconds": time.perf_counter() - started, "device": str(device), "outcome": outcome})
+        runs.append(
+            {
+                "ended": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "seconds": time.perf_counter() - started,
+                "device": str(device),
+                "outcome": outcome,
+                "commit": provenance.git_commit(PROJECT_ROOT),
+                **provenance.library_versions(),
+            }
+        )
         atomic.write_json(partial / RUNS, runs)
     metrics = {**metrics, "device": str(device), "run_seconds": sum(run["seconds"] for run in runs), "runs": len(runs)}
     atomic.write_json(partial / "metrics.json", metrics)
