@@ -157,6 +157,25 @@ def status(experiment: Experiment, profile: str | None = None, settings: Setting
     return "resumable" if entry.resumable() else "missing"
 
 
+def cached(experiment: Experiment, profile: str | None = None, settings: Settings | None = None) -> Artifacts | None:
+    """The intact, current entry of `experiment` under `profile`, or None; never trains.
+
+    For what reports on runs without making them (the book's table of every run it read).
+    """
+    entry = _entry(experiment, profile, settings)
+    if not entry.final.exists():
+        return None
+    try:
+        return entry.verify()
+    except CorruptEntryError:
+        return None
+
+
+def entry_key(experiment: Experiment, profile: str | None = None, settings: Settings | None = None) -> str:
+    """The cache key (config hash) of `experiment` under `profile`."""
+    return _entry(experiment, profile, settings).key
+
+
 def _current(entry: _Entry) -> Artifacts | None:
     """The entry if it is intact and current; a bad one is moved aside (and said so)."""
     if not entry.final.exists():
@@ -201,6 +220,8 @@ def _run(entry: _Entry) -> Artifacts:
     atomic.make_dir(partial)
     log.info("%s experiment %s [%s] on %s", "resuming" if resuming else "running", name, entry.profile, device)
     atomic.write_json(partial / "config.json", {"name": name, "profile": entry.profile, "config": entry.config})
+    # the code and libraries the run starts with (the tree may change while it trains)
+    made_with = {"commit": provenance.git_commit(PROJECT_ROOT), **provenance.library_versions()}
     runs, started, outcome = entry.runs(), time.perf_counter(), "failed"
     try:
         with provenance.recording() as read:
@@ -216,8 +237,7 @@ def _run(entry: _Entry) -> Artifacts:
                 "seconds": time.perf_counter() - started,
                 "device": str(device),
                 "outcome": outcome,
-                "commit": provenance.git_commit(PROJECT_ROOT),
-                **provenance.library_versions(),
+                **made_with,
             }
         )
         atomic.write_json(partial / RUNS, runs)

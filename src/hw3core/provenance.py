@@ -149,7 +149,6 @@ def stale_reason(recorded: dict[str, Any], code: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
 def git_commit(root: Path) -> str:
     """The commit checked out at `root`, with "-dirty" when tracked files differ from it;
     "unknown" outside a git checkout (an unpacked submission, no git installed).
