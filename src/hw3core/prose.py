@@ -32,16 +32,20 @@ def p_value(p: float) -> str:
 
 
 TIE = "برابر در حد نوفه"
+# The words of `judged` for a sentence that sets B beside A rather than following a change:
+# "is higher / lower" (and, for the past, "was").
+IS = ("بالاتر است", "پایین‌تر است", "با آن یکی است")
+WAS = ("بالاتر بود", "پایین‌تر بود", "با آن یکی بود")
 
 
-def judged(comparison: Comparison, up: str = "بالا رفت", down: str = "پایین آمد") -> str:
+def judged(comparison: Comparison, up: str = "بالا رفت", down: str = "پایین آمد", same: str = "تغییری نکرد") -> str:
     """A clause for a sentence whose subject is B's accuracy next to A's: by how much it
-    moved (`up` / `down`, the words for the two ways) and, in parentheses, the paired
-    test's p-value, the number of seeds when there are several, and "equal within
-    noise" when the test does not tell the two apart."""
+    moved (`up` / `down`, the words for the two ways; `same` for no difference at all)
+    and, in parentheses, the paired test's p-value, the number of seeds when there are
+    several, and "equal within noise" when the test does not tell the two apart."""
     c = comparison
     if c.difference == 0:
-        moved = "تغییری نکرد"
+        moved = same
     else:
         moved = f"{abs(c.difference):.2f} واحد درصد {up if c.difference > 0 else down}"
     evidence = [p_value(c.p_value)]

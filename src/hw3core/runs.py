@@ -47,26 +47,29 @@ def _last_run(artifacts: Artifacts) -> dict[str, Any]:
     return records[-1] if records else {}
 
 
+NOT_RUN = "—"
+
+
 def row(experiment: experiments.Experiment, profile: Profile, settings: Settings) -> dict[str, Any]:
-    """One experiment's line: how to find and rerun the run its numbers came from."""
+    """One experiment's line: how to find and rerun the run its numbers came from (under
+    `profile`, which the table's reader is told once); "not run" in the device column and
+    dashes elsewhere when the cache has no current entry."""
     artifacts = experiments.cached(experiment, profile, settings)
-    line = {"experiment": experiment.name, "chapter": experiment.chapter, "profile": profile, "config hash": experiments.entry_key(experiment, profile, settings)}
+    line = {"experiment": experiment.name, "chapter": experiment.chapter, "config hash": experiments.entry_key(experiment, profile, settings)}
     if artifacts is None:
-        return {**line, "seeds": seeds_of(experiment.config(profile)), "status": "not run"}
+        blank = dict.fromkeys(("torch", "torchvision", "data", "train time (s)", "commit"), NOT_RUN)
+        return {**line, "seeds": seeds_of(experiment.config(profile)), "device": "not run", **blank}
     last = _last_run(artifacts)
-    provenance = artifacts.json(PROVENANCE)
     commit = last.get("commit", UNKNOWN)
     return {
         **line,
         "seeds": seeds_of(artifacts.config),
-        "status": "cached",
         "device": last.get("device", artifacts.metrics.get("device", UNKNOWN)),
         "torch": last.get("torch", UNKNOWN),
         "torchvision": last.get("torchvision", UNKNOWN),
-        "data": data_fingerprint(provenance.get("data", {})),
+        "data": data_fingerprint(artifacts.json(PROVENANCE).get("data", {})),
         "train time (s)": artifacts.metrics.get("run_seconds"),
         "commit": commit if commit == UNKNOWN else commit[:10] + ("-dirty" if commit.endswith("-dirty") else ""),
-        "finished": last.get("ended", UNKNOWN),
     }
 
 

@@ -33,6 +33,13 @@ def ablation_results(profile: Profile) -> dict[str, Artifacts]:
     return {name: result(EXPERIMENTS[name], profile) for name in ABLATIONS}
 
 
+def in_book_order(*groups: dict[str, Artifacts]) -> dict[str, Artifacts]:
+    """The runs of `groups` (the parts, the ablations) together, in the order of the recipe
+    table, (b), (c), (c'), (d), (e): the order in which the comparisons of (f) step."""
+    merged = {name: artifacts for group in groups for name, artifacts in group.items()}
+    return {name: merged[name] for name in EXPERIMENTS if name in merged}
+
+
 def sample_per_class(data: ImageSet, seed: int = SEED) -> np.ndarray:
     """Index of one randomly chosen image of every class, in class order (part a's figure)."""
     return stratified_subset(data.labels, 1, seed)

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ..profiles import Profile
-from ..prose import device_name, judged
+from ..prose import IS, device_name, judged
 from ..stats import Comparison, standard_error, within_noise
 
 Summary = dict[str, Any]
@@ -104,7 +104,7 @@ def still_rising(run: Summary) -> bool:
 
 def training_ends(runs: dict[str, Summary]) -> str:
     """Which runs (by part letter) were still improving at their last epoch, and what that means for the chapter."""
-    rising = [letter for letter, run in runs.items() if still_rising(run)]
+    rising = sorted((letter for letter, run in runs.items() if still_rising(run)), key=lambda letter: (letter[0], letter.count("'")))
     letters = "، ".join(f"({part_letter(letter)})" for letter in rising)
     if len(rising) == len(runs):
         return (
@@ -263,7 +263,7 @@ def best_model(letter: str, best: Summary, against_baseline: Comparison | None) 
     text = f"بهترین مدل به معیار دقت اعتبارسنجی مدل بخش ({part_letter(letter)}) است با دقت آزمون {best['test']:.2f}%{flip}"
     if against_baseline is None:
         return text + "؛ یعنی هیچ‌یک از تغییرهای بخش‌های (ج) تا (هـ) مدل پایه را بهتر نکرد."
-    return text + f"؛ دقت آزمونش در برابر مدل پایه {judged(against_baseline, 'بالاتر است', 'پایین‌تر است')}."
+    return text + f"؛ دقت آزمونش در برابر مدل پایه {judged(against_baseline, *IS)}."
 
 
 # ---- the confusion matrix ---------------------------------------------------------

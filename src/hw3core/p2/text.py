@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..profiles import Profile
-from ..prose import device_name, direction, judged
+from ..prose import IS, WAS, device_name, direction, judged
 from ..stats import NOISE_STANDARD_ERRORS, Comparison
 from .models import DEEPEST
 
@@ -116,15 +116,16 @@ def profile_paragraph(profile: Profile, seeds: int) -> str:
         f"هر رژیم با {seeds} seed آموزش دیده است: دقت‌ها و دیگر اندازه‌های دادهٔ آزمون میانگین این اجراهاست و منحنی‌ها، نقشه‌های"
         " ویژگی و نمایش‌های دوبعدی اجرای نخست را نشان می‌دهند."
         if seeds > 1
-        else "هر رژیم یک بار (با یک seed) آموزش دیده است، پس هر عدد حاصل یک اجراست."
+        else "هر رژیم تنها با یک seed آموزش دیده است، پس هیچ عددی میانگین چند اجرا نیست."
     )
     if profile == "full":
-        return f"اعداد این فصل از پروفایل `full` است، یعنی همان آزمایشی که صورت تمرین خواسته است. {runs}"
+        return f"این فصل سه رژیم را با همان تنظیماتی مقایسه می‌کند که صورت تمرین خواسته است (پروفایل `full`). {runs}"
     if profile == "smoke":
-        return f"اعداد این فصل از پروفایل `smoke` با دادهٔ مصنوعی است و تنها درستی کد را می‌آزماید. {runs}"
+        return f"در پروفایل `smoke` سه رژیم روی دادهٔ مصنوعی و برای چند گام آموزش می‌بینند تا مسیر کد آزموده شود؛ هیچ مقایسه‌ای معنا ندارد. {runs}"
     return (
-        f"اعداد این فصل از پروفایل `{profile}` است: همین سه رژیم روی همان دادهٔ واقعی، اما با شبکه‌ای باریک‌تر و epochهای کمتر تا"
-        f" آموزش روی CPU شدنی باشد؛ پس دقت‌ها با هدف پروفایل `full` سنجیدنی نیستند و از مقایسهٔ رژیم‌ها جهت اثرها پیداست، نه اندازه‌شان. {runs}"
+        f"سه رژیم این فصل با پروفایل `{profile}` آموزش دیده‌اند: همان دادهٔ واقعی، با شبکه‌ای باریک‌تر و epochهای کمتر تا آموزش روی"
+        " CPU شدنی باشد. دقت‌ها را نمی‌توان با هدف پروفایل `full` سنجید؛ آنچه از این اجرا پیداست ترتیب رژیم‌ها و جهت اختلاف‌هاست،"
+        f" نه اندازهٔ دقیقشان. {runs}"
     )
 
 
@@ -171,7 +172,7 @@ def triplet_clusters(silhouette: PerRegime) -> str:
 
 def accuracy_verdict(comparison: Comparison) -> str:
     """Part 3: triplet's test accuracy against cross-entropy's, judged by the paired test."""
-    sentence = f"در برابر آنتروپی متقاطع، دقت آزمون triplet {judged(comparison, 'بالاتر است', 'پایین‌تر است')}"
+    sentence = f"در برابر آنتروپی متقاطع، دقت آزمون triplet {judged(comparison, *IS)}"
     return {
         "a": f"{sentence}: طبقه‌بندی که با همان برچسب‌ها و هم‌زمان با ویژگی‌ها آموخته شده است این‌جا برتری دارد.",
         "b": f"{sentence}: ویژگی‌هایی که triplet برای فاصله‌ها ساخت، برای جدا کردن همین دو کلاس هم بهتر بودند.",
@@ -193,7 +194,7 @@ def generalisation(comparison: Comparison) -> str:
 
 def combined_accuracy(comparison: Comparison) -> str:
     """How the combined regime's test accuracy stood to cross-entropy's (`comparison`: combined against cross-entropy)."""
-    return f"در برابر آنتروپی متقاطع {judged(comparison, 'بالاتر بود', 'پایین‌تر بود')}"
+    return f"در برابر آنتروپی متقاطع {judged(comparison, *WAS)}"
 
 
 def combined_silhouette(silhouette: PerRegime) -> str:

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from .. import chapter
 from ..cache import Artifacts
 from ..profiles import Profile
-from ..prose import judged
+from ..prose import IS, judged
 from ..stats import Comparison
 from .flowers import CROP_RATIO, CROP_SCALE, FLOWERS_CLASSES, OFFICIAL_SPLIT_SIZES
 from .tables import feature_width, final_table
@@ -171,7 +171,7 @@ def accuracy_analysis(
         f" {test['vgg16']:.1f} و {test['resnet50']:.1f} درصد است و استخراج ویژگی‌ها برای همین سه به ترتیب"
         f" {timing['mobilenet_v2']:.1f}، {timing['vgg16']:.1f} و {timing['resnet50']:.1f} ثانیه طول کشید. "
     )
-    behind = "؛ ".join(f"{title[n]} {judged(c, 'بالاتر است', 'پایین‌تر است')}" for n, c in against_best.items())
+    behind = "؛ ".join(f"{title[n]} {judged(c, *IS)}" for n, c in against_best.items())
     text += f"در برابر {title[best]}، که بیشترین دقت را دارد، دقت آزمون {behind}. "
     tied = [n for n, c in against_best.items() if c.verdict == "tie"]
     if tied:
@@ -250,7 +250,7 @@ def scratch_comparison(
         f = {k: 100 * v["accuracy"] for k, v in frozen["final"].items()}
         text += (
             f"همین معماری با بدنهٔ ازپیش‌آموزش‌دیدهٔ منجمد، که تنها سرش آموزش دید، روی همان تصاویر آزمون به {f['test']:.1f} درصد رسید؛"
-            f" دقت آموزش از صفر در برابر آن {judged(comparison, 'بالاتر است', 'پایین‌تر است')}. "
+            f" دقت آموزش از صفر در برابر آن {judged(comparison, *IS)}. "
         )
         scratch_size, frozen_size = sizes
         if scratch_size != frozen_size:
