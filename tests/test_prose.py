@@ -4,6 +4,7 @@ and the one clause that reports a comparison of two models with the paired test'
 import numpy as np
 
 from hw3core import prose, stats
+from outcomes import outcomes, paired
 
 
 def test_direction_names_each_way_a_value_moved():
@@ -17,24 +18,18 @@ def test_direction_counts_a_move_within_the_tolerance_as_none():
     assert prose.direction(3.0, 3.0, "up", "down", "same", tolerance=0.0) == "same"
 
 
-def outcomes(a_only: int, b_only: int, both: int = 80, neither: int = 20):
-    a = np.array([True] * both + [True] * a_only + [False] * b_only + [False] * neither)
-    b = np.array([True] * both + [False] * a_only + [True] * b_only + [False] * neither)
-    return a, b
-
-
 def test_judged_reports_the_move_the_p_value_and_the_verdict():
-    better = stats.compare_paired(*outcomes(2, 20))
-    tie = stats.compare_paired(*outcomes(5, 7))
+    better = paired(2, 20, 80, 20)
+    tie = paired(5, 7, 80, 20)
     assert prose.judged(better) == f"{better.difference:.2f} واحد درصد بالا رفت ({prose.p_value(better.p_value)})"
     assert prose.judged(tie).endswith(f"({prose.p_value(tie.p_value)}؛ {prose.TIE})") and "بالا رفت" in prose.judged(tie)
-    worse = stats.compare_paired(*outcomes(20, 2))
+    worse = paired(20, 2, 80, 20)
     assert "پایین‌تر است" in prose.judged(worse, "بالاتر است", "پایین‌تر است")
-    assert prose.judged(stats.compare_paired(*outcomes(0, 0))).startswith("تغییری نکرد")
+    assert prose.judged(paired(0, 0, 80, 20)).startswith("تغییری نکرد")
 
 
 def test_judged_names_the_seeds_and_says_when_they_disagree():
-    rows = [outcomes(2, 20), outcomes(2, 20), outcomes(20, 2)]
+    rows = [outcomes(80, 2, 20, 20), outcomes(80, 2, 20, 20), outcomes(80, 20, 2, 20)]
     pooled = stats.compare_paired(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]))
     words = prose.judged(pooled)
     assert "میانگین 3 seed" in words and "seedها هم‌جهت نبودند" in words and prose.TIE in words

@@ -8,14 +8,7 @@ import pytest
 from statsmodels.stats.contingency_tables import mcnemar
 
 from hw3core import stats
-
-
-def outcomes(both: int, a_only: int, b_only: int, neither: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-image outcomes of two models with the given 2x2 table (shuffled, so order cannot matter)."""
-    a = np.array([True] * both + [True] * a_only + [False] * b_only + [False] * neither)
-    b = np.array([True] * both + [False] * a_only + [True] * b_only + [False] * neither)
-    order = np.random.default_rng(0).permutation(len(a))
-    return a[order], b[order]
+from outcomes import outcomes
 
 
 @pytest.mark.parametrize(

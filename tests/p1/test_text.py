@@ -4,11 +4,10 @@ cells) are checked against direct computation."""
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from hw3core import stats
 from hw3core.p1 import text
 from hw3core.data import CIFAR10_CLASSES
+from outcomes import A_BETTER, B_BETTER, TIE
 
 
 def summary(**values):
@@ -16,18 +15,8 @@ def summary(**values):
     return {**base, **values}
 
 
-def paired(a_only: int, b_only: int, both: int = 800, neither: int = 200) -> stats.Comparison:
-    """A comparison of two runs with the given discordant counts (B judged against A)."""
-    a = np.array([True] * both + [True] * a_only + [False] * b_only + [False] * neither)
-    b = np.array([True] * both + [False] * a_only + [True] * b_only + [False] * neither)
-    return stats.compare_paired(a, b)
-
-
-UP, TIE, DOWN = paired(10, 60), paired(30, 34), paired(60, 10)
-
-
 def test_the_comparisons_of_the_tests_have_the_verdicts_they_are_named_for():
-    assert (UP.verdict, TIE.verdict, DOWN.verdict) == ("b", "tie", "a")
+    assert (B_BETTER.verdict, TIE.verdict, A_BETTER.verdict) == ("b", "tie", "a")
 
 
 def confusion(cells: dict[tuple[str, str], int], correct: int = 100) -> pd.DataFrame:
@@ -68,10 +57,10 @@ def test_training_ends_names_the_runs_still_improving():
 
 
 def test_capacity_on_validation_has_a_sentence_per_verdict():
-    sentences = {c.verdict: text.capacity_on_validation(c) for c in (UP, TIE, DOWN)}
+    sentences = {c.verdict: text.capacity_on_validation(c) for c in (B_BETTER, TIE, A_BETTER)}
     assert len(set(sentences.values())) == 3
     assert "بهتر آموخت" in sentences["b"] and "برابر در حد نوفه" in sentences["tie"] and "هنوز مناسب نیست" in sentences["a"]
-    assert f"{UP.difference:.2f} واحد درصد بالا رفت" in sentences["b"]
+    assert f"{B_BETTER.difference:.2f} واحد درصد بالا رفت" in sentences["b"]
 
 
 def test_a_part_letter_is_written_in_persian_abjad_order():
@@ -79,18 +68,18 @@ def test_a_part_letter_is_written_in_persian_abjad_order():
 
 
 def test_depth_effect_has_a_sentence_for_each_outcome():
-    gained = text.depth_effect(UP, summary())
-    unfinished = text.depth_effect(DOWN, summary(best_epoch=10, epochs=10))
-    settled = text.depth_effect(DOWN, summary(best_epoch=6, epochs=10))
+    gained = text.depth_effect(B_BETTER, summary())
+    unfinished = text.depth_effect(A_BETTER, summary(best_epoch=10, epochs=10))
+    settled = text.depth_effect(A_BETTER, summary(best_epoch=6, epochs=10))
     tie = text.depth_effect(TIE, summary(best_epoch=6, epochs=10))
     assert len({gained, unfinished, settled}) == 3 and "epoch آخر" in unfinished and tie == settled
 
 
 def test_rate_effect_reads_the_rate_alone():
-    broke = text.rate_effect(DOWN, summary(best_val=11.0))
-    hurt = text.rate_effect(DOWN, summary(best_val=55.0))
+    broke = text.rate_effect(A_BETTER, summary(best_val=11.0))
+    hurt = text.rate_effect(A_BETTER, summary(best_val=55.0))
     same = text.rate_effect(TIE, summary(best_val=55.0))
-    helped = text.rate_effect(UP, summary(best_val=65.0))
+    helped = text.rate_effect(B_BETTER, summary(best_val=65.0))
     assert len({broke, hurt, same, helped}) == 4 and "آموزش‌ناپذیر" in broke and "تنظیم نشده" in helped
 
 
@@ -102,16 +91,16 @@ def test_bn_reach_names_the_epochs_or_says_never():
 def test_bn_story_reads_each_effect_from_the_comparison_that_isolates_it():
     n = 5000
     c = summary(best_val=70.0)
-    shown = text.bn_story(DOWN, UP, c, summary(best_val=60.0, gap_last=2.0), summary(best_val=75.0, gap_last=5.0), n)
+    shown = text.bn_story(A_BETTER, B_BETTER, c, summary(best_val=60.0, gap_last=2.0), summary(best_val=75.0, gap_last=5.0), n)
     assert "دیده می‌شود." in shown.split("دیده نمی‌شود")[0] and "بالا رفت" in shown  # BN makes the rate usable
     assert "5.00 واحد بیشتر شد" in shown and "منظم‌سازی از آن دیده نمی‌شود" in shown  # the gap grew: no regularising seen
-    not_rescued = text.bn_story(DOWN, TIE, c, summary(best_val=60.0), summary(best_val=60.5), n)
+    not_rescued = text.bn_story(A_BETTER, TIE, c, summary(best_val=60.0), summary(best_val=60.5), n)
     assert "جبران نکرد" in not_rescued and "برابر در حد نوفه" in not_rescued
-    no_need = text.bn_story(TIE, UP, c, summary(best_val=70.2, gap_last=5.0), summary(best_val=74.0, gap_last=2.0), n)
+    no_need = text.bn_story(TIE, B_BETTER, c, summary(best_val=70.2, gap_last=5.0), summary(best_val=74.0, gap_last=2.0), n)
     assert "نیاز نداشت" in no_need and "کمتر شد" in no_need and "سازگار" in no_need
     same_gap = text.bn_story(TIE, TIE, c, summary(best_val=70.0, gap_last=3.0), summary(best_val=70.0, gap_last=3.5), n)
     assert "در حد نوفه یکسان ماند" in same_gap and "دیده نمی‌شود" in same_gap
-    diverged = text.bn_story(DOWN, UP, summary(best_val=70.0, gap_last=3.0), summary(best_val=14.3, gap_last=-0.1), summary(best_val=81.0, gap_last=0.5), n)
+    diverged = text.bn_story(A_BETTER, B_BETTER, summary(best_val=70.0, gap_last=3.0), summary(best_val=14.3, gap_last=-0.1), summary(best_val=81.0, gap_last=0.5), n)
     assert "تقریباً چیزی نیاموخت" in diverged and "14.30%" in diverged and "دیده می‌شود" in diverged
     assert "نسبت به (ج)" in diverged and "از 3.00 به 0.50 واحد" in diverged  # the gap is read against (c), which learned
 
@@ -124,26 +113,26 @@ def test_gap_change_is_judged_against_the_validation_noise():
 
 
 def test_bn_effect_has_a_sentence_per_verdict():
-    helped, tie, hurt = (text.bn_effect(c) for c in (UP, TIE, DOWN))
+    helped, tie, hurt = (text.bn_effect(c) for c in (B_BETTER, TIE, A_BETTER))
     assert len({helped, tie, hurt}) == 3 and "خلاف آن" in hurt and "برابر در حد نوفه" in tie
 
 
 def test_dropout_is_not_judged_on_a_run_still_improving():
     d, settled = summary(best_val=72.0, gap_last=4.0), summary(best_epoch=6, epochs=10)
-    short = text.dropout_effect(UP, d, summary(best_epoch=10, epochs=10), 30)
+    short = text.dropout_effect(B_BETTER, d, summary(best_epoch=10, epochs=10), 30)
     assert "کوتاه است" in short and "`full`" in short and "30 epoch" in short and "یکی از دو مدل" in short
     both = text.dropout_effect(TIE, summary(best_epoch=10, epochs=10), summary(best_epoch=10, epochs=10), 30)
     assert "هر دو مدل" in both
-    judged = {c.verdict: text.dropout_effect(c, d, settled, 30) for c in (UP, TIE, DOWN)}
+    judged = {c.verdict: text.dropout_effect(c, d, settled, 30) for c in (B_BETTER, TIE, A_BETTER)}
     assert len(set(judged.values())) == 3 and "جای منظم‌سازی" in judged["b"] and "نه کمک کرد" in judged["tie"]
     assert all("کوتاه است" not in sentence for sentence in judged.values())
-    on_test = text.dropout_on_test(DOWN, d, summary(best_epoch=10, epochs=10))
+    on_test = text.dropout_on_test(A_BETTER, d, summary(best_epoch=10, epochs=10))
     assert "نمی‌سنجد" in on_test
-    assert len({text.dropout_on_test(c, d, settled) for c in (UP, TIE, DOWN)}) == 3
+    assert len({text.dropout_on_test(c, d, settled) for c in (B_BETTER, TIE, A_BETTER)}) == 3
 
 
 def test_best_model_is_compared_with_the_baseline_unless_it_is_the_baseline():
-    better = text.best_model("d", summary(test=75.0, test_flip=75.5), UP)
+    better = text.best_model("d", summary(test=75.0, test_flip=75.5), B_BETTER)
     itself = text.best_model("b", summary(test=60.0), None)
     assert "(د)" in better and "75.00%" in better and "flip TTA 75.50%" in better and "بالاتر است" in better
     assert "(ب)" in itself and "بهتر نکرد" in itself and "مدل پایه دقت" not in itself and "flip" not in itself

@@ -1,21 +1,12 @@
 """The P2 chapter's sentences follow the numbers: every branch is chosen by the measured
 values it describes (accuracies in percent, silhouettes, probe spreads, convergence)."""
 
-import numpy as np
 import pytest
 
-from hw3core import stats
 from hw3core.p2 import text
+from outcomes import A_BETTER, B_BETTER, TIE
 
 
-def paired(a_only: int, b_only: int, both: int = 1800, neither: int = 100) -> stats.Comparison:
-    """Two regimes on 2,000 test images with the given discordant counts (B judged against A)."""
-    a = np.array([True] * both + [True] * a_only + [False] * b_only + [False] * neither)
-    b = np.array([True] * both + [False] * a_only + [True] * b_only + [False] * neither)
-    return stats.compare_paired(a, b)
-
-
-B_BETTER, TIE, A_BETTER = paired(10, 60), paired(30, 34), paired(60, 10)
 
 
 def per_regime(ce: float, triplet: float, combined: float) -> dict[str, float]:

@@ -3,13 +3,12 @@ by whether the weights were there, and by the measured numbers it states."""
 
 from types import SimpleNamespace
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from hw3core import stats
 from hw3core.p3 import study, text
 from hw3core.p3.weights import MissingWeights
+from outcomes import A_BETTER, B_BETTER, TIE
 
 MISSING = MissingWeights("ResNet50", "resnet50-0676ba61.pth", ("/torch/hub/checkpoints", "/data/weights"), "OSError")
 
@@ -27,14 +26,6 @@ def summaries(test: dict[str, float], train: float = 95.0) -> dict[str, dict[str
 TOTALS = {"mobilenet_v2": 2_354_534, "vgg16": 134_677_670, "resnet50": 23_717_030}
 
 
-def paired(a_only: int, b_only: int, both: int = 800, neither: int = 200) -> stats.Comparison:
-    """Two runs on the same test images with the given discordant counts (B judged against A)."""
-    a = np.array([True] * both + [True] * a_only + [False] * b_only + [False] * neither)
-    b = np.array([True] * both + [False] * a_only + [True] * b_only + [False] * neither)
-    return stats.compare_paired(a, b)
-
-
-B_BETTER, TIE, A_BETTER = paired(10, 60), paired(30, 34), paired(60, 10)
 
 
 def test_split_facts_are_the_official_split_as_written_inline():
