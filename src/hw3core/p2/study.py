@@ -98,7 +98,8 @@ def config(regime: str) -> Callable[[Profile], dict[str, Any]]:
     near 96 % on them is about 0.44 points, below the one-point differences between
     regimes the chapter discusses (400 images gave 1 point). Every profile trains each
     regime with three seeds (two under smoke, to run that path), which the chapter
-    reports as a mean and a spread; a regime takes about 6 minutes a seed on this CPU.
+    reports as a mean and a spread; the three regimes take about 6 to 7 minutes a seed on
+    this CPU when it is quiet (benchmarks/quick_search.md).
     """
 
     def make(profile: Profile) -> dict[str, Any]:
