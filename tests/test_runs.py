@@ -29,7 +29,7 @@ def test_a_finished_run_has_a_row_that_traces_it(tmp_path: Path):
     assert row["config hash"] == artifacts.directory.name == experiments.entry_key(experiment, "smoke", settings)
     assert (row["torch"], row["torchvision"], row["device"]) == (torch.__version__, torchvision.__version__, "cpu")
     assert row["data"] == runs.data_fingerprint({str(data): provenance.files_fingerprint(data)}) != "none"
-    assert row["train time (s)"] == artifacts.metrics["run_seconds"]
+    assert row["train time (s)"] == f"{artifacts.metrics['run_seconds']:,.0f}"
     commit = provenance.git_commit(PROJECT_ROOT)
     assert row["commit"] == "unknown" if commit == "unknown" else commit.startswith(row["commit"].removesuffix("-dirty"))
 

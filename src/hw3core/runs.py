@@ -68,7 +68,7 @@ def row(experiment: experiments.Experiment, profile: Profile, settings: Settings
         "torch": last.get("torch", UNKNOWN),
         "torchvision": last.get("torchvision", UNKNOWN),
         "data": data_fingerprint(artifacts.json(PROVENANCE).get("data", {})),
-        "train time (s)": artifacts.metrics.get("run_seconds"),
+        "train time (s)": f"{artifacts.metrics['run_seconds']:,.0f}",
         "commit": commit if commit == UNKNOWN else commit[:10] + ("-dirty" if commit.endswith("-dirty") else ""),
     }
 
