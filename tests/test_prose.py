@@ -41,3 +41,9 @@ def test_p_values_are_written_as_math():
 
 def test_device_name():
     assert prose.device_name("cpu") == "یک CPU" and prose.device_name("cuda:1") == "یک GPU" and "`xpu`" in prose.device_name("xpu")
+
+
+def test_the_paired_rule_names_the_splits_the_test_and_its_level():
+    rule = prose.paired_rule(5000, 10000)
+    assert "5,000 تصویر اعتبارسنجی" in rule and "10,000 تصویر آزمون" in rule and "McNemar" in rule
+    assert f"کمتر از {stats.SIGNIFICANCE:g}" in rule and prose.TIE in rule
