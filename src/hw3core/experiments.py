@@ -30,7 +30,7 @@ from .cache import Artifacts, CorruptEntryError, ExperimentCache, StaleEntryErro
 from .errors import UserError
 from .layout import is_set_aside
 from .profiles import Profile, check_profile
-from .settings import Settings, get_settings
+from .settings import PROJECT_ROOT, Settings, get_settings
 
 log = logging.getLogger("hw3.experiments")
 
@@ -57,7 +57,8 @@ class Experiment:
     `config(profile)` returns one plain JSON dict, the same shape in every study:
     `{"seed": int, "data": {...}, "model": {...}, "train": {...}}`, with one more section
     per extra stage of a multi-stage run (P2's triplet stage, P3's feature extraction),
-    named for it. The cache key hashes exactly this dict (with the profile and the name).
+    named for it; a run repeated over seeds lists them instead (`"seeds": [int, ...]`,
+    `seeding.over_seeds`). The cache key hashes exactly this dict (with the profile and the name).
 
     Keys every run honours wherever they appear, so a variant of a config can be made
     without knowing its study: "epochs" and "*_epochs" (a stage's length), "batch_size"
@@ -176,6 +177,25 @@ def status(experiment: Experiment, profile: str | None = None, settings: Setting
     return "missing"
 
 
+def cached(experiment: Experiment, profile: str | None = None, settings: Settings | None = None) -> Artifacts | None:
+    """The intact, current entry of `experiment` under `profile`, or None; never trains.
+
+    For what reports on runs without making them (the book's table of every run it read).
+    """
+    entry = _entry(experiment, profile, settings)
+    if not entry.final.exists():
+        return None
+    try:
+        return entry.verify()
+    except CorruptEntryError:
+        return None
+
+
+def entry_key(experiment: Experiment, profile: str | None = None, settings: Settings | None = None) -> str:
+    """The cache key (config hash) of `experiment` under `profile`."""
+    return _entry(experiment, profile, settings).key
+
+
 def _current(entry: _Entry) -> Artifacts | None:
     """The entry if it is intact and current; a bad one is moved aside (and said so)."""
     if not entry.final.exists():
@@ -234,6 +254,8 @@ def _run(entry: _Entry) -> Artifacts:
         atomic.write_json(partial / PROVENANCE, {"code": code, "data": read})
 
     save(already)
+    # the code and libraries the run starts with (the tree may change while it trains)
+    made_with = {"commit": provenance.git_commit(PROJECT_ROOT), **provenance.library_versions()}
     runs, started, outcome = entry.runs(), time.perf_counter(), "failed"
     try:
         with provenance.recording(already, save):
@@ -243,7 +265,15 @@ def _run(entry: _Entry) -> Artifacts:
         outcome = "interrupted"
         raise
     finally:
-        runs.append({"ended": time.strftime("%Y-%m-%dT%H:%M:%S"), "seconds": time.perf_counter() - started, "device": str(device), "outcome": outcome})
+        runs.append(
+            {
+                "ended": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "seconds": time.perf_counter() - started,
+                "device": str(device),
+                "outcome": outcome,
+                **made_with,
+            }
+        )
         atomic.write_json(partial / RUNS, runs)
     metrics = {**metrics, "device": str(device), "run_seconds": sum(run["seconds"] for run in runs), "runs": len(runs)}
     atomic.write_json(partial / "metrics.json", metrics)

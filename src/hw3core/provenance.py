@@ -28,6 +28,7 @@ import hashlib
 import importlib.util
 import inspect
 import os
+import subprocess
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,3 +258,28 @@ def stale_reason(recorded: dict[str, Any], code: str) -> str | None:
         if now != fingerprint:
             return f"the data under {folder} has changed since it was made"
     return None
+
+
+def git_commit(root: Path) -> str:
+    """The commit checked out at `root`, with "-dirty" when tracked files differ from it;
+    "unknown" outside a git checkout (an unpacked submission, no git installed).
+
+    Recorded with each run, so a number in the book can be traced to the code that made it.
+    """
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{commit}-dirty" if dirty else commit
+
+
+def library_versions() -> dict[str, str]:
+    """The versions of the libraries that compute the numbers, recorded with each run."""
+    import torch
+    import torchvision
+
+    return {"torch": torch.__version__, "torchvision": torchvision.__version__}

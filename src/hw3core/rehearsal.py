@@ -2,9 +2,11 @@
 
 A rehearsal is a different config and a different cache, nothing more. `rehearsal_config`
 maps an experiment's config to its twin: every epoch count ("epochs", "*_epochs") and
-every batch size ("batch_size", "*_batch_size") capped, at any depth, and the data
-section's "limit" set, so each split holds a few images (`Caps`: 2 epochs a stage, 8
-images a batch, 16 images a split, so 2 batches a loop). Each selected experiment then
+every batch size ("batch_size", "*_batch_size") capped, at any depth, the list of
+seeds cut to its first, and the data section's "limit" set, so each split holds a few
+images (`Caps`: 2 epochs a stage, 8 images a batch, 16 images a split, so 2 batches a
+loop; one seed, since a second one runs the same code again, which the smoke profile's
+two seeds already exercise). Each selected experiment then
 runs through `experiments.result` with that config, on its real data, with its real
 models at full size. The twin is another config, so it has its own cache key, and it
 runs in a throw-away namespace beside the cache (`layout.RehearsalNamespace`: its own
@@ -51,11 +53,12 @@ GIB = 1 << 30
 
 @dataclass(frozen=True)
 class Caps:
-    """How short a rehearsal cuts: epochs per stage, images per batch, images per split."""
+    """How short a rehearsal cuts: epochs per stage, images per batch, images per split, seeds per run."""
 
     epochs: int = 2
     batch_size: int = 8
     images: int = 16
+    seeds: int = 1
 
     def cap_for(self, key: str) -> int | None:
         """The cap on a config entry named `key`, or None when it is not capped."""
@@ -66,8 +69,10 @@ class Caps:
 
 
 def rehearsal_config(config: dict[str, Any], caps: Caps = Caps()) -> dict[str, Any]:
-    """`config`'s rehearsal twin: epoch counts and batch sizes capped, the data limit set; `config` is left as it is."""
+    """`config`'s rehearsal twin: epoch counts, batch sizes and seeds capped, the data limit set; `config` is left as it is."""
     twin = copy.deepcopy(config)
+    if isinstance(twin.get("seeds"), list):
+        twin["seeds"] = twin["seeds"][: caps.seeds]
     for path, value in _leaves(config):
         cap = caps.cap_for(path[-1])
         if cap is not None and isinstance(value, int) and not isinstance(value, bool):

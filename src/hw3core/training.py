@@ -169,6 +169,7 @@ def fit(
     scheduler: Any = None,
     scheduler_per_batch: bool = False,
     step: Step = classification_step,
+    val_step: Step | None = None,
     desc: str = "train",
     on_epoch_end: Callable[[int, nn.Module], None] | None = None,
     best_name: str = "best.pt",
@@ -177,7 +178,10 @@ def fit(
     """Train `model` for `epochs`, resuming from `workdir/last-<history_name>.pt` if present.
 
     Writes `history_name` (CSV, one row per epoch) and `best_name` (the state dict with the
-    highest validation accuracy) into `workdir`; returns the history. `on_epoch_end` lets
+    highest validation accuracy) into `workdir`; returns the history. `val_step` scores
+    validation when it should differ from training's `step` (plain cross-entropy for a
+    run trained with label smoothing, so its validation loss is on the usual scale);
+    by default validation uses `step`. `on_epoch_end` lets
     an experiment record extra artifacts (e.g. feature maps) after each epoch; on resume
     it is not called again for epochs already done.
     """
@@ -197,7 +201,7 @@ def fit(
             train_loss, train_acc = run_epoch(model, train_loader, step, device, optimizer, scheduler, scheduler_per_batch)
             if scheduler is not None and not scheduler_per_batch:
                 scheduler.step()
-            val_loss, val_acc = run_epoch(model, val_loader, step, device)
+            val_loss, val_acc = run_epoch(model, val_loader, val_step or step, device)
             rows.append(
                 {
                     "epoch": epoch + 1,

@@ -56,13 +56,15 @@ def needed(chapters: Iterable[Path]) -> list[Experiment]:
 
 
 def epochs(config: Any) -> int:
-    """All epochs a config trains: the sum of every stage's "epochs" entry, at any depth.
+    """All epochs a config trains: the sum of every stage's "epochs" entry, at any depth,
+    once per seed of its "seeds" list (`seeding.over_seeds`).
 
     Only that key counts: a "warmup_epochs" (P3's scratch run) is part of its stage's
     epochs, not more of them.
     """
     if isinstance(config, dict):
-        return sum(v if k == "epochs" and isinstance(v, int) else epochs(v) for k, v in config.items())
+        stages = sum(v if k == "epochs" and isinstance(v, int) else epochs(v) for k, v in config.items())
+        return stages * len(config.get("seeds") or [None])
     return 0
 
 

@@ -34,6 +34,9 @@ What a notebook adds to the chapter, so that it can be read alone and run anywhe
   the book's HTML and PDF do not show): a ```python block written from `inspect.getsource`
   at export time, so it cannot drift, and a Markdown cell, so that GitHub highlights it and
   a re-run does not define a class the package would then ignore;
+- a last cell that lists the runs the chapter read (hw3core.runs.runs_table, the book's
+  appendix restricted to the chapter), with its table as this build wrote it, so a number
+  can be traced to its cache entry and rerun with `hw3 train NAME`;
 - each paragraph whose numbers come from inline Python as a cell that writes it
   (`prose(r\"\"\"…\"\"\")`, notebook_kernel.prose): its output is the paragraph with this
   build's values, and a re-run writes it again with its own, so the prose never disagrees
@@ -55,6 +58,8 @@ import nbformat
 import pypandoc
 
 import hw3core
+from hw3core import chapter as book_chapter
+from hw3core import runs
 
 from .config import BookConfig, Chapter
 from .convert import REFERENCE, Target, collect_targets, number_headings, resolve_references
@@ -69,7 +74,7 @@ HOLE = "<!--hw3-hole-{}-->"
 FENCE = re.compile(r"^(```+|~~~+|\$\$\s*$)")  # a code fence, or display math's own line
 # Where the README says to publish the notebooks: the repository's default branch, in notebooks/.
 PUBLISHED = ("main", "notebooks")
-ROLE = "hw3-role"  # a cell's part in the notebook: intro, setup, chapter, prose, source, caption, references
+ROLE = "hw3-role"  # a cell's part in the notebook: intro, setup, chapter, prose, source, caption, runs, references
 
 
 @dataclass
@@ -334,10 +339,31 @@ def reader_notebook(book: BookConfig, source: Path, executed: nbformat.NotebookN
     notebook = nbformat.v4.new_notebook(metadata={**executed.metadata})
     notebook.cells = [intro_cell(book, chapter, title), setup_cell(book, source, references)]
     notebook.cells += [cell for part in parts for cell in _cells(part, str(source), references)]
+    notebook.cells += runs_cells(book, chapter)
     if cited.strip():
         # The heading in the book's direction; the works themselves are written left to right.
         notebook.cells.append(_markdown(rtl(f"## {book.language.get('section-title-references', 'References')}") + f"\n\n{cited}", "references"))
     return notebook
+
+
+def runs_cells(book: BookConfig, chapter: Chapter) -> list[nbformat.NotebookNode]:
+    """The chapter's rows of the book's table of runs: a heading, and a cell that lists them,
+    with the table this build read as its output (a re-run lists the cache it finds)."""
+    key = chapter.stem.split("-")[0]  # p1-cifar10 -> p1, the registry's chapter name
+    heading = _markdown(
+        rtl(
+            "## آزمایش‌هایی که این دفترچه خوانده است\n\n"
+            "هر عدد این دفترچه از یکی از این آزمایش‌ها می‌آید (ستون‌ها همان پیوست کتاب‌اند). هر سطر را می‌توان با"
+            f" `hw3 train NAME --profile {book.profile}` دوباره اجرا کرد."
+        ),
+        "runs",
+    )
+    table = book_chapter.table(runs.runs_table(book.profile, chapter=key), digits=1)
+    output = nbformat.v4.new_output("display_data", data={"text/markdown": table.data, "text/plain": table.data})
+    code = f'from hw3core import chapter, runs\n\nchapter.table(runs.runs_table(chapter="{key}"), digits=1)'
+    cell = nbformat.v4.new_code_cell(code, outputs=[output])
+    cell.metadata[ROLE] = "runs"
+    return [heading, cell]
 
 
 def _markdown(text: str, role: str) -> nbformat.NotebookNode:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hw3core import data
+from hw3core import comparisons, data
 from hw3core.p1 import analysis, plots, text
 from hw3core.p1 import study as cifar_study
 
@@ -29,7 +29,9 @@ def test_chapter_tables_and_figures_come_from_the_runs(cpu):
     table = analysis.accuracy_table(runs)
     assert list(table["part"]) == ["b", "c", "d", "e"]
     assert list(table["model"]) == [part.title for part in cifar_study.PARTS.values()]
-    assert np.allclose(table["test acc (%)"], [100 * art.metrics["test_acc"] for art in runs.values()])
+    assert np.allclose(table["test acc (%)"], [100 * np.mean([m["test_acc"] for m in art.metrics["seeds"].values()]) for art in runs.values()])
+    assert np.allclose(table["test acc, flip TTA (%)"], [100 * np.mean([m["test_acc_flip"] for m in art.metrics["seeds"].values()]) for art in runs.values()])
+    assert list(table["still rising"]) == [art.metrics["best_epoch"] == art.metrics["epochs"] for art in runs.values()]
     per_class = analysis.per_class_table(runs)
     assert list(per_class["class"]) == list(data.CIFAR10_CLASSES) and list(per_class.columns[1:]) == ["(b)", "(c)", "(d)", "(e)"]
     history = analysis.history_table(runs["p1-bn"])
@@ -60,13 +62,13 @@ def test_a_new_part_is_one_row_of_the_parts_table_and_every_table_and_figure_sho
     assert list(recipes.index) == ["b", "c", "c'", "d", "e", "g"] and recipes.loc["g", "dropout"] == 0.5
     accuracy = analysis.accuracy_table(runs)
     assert list(accuracy["part"]) == ["b", "c", "d", "e", "g"] and accuracy["model"].iloc[-1] == "ConvNet + BN + Dropout 0.5"
-    assert accuracy["test acc (%)"].iloc[-1] == pytest.approx(100 * runs["p1-dropout-half"].metrics["test_acc"])
+    assert accuracy["test acc (%)"].iloc[-1] == pytest.approx(100 * np.mean([m["test_acc"] for m in runs["p1-dropout-half"].metrics["seeds"].values()]))
     assert list(analysis.per_class_table(runs).columns[1:]) == ["(b)", "(c)", "(d)", "(e)", "(g)"]
     curves = plots.plot_histories(analysis.histories(runs))
     assert curves.axes[0].get_legend_handles_labels()[1][-1] == "(g) ConvNet + BN + Dropout 0.5"
     matrices = plots.plot_confusion_matrices(analysis.confusions(runs), data.CIFAR10_CLASSES)
     assert [ax.get_title() for ax in matrices.axes[:5]][-1] == "(g) ConvNet + BN + Dropout 0.5"
-    assert "(ز)" in text.best_model(cifar_study.part("p1-dropout-half").letter, analysis.run_summary(runs["p1-dropout-half"]), None, 100)
+    assert "(ز)" in text.best_model(cifar_study.part("p1-dropout-half").letter, analysis.run_summary(runs["p1-dropout-half"]), None)
 
 
 def test_split_table_counts_every_split():
@@ -107,3 +109,15 @@ def test_run_summary_and_first_epoch_reaching_read_the_history():
     assert summary["gap_last"] == pytest.approx(15.0) and summary["val_loss_min_epoch"] == 2
     assert analysis.first_epoch_reaching(run, 0.65) == 2
     assert analysis.first_epoch_reaching(run, 0.71) is None
+
+
+def test_each_step_of_f_is_judged_by_the_paired_test_of_its_two_runs(cpu):
+    every = analysis.in_book_order(analysis.results("smoke"), analysis.ablation_results("smoke"))
+    assert list(every) == ["p1-baseline", "p1-improved", "p1-improved-bn-lr", "p1-bn", "p1-dropout"]
+    table = analysis.effects_table(every, "test")
+    assert list(table["step"]) == ["(b) -> (c)", "(c) -> (c')", "(c') -> (d)", "(d) -> (e)"]
+    for (before, after, _), row in zip(analysis.STEPS, table.itertuples(index=False)):
+        c = comparisons.compare(every[before], every[after], "test")
+        assert (row[2], row[3], row[4]) == pytest.approx((c.accuracy_a, c.accuracy_b, c.difference))
+        assert row[-1] == analysis.VERDICT_WORDS[c.verdict] and row[-2] == pytest.approx(c.p_value)
+    assert analysis.effects(every, "val")[("p1-bn", "p1-dropout")].images == every["p1-bn"].metrics["sizes"]["val"]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from hw3core import data, experiments, registry
+from hw3core import data, experiments, predictions, registry, seeding
 from hw3core.p1 import analysis, study as cifar_study
 from hw3core.experiments import RunContext
 from hw3core.settings import get_settings
@@ -52,16 +52,32 @@ def test_evaluation_confusion_matrix_counts_every_test_image(cache):
     assert np.allclose(per_class, list(art.metrics["per_class_acc"].values()))
 
 
-def test_evaluate_against_a_direct_forward_pass():
+def test_classify_against_a_direct_forward_pass():
     splits = cifar_study.splits_for("smoke")
     model = cifar_study.build_model(cifar_study.config("p1-improved", "smoke")["model"]).eval()
     mean, std = data.channel_stats(splits.train.images)
-    result = cifar_study.evaluate(model, splits.test, mean, std, torch.device("cpu"))
+    labels, predicted = cifar_study.classify(model, splits.test, mean, std, torch.device("cpu"))
+    _, flipped = cifar_study.classify(model, splits.test, mean, std, torch.device("cpu"), flip=True)
     x = (splits.test.images.float() / 255 - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
     with torch.no_grad():
-        expected = (model(x).argmax(1) == splits.test.labels).float().mean().item()
-    assert result["accuracy"] == pytest.approx(expected)
-    assert result["confusion"].sum() == len(splits.test)
+        assert np.array_equal(predicted, model(x).argmax(1).numpy()) and np.array_equal(labels, splits.test.labels.numpy())
+        assert np.array_equal(flipped, (model(x) + model(x.flip(3))).argmax(1).numpy())
+    per_class, matrix = cifar_study.class_scores(labels, predicted, splits.test.classes)
+    assert matrix.sum() == len(splits.test) and np.trace(matrix) == (labels == predicted).sum()
+
+
+def test_a_run_keeps_the_predictions_its_accuracies_are_read_from(cache):
+    """Part (f)'s accuracy is the plain one; flip TTA is its own number; every seed keeps its predictions."""
+    art = experiments.result(cifar_study.EXPERIMENTS["p1-improved"], "smoke")
+    assert art.metrics["test_acc"] == pytest.approx(predictions.accuracy(art.directory, "test"))
+    assert art.metrics["test_acc_flip"] == pytest.approx(predictions.accuracy(art.directory, "test", "predicted_flip"))
+    assert art.metrics["best_val_acc"] == pytest.approx(predictions.accuracy(art.directory, "val"))
+    seeds = art.config["seeds"]
+    assert len(seeds) > 1 and list(art.metrics["seeds"]) == [str(s) for s in seeds]
+    for seed in seeds:
+        folder = seeding.seed_folder(art.directory, art.config, seed)
+        assert art.metrics["seeds"][str(seed)]["test_acc"] == pytest.approx(predictions.accuracy(folder, "test"))
+        assert len(predictions.correct(folder, "test")) == art.metrics["sizes"]["test"]
 
 
 def _history(workdir: Path) -> pd.DataFrame:

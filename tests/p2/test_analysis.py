@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hw3core import experiments, stats
+from hw3core import comparisons, experiments, stats
 from hw3core.p2 import analysis, plots, study, text
 from hw3core.p2.models import LAYERS
 
@@ -45,15 +45,21 @@ def test_shared_config_refuses_regimes_trained_differently(runs):
         analysis.shared_config(changed)
 
 
+def seed_mean(artifacts, key, scale=100):
+    return scale * np.mean([m[key] for m in artifacts.metrics["seeds"].values()])
+
+
 def test_facts_and_tables_read_the_artifacts(runs):
     facts = analysis.facts(runs)
-    assert facts["acc"] == {regime: 100 * a.metrics["test_acc"] for regime, a in runs.items()}
+    assert facts["seeds"] == len(runs["cross-entropy"].config["seeds"]) > 1
+    assert facts["acc"] == pytest.approx({regime: seed_mean(a, "test_acc") for regime, a in runs.items()})
+    assert facts["acc_sd"]["triplet"] == pytest.approx(np.std([100 * m["test_acc"] for m in runs["triplet"].metrics["seeds"].values()], ddof=1))
     for layer in LAYERS:
-        values = [100 * a.metrics["layer_probe"][layer] for a in runs.values()]
+        values = [100 * np.mean([m["layer_probe"][layer] for m in a.metrics["seeds"].values()]) for a in runs.values()]
         assert facts["spread"][layer] == pytest.approx(max(values) - min(values))
-    n_test = runs["cross-entropy"].metrics["sizes"]["test"]
-    mean_acc = np.mean([a.metrics["test_acc"] for a in runs.values()])
-    assert facts["standard_error"] == pytest.approx(stats.standard_error(mean_acc, n_test))
+    n_val = runs["cross-entropy"].metrics["sizes"]["val"]
+    assert facts["val_standard_error"] == pytest.approx(stats.standard_error(np.mean(list(facts["best_val"].values())) / 100, n_val))
+    assert facts["compared"]["cross-entropy", "triplet"] == comparisons.compare(runs["cross-entropy"], runs["triplet"], "test")
     widths = runs["cross-entropy"].config["model"]["widths"]
     assert facts["head_parameters"] == widths[-1] * 2 + 2 and facts["parameters"] > facts["head_parameters"]
     stage_one = runs["triplet"].history()
@@ -64,6 +70,8 @@ def test_facts_and_tables_read_the_artifacts(runs):
     )
     summary = analysis.summary_table(runs)
     assert np.allclose(summary["دقت آزمون (%)"], list(facts["acc"].values()))
+    compared = analysis.comparison_table(runs)
+    assert len(compared) == len(analysis.PAIRS) and set(compared["حکم"]) <= {"برابر در حد نوفه", *(f"{n} بهتر" for n in text.NAMES.values())}
     probes = analysis.layer_probe_table(runs)
     assert list(probes["لایه"]) == list(LAYERS) and probes.shape == (3, 4)
 
@@ -95,7 +103,7 @@ def test_a_new_regime_is_one_row_and_every_table_and_figure_of_the_regimes_shows
     names = [text.NAMES[regime] for regime in four]
     assert list(analysis.summary_table(four)["رژیم"]) == list(analysis.convergence_table(four)["رژیم"]) == names
     assert list(analysis.layer_probe_table(four).columns[1:]) == names
-    assert analysis.summary_table(four)["silhouette"].iloc[-1] == wide.metrics["silhouette"]
+    assert analysis.summary_table(four)["silhouette"].iloc[-1] == pytest.approx(seed_mean(wide, "silhouette", 1))
     labels = [row.label for row in study.REGIMES.values()]
     maps = plots.feature_maps_across_regimes(four)  # its last axes are the colour bar
     assert [ax.get_ylabel() for ax in maps.axes[:-1] if ax.get_ylabel()] == [label.replace(" (", "\n(") for label in labels]
@@ -105,3 +113,16 @@ def test_a_new_regime_is_one_row_and_every_table_and_figure_of_the_regimes_shows
     assert f"{labels[-1]}: nearest centroid" in curves.axes[0].get_legend_handles_labels()[1]
     for figure in (maps, views, curves):
         plt.close(figure)
+
+
+def test_feature_maps_over_epochs_show_every_recorded_image(runs):
+    artifacts = runs["cross-entropy"]
+    images = artifacts.config["train"]["feature_map_images"]
+    epochs = study.map_epochs(artifacts.config["train"]["epochs"])
+    figure = plots.feature_maps_over_epochs(artifacts)
+    columns = 1 + plots.CHANNELS * len(LAYERS)
+    assert len(figure.axes) == images * len(epochs) * columns + 1  # and one colour bar
+    first_column = [figure.axes[row * columns].get_ylabel() for row in range(images * len(epochs))]
+    assert sum(label.startswith(tuple(study.CLASSES)) for label in first_column) == images
+    assert {label.split("\n")[0] for label in first_column[:: len(epochs)]} == set(study.CLASSES)
+    plt.close(figure)

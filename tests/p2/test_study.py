@@ -13,14 +13,14 @@ from hw3core.experiments import RunContext
 from hw3core.p2 import recording
 from hw3core.p2 import study as loss_study
 from hw3core.p2.models import Classifier, Extractor
-from hw3core.seeding import seed_everything
+from hw3core.seeding import one_seed, seed_everything
 from hw3core.settings import get_settings
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 
 
 def smoke_setup(tmp_path, regime: str = "triplet"):
-    cfg = loss_study.config(regime)("smoke")
+    cfg = one_seed(loss_study.config(regime)("smoke"), 0)
     settings = get_settings()
     ctx = RunContext(tmp_path / "work", torch.device("cpu"), "smoke", settings)
     ctx.workdir.mkdir(parents=True)
@@ -31,9 +31,9 @@ def smoke_setup(tmp_path, regime: str = "triplet"):
 def test_configs_have_the_shared_shape_and_differ_only_in_the_regime(profile):
     configs = {regime: loss_study.config(regime)(profile) for regime in loss_study.REGIMES}
     assert {regime: set(cfg) for regime, cfg in configs.items()} == {
-        "cross-entropy": {"seed", "data", "model", "train"},
-        "triplet": {"seed", "data", "model", "train", "head"},
-        "combined": {"seed", "data", "model", "train"},
+        "cross-entropy": {"seeds", "data", "model", "train"},
+        "triplet": {"seeds", "data", "model", "train", "head"},
+        "combined": {"seeds", "data", "model", "train"},
     }
     assert [cfg["train"].pop("regime") for cfg in configs.values()] == list(loss_study.REGIMES)
     configs["triplet"].pop("head")
@@ -55,7 +55,7 @@ def test_split_is_seeded_stratified_and_disjoint(tmp_path):
     assert data.val.labels.bincount().tolist() == [cfg["data"]["val_size"] // 2] * 2
     train_rows = {row.numpy().tobytes() for row in data.train.images}
     assert not any(row.numpy().tobytes() in train_rows for row in data.val.images)
-    reference = data.reference(cfg["data"]["reference_size"], cfg["seed"])
+    reference = data.reference(cfg["data"]["reference_size"], cfg["data"]["seed"])
     assert reference.labels.bincount().tolist() == [cfg["data"]["reference_size"] // 2] * 2
 
 

@@ -3,10 +3,10 @@ values it describes (accuracies in percent, silhouettes, probe spreads, converge
 
 import pytest
 
-from hw3core import stats
 from hw3core.p2 import text
+from outcomes import A_BETTER, B_BETTER, TIE
 
-SE = 0.5  # a standard error, in percentage points
+
 
 
 def per_regime(ce: float, triplet: float, combined: float) -> dict[str, float]:
@@ -58,7 +58,7 @@ def test_source_and_timing_notes_say_what_applies_and_are_never_empty():
     assert "JPEG" in notes[0] and "اصلی" in notes[1] and "مصنوعی" in notes[2]
     assert len(set(notes)) == 3
     assert text.timing_note("cpu").startswith("؛") and "CPU" in text.timing_note("cpu")
-    assert text.timing_note("cuda").startswith("؛") and "cuda" in text.timing_note("cuda")
+    assert text.timing_note("cuda").startswith("؛") and "یک GPU" in text.timing_note("cuda")
 
 
 def test_spread_with_depth_has_three_outcomes():
@@ -83,29 +83,26 @@ def test_triplet_clusters_against_cross_entropy(triplet, words):
     assert text.triplet_clusters(per_regime(0.40, triplet, 0.0)) == words
 
 
-def test_accuracy_noise_quotes_the_numbers_and_judges_two_standard_errors():
-    near = text.accuracy_noise(per_regime(95.0, 94.2, 0.0), SE, 2000)
-    far = text.accuracy_noise(per_regime(95.0, 93.0, 0.0), SE, 2000)
-    assert "2,000 تصویر" in near and "0.50 واحد درصد" in near and "اختلاف این دو رژیم (0.80 واحد)" in near
-    assert near.endswith("نمی‌توان آن را معنادار دانست.") and far.endswith("از دو برابر خطای معیار بیشتر است.")
-    assert "اختلاف این دو رژیم (2.00 واحد)" in far
-    assert text.accuracy_noise(per_regime(94.0, 95.0, 0.0), SE, 2000).endswith("معنادار دانست.")  # exactly two: noise
+def test_accuracy_verdict_has_a_sentence_per_verdict_of_the_paired_test():
+    sentences = {c.verdict: text.accuracy_verdict(c) for c in (B_BETTER, TIE, A_BETTER)}
+    assert len(set(sentences.values())) == 3
+    assert "برابر در حد نوفه" in sentences["tie"] and "هر دو تابع زیان" in sentences["tie"]
+    assert "بالاتر است" in sentences["b"] and "پایین‌تر است" in sentences["a"]
 
 
-@pytest.mark.parametrize(
-    ("ce", "triplet", "words"),
-    [(96.0, 94.0, "از triplet بالاتر بود"), (92.0, 94.0, "از triplet پایین‌تر بود"), (94.5, 94.0, "با triplet در حد دو خطای معیار یکسان بود")],
-)
-def test_generalisation_compares_within_two_standard_errors(ce, triplet, words):
-    assert text.generalisation(per_regime(ce, triplet, 0.0), SE) == words
+def test_generalisation_and_combined_accuracy_follow_the_verdict():
+    assert text.generalisation(A_BETTER) == "از triplet بالاتر بود"  # triplet (B) is worse than cross-entropy (A)
+    assert text.generalisation(B_BETTER) == "از triplet پایین‌تر بود"
+    assert text.generalisation(TIE) == "با triplet برابر در حد نوفه بود"
+    assert "بالاتر بود" in text.combined_accuracy(B_BETTER) and "برابر در حد نوفه" in text.combined_accuracy(TIE)
 
 
-@pytest.mark.parametrize(
-    ("combined", "words"),
-    [(96.5, "از آنتروپی متقاطع بالاتر بود"), (93.5, "از آنتروپی متقاطع پایین‌تر بود"), (95.9, "با آنتروپی متقاطع در حد دو خطای معیار یکسان بود")],
-)
-def test_combined_accuracy_compares_within_two_standard_errors(combined, words):
-    assert text.combined_accuracy(per_regime(95.0, 0.0, combined), SE) == words
+def test_profile_and_validation_notes():
+    quick, single = text.profile_paragraph("quick", 3), text.profile_paragraph("full", 1)
+    assert "3 seed" in quick and "میانگین" in quick and "`quick`" in quick
+    assert "یک seed" in single and "صورت تمرین" in single and "`smoke`" in text.profile_paragraph("smoke", 2)
+    assert "2,000 تصویر" in text.validation_note(2000, 0.44) and "0.44 واحد درصد" in text.validation_note(2000, 0.44)
+    assert text.with_spread(96.5, 0.123) == "96.50 ± 0.12" and text.with_spread(96.5, None) == "96.50"
 
 
 @pytest.mark.parametrize(
@@ -117,11 +114,10 @@ def test_combined_silhouette_against_cross_entropy(combined, words):
 
 
 def test_combined_story_has_a_sentence_for_each_outcome():
-    same, moved = per_regime(95.0, 0.0, 95.4), per_regime(95.0, 0.0, 97.0)
     tighter, alike = per_regime(0.40, 0.0, 0.50), per_regime(0.40, 0.0, 0.405)
     stories = {
-        (a, s): text.combined_story(acc, sil, SE)
-        for a, acc in (("same", same), ("moved", moved))
+        (a, s): text.combined_story(comparison, sil)
+        for a, comparison in (("same", TIE), ("moved", B_BETTER))
         for s, sil in (("tighter", tighter), ("alike", alike))
     }
     assert len(set(stories.values())) == 4
@@ -129,8 +125,3 @@ def test_combined_story_has_a_sentence_for_each_outcome():
     assert "نه دقت را تغییر داد" in stories["same", "alike"]
     assert "هم دقت را جابه‌جا کرد و هم" in stories["moved", "tighter"]
     assert "بی‌آنکه خوشه‌ها فشرده‌تر شوند" in stories["moved", "alike"]
-
-
-def test_the_noise_band_is_the_engine_one():
-    """P1 and P2 call a difference noise by the same rule."""
-    assert stats.within_noise(2 * SE, SE) and text.generalisation(per_regime(95.0 + 2 * SE, 95.0, 0.0), SE).startswith("با triplet")

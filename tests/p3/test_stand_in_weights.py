@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from hw3core import chapter
+from hw3core import chapter, comparisons
 from hw3core.cache import Artifacts
 from hw3core.p3 import architecture, plots, study, tables, text
 from hw3core.p3.flowers import FLOWERS_CLASSES
@@ -68,8 +68,16 @@ def test_the_pretrained_branch_runs_on_stand_ins_and_is_marked_not_real(torch_ho
         text.prediction_summary("full", prediction, 1000),
         text.frozen_final(outcomes["mobilenet_v2"]),
         chapter.table(tables.comparison_table(outcomes, "smoke")).data,
-        text.accuracy_analysis("full", summaries, totals, "2"),
-        text.scratch_comparison("full", scratch.metrics, outcomes["mobilenet_v2"].metrics, "24", len(FLOWERS_CLASSES)),
+        text.accuracy_analysis("full", summaries, totals, "2", tables.against_best(outcomes)),
+        text.scratch_comparison(
+            "full",
+            scratch.metrics,
+            outcomes["mobilenet_v2"].metrics,
+            "24",
+            len(FLOWERS_CLASSES),
+            comparisons.compare(outcomes["mobilenet_v2"], scratch, "test"),
+            (scratch.config["model"]["input_size"], tables.frozen_input_size(study.EXPERIMENTS[study.frozen_name("mobilenet_v2")].config("smoke"))),
+        ),
     ]
     figure = plots.training_curves({BACKBONES[n].title: o.history() for n, o in outcomes.items()})
     figure.savefig(tmp_path / "curves.png")

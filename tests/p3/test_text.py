@@ -8,6 +8,7 @@ import pytest
 
 from hw3core.p3 import study, text
 from hw3core.p3.weights import MissingWeights
+from outcomes import A_BETTER, B_BETTER, TIE
 
 MISSING = MissingWeights("ResNet50", "resnet50-0676ba61.pth", ("/torch/hub/checkpoints", "/data/weights"), "OSError")
 
@@ -23,6 +24,8 @@ def summaries(test: dict[str, float], train: float = 95.0) -> dict[str, dict[str
 
 
 TOTALS = {"mobilenet_v2": 2_354_534, "vgg16": 134_677_670, "resnet50": 23_717_030}
+
+
 
 
 def test_split_facts_are_the_official_split_as_written_inline():
@@ -77,19 +80,32 @@ def test_frozen_final_is_a_table_of_the_run_or_nothing_without_weights():
 
 
 def test_accuracy_analysis_under_smoke_and_with_missing_weights_states_no_number():
-    smoke = text.accuracy_analysis("smoke", summaries({"mobilenet_v2": 30.0, "vgg16": 20.0, "resnet50": 25.0}), TOTALS, "10")
-    missing = text.accuracy_analysis("quick", summaries({"mobilenet_v2": 80.0}), TOTALS, "10")
+    smoke = text.accuracy_analysis("smoke", summaries({"mobilenet_v2": 30.0, "vgg16": 20.0, "resnet50": 25.0}), TOTALS, "10", {})
+    missing = text.accuracy_analysis("quick", summaries({"mobilenet_v2": 80.0}), TOTALS, "10", {})
     assert "smoke" in smoke and "@tbl-p3-compare" in missing
     assert not any(ch.isdigit() for ch in smoke.replace("@tbl-p3-compare", "")) and "80.0" not in missing
 
 
 def test_accuracy_analysis_names_the_best_and_whether_it_is_the_largest():
-    vgg_best = text.accuracy_analysis("full", summaries({"mobilenet_v2": 80.0, "vgg16": 85.5, "resnet50": 84.0}), TOTALS, "10")
-    resnet_best = text.accuracy_analysis("full", summaries({"mobilenet_v2": 80.0, "vgg16": 78.0, "resnet50": 86.0}, train=99.0), TOTALS, "10")
-    assert "بهترین آن‌ها VGG16 است" in vgg_best and "بهترین ویژگی‌ها را هم داد" in vgg_best
-    assert "بهترین آن‌ها ResNet50 است" in resnet_best and "(VGG16) بهترین نیست" in resnet_best
+    behind = {"mobilenet_v2": A_BETTER, "resnet50": A_BETTER}
+    vgg_best = text.accuracy_analysis("full", summaries({"mobilenet_v2": 80.0, "vgg16": 85.5, "resnet50": 84.0}), TOTALS, "10", behind)
+    resnet_best = text.accuracy_analysis(
+        "full", summaries({"mobilenet_v2": 80.0, "vgg16": 78.0, "resnet50": 86.0}, train=99.0), TOTALS, "10", {"mobilenet_v2": A_BETTER, "vgg16": A_BETTER}
+    )
+    assert "در برابر VGG16، که بیشترین دقت را دارد" in vgg_best and "بهترین ویژگی‌ها را هم داد" in vgg_best
+    assert "MobileNetV2" in vgg_best.split("که بیشترین دقت را دارد")[1] and "پایین‌تر است" in vgg_best
+    assert "در برابر ResNet50" in resnet_best and "(VGG16) بهترین نیست" in resnet_best
     assert "80.0، 78.0 و 86.0 درصد" in resnet_best and "10.0، 20.0 و 30.0 ثانیه" in resnet_best
     assert f"{99.0 - 80.0:.1f}، {99.0 - 78.0:.1f} و {99.0 - 86.0:.1f} واحد درصد" in resnet_best and "با 10 تصویر" in resnet_best
+    assert "یک seed" in resnet_best
+
+
+def test_accuracy_analysis_names_no_winner_when_the_best_is_within_noise_of_another():
+    tied = text.accuracy_analysis(
+        "full", summaries({"mobilenet_v2": 85.0, "vgg16": 78.0, "resnet50": 85.4}), TOTALS, "10", {"mobilenet_v2": TIE, "vgg16": A_BETTER}
+    )
+    assert "برنده‌ای" in tied and "اختلافش با MobileNetV2 در حد نوفه" in tied
+    assert "بهترین ویژگی‌ها را هم داد" not in tied and "بهترین نیست" not in tied
 
 
 @pytest.mark.parametrize("profile", ["full", "smoke"])
@@ -106,21 +122,32 @@ def test_scratch_scope_of_quick_states_what_was_reduced():
     assert "1,020 تصویر آموزش" in scope and "510 تصویر اعتبارسنجی" in scope and f"({cfg['data']['per_class']['val']} از هر کلاس)" in scope
 
 
-def test_scratch_comparison_states_the_gain_of_pretraining_only_when_measured():
+def test_scratch_comparison_states_the_measured_gain_of_pretraining_only_when_measured():
     scratch = run(0.9, 0.40, 0.35, epochs=30, best_epoch=27, train_seconds=600.0).metrics
     frozen = run(0.97, 0.88, 0.86).metrics
-    compared = text.scratch_comparison("quick", scratch, frozen, "1,020", 102)
-    alone = text.scratch_comparison("quick", scratch, None, "1,020", 102)
-    assert "پس از 30 epoch (بهترین epoch: 27)" in compared and "10.0 دقیقه" in compared
-    assert f"{86.0 - 35.0:.1f} واحد درصد بهتر" in compared and "یادداشت آغاز فصل" not in compared
+    compared = text.scratch_comparison("quick", scratch, frozen, "1,020", 102, A_BETTER, (224, 224))
+    alone = text.scratch_comparison("quick", scratch, None, "1,020", 102, None, (96, 224))
+    assert "پس از 30 epoch (بهترین epoch: 27)" in compared and "10.0 دقیقه" in compared and "یک seed" in compared
+    assert "86.0 درصد" in compared and "پایین‌تر است" in compared and "یادداشت آغاز فصل" not in compared
     assert "یادداشت آغاز فصل" in alone and "واحد درصد" not in alone and "35.0 درصد روی آزمون" in alone
     assert "دلیل این فاصله" in compared and "دلیل این فاصله" not in alone  # no gap is referred to that is not shown
+    assert "انتظار ما" in alone and "انتظار" not in compared  # a measured gap is stated as a measurement
     assert "1,020 تصویر آموزشی" in alone and "برای 102 گونه" in alone
-    assert "smoke" in text.scratch_comparison("smoke", scratch, frozen, "1,020", 102)
+    assert "وضوح ورودی" not in compared  # same input size: no confound to state
+    assert "smoke" in text.scratch_comparison("smoke", scratch, frozen, "1,020", 102, A_BETTER, (224, 224))
 
+
+def test_scratch_comparison_states_a_difference_of_resolution_as_a_confound():
+    scratch = run(0.9, 0.40, 0.35, epochs=70, best_epoch=66, train_seconds=600.0).metrics
+    confounded = text.scratch_comparison("quick", scratch, run(0.97, 0.88, 0.86).metrics, "1,020", 102, A_BETTER, (96, 224))
+    assert "96 پیکسل" in confounded and "224 پیکسل" in confounded and "نمی‌توان به پیش‌آموزش" in confounded
+    assert "دلیل این فاصله" not in confounded and "از داده می‌آید" in confounded
 
 
 def test_scratch_comparison_says_so_when_pretraining_did_not_help():
     scratch = run(0.9, 0.5, 0.60, epochs=30, best_epoch=27, train_seconds=600.0).metrics
-    worse = text.scratch_comparison("quick", scratch, run(0.97, 0.6, 0.55).metrics, "1,020", 102)
-    assert f"{60.0 - 55.0:.1f} واحد درصد کمتر" in worse and "واحد درصد بهتر" not in worse and "دلیل این فاصله" not in worse
+    frozen = run(0.97, 0.6, 0.55).metrics
+    worse = text.scratch_comparison("quick", scratch, frozen, "1,020", 102, B_BETTER, (224, 224))
+    even = text.scratch_comparison("quick", scratch, frozen, "1,020", 102, TIE, (224, 224))
+    assert "بالاتر است" in worse and "خلاف آنچه" in worse and "دلیل این فاصله" not in worse
+    assert "برابر در حد نوفه" in even and "برتری‌ای نشان نداد" in even

@@ -96,8 +96,17 @@ def test_no_quarto_syntax_is_left(exported):
 
 def test_the_cells_read_top_to_bottom(exported):
     assert roles(exported) == [
-        "intro", "setup", "chapter", "markdown", "source", "prose", "chapter", "caption", "chapter", "caption", "references",
+        "intro", "setup", "chapter", "markdown", "source", "prose", "chapter", "caption", "chapter", "caption", "runs", "runs", "references",
     ]
+
+
+def test_the_last_cells_list_the_runs_the_chapter_read(exported):
+    """The chapter's rows of the book's appendix of runs, as a cell that lists them again when re-run."""
+    heading, cell = [cell for cell in exported.cells if cell.metadata.get("hw3-role") == "runs"]
+    assert "hw3 train NAME --profile smoke" in heading.source and '<div dir="rtl">' in heading.source
+    assert 'runs.runs_table(chapter="p1")' in cell.source
+    listed = cell.outputs[0].data["text/markdown"]
+    assert "p1-baseline" in listed and "p1-dropout" in listed and "p2-triplet" not in listed
 
 
 def test_the_first_cells_say_how_to_run_it_and_set_it_up(exported):
@@ -177,7 +186,7 @@ def test_without_a_repository_the_setup_cell_says_how_to_install(tmp_path: Path)
 # The code each practical question asks to see (issue 24), which its notebook must carry.
 SHOWN = {
     "p1-cifar10": ["hw3core.p1.study.load_splits", "hw3core.data.TensorImages", "hw3core.p1.models.BaselineModel", "hw3core.p1.models.ConvNet",
-                   "hw3core.training.fit", "hw3core.training.fit_best", "hw3core.atomic.torch_save", "hw3core.p1.study.evaluate", "hw3core.p1.plots.plot_confusion_matrices"],
+                   "hw3core.training.fit", "hw3core.training.fit_best", "hw3core.atomic.torch_save", "hw3core.p1.study.run_seed", "hw3core.p1.study.classify", "hw3core.p1.study.class_scores", "hw3core.p1.plots.plot_confusion_matrices"],
     "p2-losses": ["hw3core.p2.models.Extractor", "hw3core.p2.models.Classifier", "hw3core.p2.triplet.TripletImages", "hw3core.p2.triplet.mined_triplet_loss",
                   "hw3core.p2.triplet.semi_hard_negatives", "hw3core.p2.study.train_regime", "hw3core.p2.study.train_linear_head", "hw3core.p2.features.capture_feature_maps"],
     "p3-transfer": ["hw3core.p3.weights.imagenet_model", "hw3core.p3.network.split_classifier", "hw3core.p3.network.new_head", "hw3core.p3.network.TransferNet",

@@ -15,9 +15,11 @@ import pandas as pd
 import torch
 
 from ..cache import Artifacts
+from ..comparisons import compare
 from ..data import ImageSet, stratified_subset
 from ..experiments import result
 from ..profiles import Profile
+from ..stats import Comparison, mean_and_spread
 from .study import ABLATIONS, EXPERIMENTS, PARTS, SEED, Splits, part
 
 
@@ -29,6 +31,13 @@ def results(profile: Profile) -> dict[str, Artifacts]:
 def ablation_results(profile: Profile) -> dict[str, Artifacts]:
     """The artifacts of the runs that isolate one change between two parts (`study.ABLATIONS`)."""
     return {name: result(EXPERIMENTS[name], profile) for name in ABLATIONS}
+
+
+def in_book_order(*groups: dict[str, Artifacts]) -> dict[str, Artifacts]:
+    """The runs of `groups` (the parts, the ablations) together, in the order of the recipe
+    table, (b), (c), (c'), (d), (e): the order in which the comparisons of (f) step."""
+    merged = {name: artifacts for group in groups for name, artifacts in group.items()}
+    return {name: merged[name] for name in EXPERIMENTS if name in merged}
 
 
 def sample_per_class(data: ImageSet, seed: int = SEED) -> np.ndarray:
@@ -63,7 +72,7 @@ def recipe_table(profile: Profile) -> pd.DataFrame:
                 "label smoothing": t["label_smoothing"],
                 "dropout": cfg["model"].get("dropout", 0.0),
                 "logit scale": cfg["model"].get("logit_scale", 1.0),
-                "flip TTA": cfg["eval"]["flip_tta"],
+                "flip TTA column": cfg["eval"]["flip_tta"],
             }
         )
     return pd.DataFrame(rows)
@@ -91,22 +100,72 @@ def confusion(artifacts: Artifacts) -> pd.DataFrame:
 
 
 def accuracy_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
-    """Part (f): one row per model, test accuracy next to what it cost."""
+    """Part (f): one row per model, its plain test accuracy (what (f) asks for) and, in a
+    column of its own, the accuracy with flip test-time augmentation, next to what the
+    model cost and whether it was still improving at its last epoch. With several seeds
+    the accuracies are means (`run_summary`) and a column gives their standard deviation."""
     rows = []
     for name, art in runs.items():
-        m = art.metrics
+        s = run_summary(art)
+        row = {
+            "part": part(name).letter,
+            "model": part(name).title,
+            "parameters": art.metrics["parameters"],
+            "best epoch": f"{s['best_epoch']} / {s['epochs']}",
+            "still rising": s["best_epoch"] == s["epochs"],
+            "best val acc (%)": s["best_val"],
+            "test acc (%)": s["test"],
+        }
+        if s["seeds"] > 1:
+            row["test acc sd"] = s["test_sd"]
+        if s["test_flip"] is not None:
+            row["test acc, flip TTA (%)"] = s["test_flip"]
+        rows.append({**row, "train time (s)": s["seconds"]})
+    return pd.DataFrame(rows)
+
+
+# The comparisons of part (f), each changing one thing (or, for (b) -> (c), one package of
+# things): (before, after, what changed). (c) -> (c') is the peak rate alone, (c') -> (d)
+# BatchNorm alone, (d) -> (e) Dropout alone.
+STEPS = (
+    ("p1-baseline", "p1-improved", "architecture and recipe"),
+    ("p1-improved", "p1-improved-bn-lr", "peak rate (no BatchNorm)"),
+    ("p1-improved-bn-lr", "p1-bn", "BatchNorm (same rate)"),
+    ("p1-bn", "p1-dropout", "Dropout"),
+)
+
+
+def effects(runs: dict[str, Artifacts], split: str) -> dict[tuple[str, str], Comparison]:
+    """Every step of `STEPS` judged on `split` ("val" or "test"), keyed by (before, after)."""
+    return {(before, after): compare(runs[before], runs[after], split) for before, after, _ in STEPS}
+
+
+def effects_table(runs: dict[str, Artifacts], split: str = "test") -> pd.DataFrame:
+    """Part (f): each step of `STEPS` on `split`, with the paired test that judges it: the two
+    accuracies, their difference and its standard error, the images only one model got
+    right (McNemar's discordant pairs), the p-value and the verdict."""
+    rows = []
+    for (before, after), c in effects(runs, split).items():
+        changed = next(what for b, a, what in STEPS if (b, a) == (before, after))
         rows.append(
             {
-                "part": part(name).letter,
-                "model": part(name).title,
-                "parameters": m["parameters"],
-                "best epoch": m["best_epoch"],
-                "best val acc (%)": 100 * m["best_val_acc"],
-                "test acc (%)": 100 * m["test_acc"],
-                "train time (s)": m["train_seconds"],
+                "step": f"({part(before).letter}) -> ({part(after).letter})",
+                "what changed": changed,
+                "before (%)": c.accuracy_a,
+                "after (%)": c.accuracy_b,
+                "difference": c.difference,
+                "se": c.standard_error,
+                "only before right": c.a_only,
+                "only after right": c.b_only,
+                "p": c.p_value,
+                "verdict": VERDICT_WORDS[c.verdict],
             }
         )
     return pd.DataFrame(rows)
+
+
+# How the effects table names each verdict of `stats.compare_paired` (the table is English, as all of P1's).
+VERDICT_WORDS = {"b": "after better", "a": "before better", "tie": "equal within noise"}
 
 
 def per_class_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
@@ -131,19 +190,33 @@ def confusions(runs: dict[str, Artifacts]) -> dict[str, np.ndarray]:
 
 
 def run_summary(artifacts: Artifacts) -> dict[str, Any]:
-    """The numbers the chapter's prose cites for one run (accuracies in percent)."""
+    """The numbers the chapter's prose cites for one run (accuracies in percent).
+
+    Accuracies are means over the run's seeds ("test_sd" and "best_val_sd": their sample
+    standard deviations, None for one seed); what comes from the per-epoch history (the
+    last epoch's accuracies and gap, the best epoch) is the first seed's, the run the
+    figures and history tables show.
+    """
     m, h = artifacts.metrics, artifacts.history()
+    per_seed = list(m.get("seeds", {"": m}).values())
+    test, test_sd = mean_and_spread([100 * r["test_acc"] for r in per_seed])
+    best_val, best_val_sd = mean_and_spread([100 * r["best_val_acc"] for r in per_seed])
+    flips = [100 * r["test_acc_flip"] for r in per_seed if "test_acc_flip" in r]
     last = h.iloc[-1]
     return {
-        "test": 100 * m["test_acc"],
-        "best_val": 100 * m["best_val_acc"],
+        "test": test,
+        "test_sd": test_sd,
+        "test_flip": mean_and_spread(flips)[0] if flips else None,
+        "best_val": best_val,
+        "best_val_sd": best_val_sd,
+        "seeds": len(per_seed),
         "best_epoch": m["best_epoch"],
         "epochs": m["epochs"],
         "train_last": 100 * last["train_acc"],
         "val_last": 100 * last["val_acc"],
         "gap_last": 100 * (last["train_acc"] - last["val_acc"]),
         "val_loss_min_epoch": int(h.loc[h["val_loss"].idxmin(), "epoch"]),
-        "seconds": m["train_seconds"],
+        "seconds": sum(r["train_seconds"] for r in per_seed),
         "parameters": m["parameters"],
     }
 

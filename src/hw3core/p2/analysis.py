@@ -1,6 +1,14 @@
 """What the P2 chapter shows, read from the three regimes' runs: the tables of parts 3
 and 4 (test results, convergence, layer probes) and `facts`, every number its prose
-quotes, which `p2.text` turns into the sentences that depend on them."""
+quotes, which `p2.text` turns into the sentences that depend on them.
+
+Each regime is trained with several seeds (`seeding.over_seeds`): the measurements of the
+test images (accuracy, loss, silhouette, probes) are means over the seeds, with their
+standard deviation where the table shows it, and two regimes are compared seed by seed
+on the same test images (`comparisons.compare`). What comes from one run's files (the
+per-epoch curves, the feature maps, the 2-D views, the convergence table) is the first
+seed's, which the captions say.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +18,15 @@ import numpy as np
 import pandas as pd
 
 from ..cache import Artifacts
+from ..comparisons import compare
 from ..experiments import result
 from ..profiles import Profile
 from ..settings import get_settings
-from ..stats import standard_error
+from ..stats import Comparison, mean_and_spread, standard_error
 from ..training import parameter_count
 from .models import LAYERS, Classifier, Extractor
 from .study import CLASSES, EXPERIMENTS, REGIMES, experiment_name
-from .text import NAMES, or_never
+from .text import NAMES, VERDICT_NAMES, or_never
 
 
 def results(profile: Profile | None = None) -> dict[str, Artifacts]:
@@ -115,19 +124,63 @@ def split_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
     return pd.DataFrame({"بخش": ["آموزش", "اعتبارسنجی", "آزمون"], "تعداد تصویر": [sizes["train"], sizes["val"], sizes["test"]]})
 
 
+def per_seed(artifacts: Artifacts, key: str) -> list[Any]:
+    """One metric of a run, seed by seed (the metrics of every seed, `seeding.over_seeds`)."""
+    return [metrics[key] for metrics in artifacts.metrics["seeds"].values()]
+
+
+def seed_mean(artifacts: Artifacts, key: str, scale: float = 1.0) -> float:
+    """A run's metric averaged over its seeds (times `scale`: 100 for a percentage)."""
+    return mean_and_spread([scale * value for value in per_seed(artifacts, key)])[0]
+
+
+def seed_spread(artifacts: Artifacts, key: str, scale: float = 1.0) -> float | None:
+    """The sample standard deviation over seeds of a run's metric (None for one seed)."""
+    return mean_and_spread([scale * value for value in per_seed(artifacts, key)])[1]
+
+
 def summary_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
-    """Test accuracy and loss, separability of the test embeddings, and training time, per regime."""
+    """Test accuracy and loss, separability of the test embeddings, and training time, per
+    regime: means over the seeds, and the standard deviation of the accuracy over them."""
     rows = []
     for regime, artifacts in runs.items():
-        m = artifacts.metrics
         rows.append(
             {
                 "رژیم": NAMES[regime],
-                "دقت آزمون (%)": 100 * m["test_acc"],
-                "زیان CE آزمون": m["test_loss"],
-                "silhouette": m["silhouette"],
-                "linear probe روی embedding (%)": 100 * m["embedding_probe_acc"],
-                "زمان آموزش (s)": training_seconds(artifacts),
+                "دقت آزمون (%)": seed_mean(artifacts, "test_acc", 100),
+                "انحراف معیار دقت": seed_spread(artifacts, "test_acc", 100),
+                "زیان CE آزمون": seed_mean(artifacts, "test_loss"),
+                "silhouette": seed_mean(artifacts, "silhouette"),
+                "linear probe روی embedding (%)": seed_mean(artifacts, "embedding_probe_acc", 100),
+                "زمان آموزش seed نخست (s)": training_seconds(artifacts),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# The pairs of regimes the chapter compares: (A, B), B judged against A.
+PAIRS = (("cross-entropy", "triplet"), ("cross-entropy", "combined"), ("triplet", "combined"))
+
+
+def regime_comparisons(runs: dict[str, Artifacts]) -> dict[tuple[str, str], Comparison]:
+    """Every pair of `PAIRS` compared on the test images, seed k against seed k."""
+    return {(a, b): compare(runs[a], runs[b], "test") for a, b in PAIRS}
+
+
+def comparison_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
+    """Part 3: each pair of regimes on the test images, with the paired test that judges it."""
+    rows = []
+    for (a, b), c in regime_comparisons(runs).items():
+        rows.append(
+            {
+                "A": NAMES[a],
+                "B": NAMES[b],
+                "B − A (واحد درصد)": c.difference,
+                "خطای معیار": c.standard_error,
+                "فقط A درست": c.a_only,
+                "فقط B درست": c.b_only,
+                "p": c.p_value,
+                "حکم": VERDICT_NAMES[c.verdict].format(a=NAMES[a], b=NAMES[b]),
             }
         )
     return pd.DataFrame(rows)
@@ -161,7 +214,8 @@ def layer_probe_table(runs: dict[str, Artifacts]) -> pd.DataFrame:
 
 def facts(runs: dict[str, Artifacts]) -> dict[str, Any]:
     """The numbers the chapter's prose quotes, per regime where they differ, read from the
-    artifacts (accuracies in percent)."""
+    artifacts (accuracies in percent; measurements of the test images are means over the
+    seeds, "acc_sd" the standard deviation of the accuracy; the rest is the first seed's)."""
 
     def per(get: Callable[[Artifacts], Any]) -> dict[str, Any]:
         return {regime: get(artifacts) for regime, artifacts in runs.items()}
@@ -169,14 +223,18 @@ def facts(runs: dict[str, Artifacts]) -> dict[str, Any]:
     cfg = shared_config(runs)
     sizes = runs["cross-entropy"].metrics["sizes"]
     model = Classifier(Extractor(cfg["model"]["widths"], cfg["model"]["convs_per_stage"]), len(CLASSES))
-    probe = per(lambda a: {layer: 100 * a.metrics["layer_probe"][layer] for layer in LAYERS})
+    probe = per(lambda a: {layer: mean_and_spread([100 * p[layer] for p in per_seed(a, "layer_probe")])[0] for layer in LAYERS})
     stage_one = runs["triplet"].history()
     centroid_one = runs["triplet"].history("embedding-history.csv")["centroid_val_acc"]
+    best_val = per(lambda a: 100 * float(_classifier_history(a)["val_acc"].max()))
     return {
-        "acc": per(lambda a: 100 * a.metrics["test_acc"]),
-        "loss": per(lambda a: a.metrics["test_loss"]),
-        "silhouette": per(lambda a: a.metrics["silhouette"]),
-        "embedding_probe": per(lambda a: 100 * a.metrics["embedding_probe_acc"]),
+        "acc": per(lambda a: seed_mean(a, "test_acc", 100)),
+        "acc_sd": per(lambda a: seed_spread(a, "test_acc", 100)),
+        "seeds": len(cfg["seeds"]),
+        "compared": regime_comparisons(runs),
+        "loss": per(lambda a: seed_mean(a, "test_loss")),
+        "silhouette": per(lambda a: seed_mean(a, "silhouette")),
+        "embedding_probe": per(lambda a: seed_mean(a, "embedding_probe_acc", 100)),
         "probe": probe,
         # how far apart the regimes' probes are, stage by stage (percentage points)
         "spread": {layer: max(p[layer] for p in probe.values()) - min(p[layer] for p in probe.values()) for layer in LAYERS},
@@ -184,13 +242,14 @@ def facts(runs: dict[str, Artifacts]) -> dict[str, Any]:
         "epoch_seconds": per(lambda a: float(a.history()["seconds"].mean())),
         "convergence": per(convergence),
         "target": 100 * cfg["train"]["target_acc"],
-        "best_val": per(lambda a: 100 * float(_classifier_history(a)["val_acc"].max())),
+        "best_val": best_val,
+        # the standard error of a validation accuracy like the regimes' best, on this validation split
+        "val_standard_error": standard_error(float(np.mean(list(best_val.values()))) / 100, sizes["val"]),
         "triplet_stage_one": {  # first and last epoch of the triplet regime's first stage
             "loss": (float(stage_one["train_loss"].iloc[0]), float(stage_one["train_loss"].iloc[-1])),
             "margin_met": (100 * float(stage_one["train_acc"].iloc[0]), 100 * float(stage_one["train_acc"].iloc[-1])),
             "centroid": (100 * float(centroid_one.iloc[0]), 100 * float(centroid_one.iloc[-1])),
         },
-        "standard_error": standard_error(np.mean([a.metrics["test_acc"] for a in runs.values()]), sizes["test"]),
         "sizes": sizes,
         "parameters": parameter_count(model),
         "head_parameters": parameter_count(model.head),

@@ -70,28 +70,37 @@ def _show(ax: plt.Axes, image: np.ndarray, cmap: str = "viridis", norm: Normaliz
 SCALED = "activation, scaled to\neach map's min–max"
 
 
-def feature_maps_over_epochs(artifacts: Artifacts, image: int = 0, channels: int = CHANNELS, title: str = "") -> Figure:
-    """The same training image's maps at the recorded epochs (rows): for every stage, the
-    `channels` channels most active at the last epoch, so each column is one filter over time."""
+def feature_maps_over_epochs(artifacts: Artifacts, images: int | None = None, channels: int = CHANNELS, title: str = "") -> Figure:
+    """The same training images' maps at the recorded epochs: one block of rows per image
+    (the first `images` of those recorded, all by default; they alternate the classes),
+    one row per epoch. For every stage the `channels` channels most active at the last
+    epoch over all shown images are drawn, so each column is one filter, over time and
+    across images."""
     epochs = map_epochs(artifacts.config["train"]["epochs"])
     maps = {epoch: _maps(artifacts, epoch) for epoch in epochs}
     inputs = _inputs(artifacts)
+    shown = list(range(len(inputs["images"]) if images is None else images))
+    strongest = {
+        layer: maps[epochs[-1]][layer][shown].float().mean(dim=(0, 2, 3)).argsort(descending=True)[:channels].tolist() for layer in LAYERS
+    }
     columns = 1 + channels * len(LAYERS)
+    rows = len(shown) * len(epochs)
     side = (FULL_WIDTH_IN - 0.8) / columns  # what the colour bar leaves for one map
-    fig, axes = plt.subplots(len(epochs), columns, figsize=(FULL_WIDTH_IN, side * len(epochs) + 0.5), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(FULL_WIDTH_IN, side * rows + 0.5), layout="constrained", squeeze=False)
     norm = Normalize(0, 1)
-    for row, epoch in enumerate(epochs):
-        _show(axes[row, 0], inputs["images"][image].permute(1, 2, 0).numpy())
-        axes[row, 0].set_ylabel(f"epoch {epoch}", fontsize=FLOOR_PT)
-        for k, layer in enumerate(LAYERS):
-            strongest = maps[epochs[-1]][layer][image].float().mean(dim=(1, 2)).argsort(descending=True)[:channels]
-            for j, channel in enumerate(strongest.tolist()):
-                ax = axes[row, 1 + k * channels + j]
-                _show(ax, maps[epoch][layer][image, channel].float().numpy(), norm=norm)
-                if row == 0:
-                    ax.set_title(f"{layer}\n#{channel}", fontsize=FLOOR_PT)
-    axes[0, 0].set_title(CLASSES[int(inputs["labels"][image])], fontsize=FLOOR_PT)
-    bar = fig.colorbar(axes[0, 1].images[0], ax=axes, shrink=0.8, label=SCALED)
+    for block, image in enumerate(shown):
+        for step, epoch in enumerate(epochs):
+            row = block * len(epochs) + step
+            _show(axes[row, 0], inputs["images"][image].permute(1, 2, 0).numpy())
+            label = f"epoch {epoch}" if step else f"{CLASSES[int(inputs['labels'][image])]}\nepoch {epoch}"
+            axes[row, 0].set_ylabel(label, fontsize=FLOOR_PT)
+            for k, layer in enumerate(LAYERS):
+                for j, channel in enumerate(strongest[layer]):
+                    ax = axes[row, 1 + k * channels + j]
+                    _show(ax, maps[epoch][layer][image, channel].float().numpy(), norm=norm)
+                    if row == 0:
+                        ax.set_title(f"{layer}\n#{channel}", fontsize=FLOOR_PT)
+    bar = fig.colorbar(axes[0, 1].images[0], ax=axes, shrink=0.5, label=SCALED)
     bar.ax.tick_params(labelsize=FLOOR_PT)
     bar.ax.yaxis.label.set_fontsize(FLOOR_PT)
     if title:

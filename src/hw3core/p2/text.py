@@ -4,8 +4,10 @@ Whether the triplet regime's clusters came out tighter, whether two accuracies d
 more than noise, which regime reached the target first: each is true only for some runs.
 Every function here reads the numbers of `p2.analysis.facts` (accuracies in percent) and
 returns the words that fit them, so the chapter never states a direction its own tables
-contradict, whichever profile or data built it. Differences of accuracy are judged
-against two standard errors (`stats.within_noise`), as in P1's text.
+contradict, whichever profile or data built it. Differences of accuracy are judged by
+the paired test over the seeds (`comparisons.compare`, reported through `prose.judged`),
+as in P1's text; only times, which no paired test covers, are judged against two
+standard deviations of their own noise.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from ..prose import direction
-from ..stats import NOISE_STANDARD_ERRORS, within_noise
+from ..profiles import Profile
+from ..prose import IS, WAS, device_name, direction, judged
+from ..stats import NOISE_STANDARD_ERRORS, Comparison
 from .models import DEEPEST
 
 NAMES = {"cross-entropy": "آنتروپی متقاطع", "triplet": "triplet (سپس لایهٔ تمام‌متصل)", "combined": "ترکیبی (triplet + CE)"}
+# How the comparison table words each verdict of `stats.compare_paired` for regimes A and B.
+VERDICT_NAMES = {"b": "{b} بهتر", "a": "{a} بهتر", "tie": "برابر در حد نوفه"}
 # Silhouettes lie in [-1, 1]; two regimes closer than this are called equally compact.
 SILHOUETTE_TOLERANCE = 0.01
 
@@ -97,9 +102,44 @@ def timing_note(device: str) -> str:
 
     Never empty, for the reason given in `lossy_note`.
     """
-    if device != "cpu":
-        return f"؛ این زمان‌ها روی {device} اندازه گرفته شده‌اند"
-    return "؛ این زمان‌ها روی یک CPU دوهسته‌ای اندازه گرفته شده‌اند که کارهای دیگری هم هم‌زمان روی آن اجرا می‌شد، پس نوسان زیادی دارند و تنها مرتبهٔ بزرگی‌شان قابل اتکاست"
+    if not device.startswith("cpu"):
+        return f"؛ این زمان‌ها روی {device_name(device)} اندازه گرفته شده‌اند"
+    return (
+        f"؛ این زمان‌ها روی {device_name(device)} اندازه گرفته شده‌اند که کارهای دیگر هم می‌توانستند هم‌زمان روی آن اجرا شوند، پس"
+        " زمان هر epoch با بار ماشین نوسان دارد و تنها مرتبهٔ بزرگی‌شان قابل اتکاست"
+    )
+
+
+def profile_paragraph(profile: Profile, seeds: int) -> str:
+    """What this chapter's profile means for reading its numbers (`seeds`: runs per regime)."""
+    runs = (
+        f"هر رژیم با {seeds} seed آموزش دیده است: دقت‌ها و دیگر اندازه‌های دادهٔ آزمون میانگین این اجراهاست و منحنی‌ها، نقشه‌های"
+        " ویژگی و نمایش‌های دوبعدی اجرای نخست را نشان می‌دهند."
+        if seeds > 1
+        else "هر رژیم تنها با یک seed آموزش دیده است، پس هیچ عددی میانگین چند اجرا نیست."
+    )
+    if profile == "full":
+        return f"این فصل سه رژیم را با همان تنظیماتی مقایسه می‌کند که صورت تمرین خواسته است (پروفایل `full`). {runs}"
+    if profile == "smoke":
+        return f"در پروفایل `smoke` سه رژیم روی دادهٔ مصنوعی و برای چند گام آموزش می‌بینند تا مسیر کد آزموده شود؛ هیچ مقایسه‌ای معنا ندارد. {runs}"
+    return (
+        f"سه رژیم این فصل با پروفایل `{profile}` آموزش دیده‌اند: همان دادهٔ واقعی، با شبکه‌ای باریک‌تر و epochهای کمتر تا آموزش روی"
+        " CPU شدنی باشد. دقت‌ها را نمی‌توان با هدف پروفایل `full` سنجید؛ آنچه از این اجرا پیداست ترتیب رژیم‌ها و جهت اختلاف‌هاست،"
+        f" نه اندازهٔ دقیقشان. {runs}"
+    )
+
+
+def validation_note(n_val: int, standard_error: float) -> str:
+    """How large the validation split is and how finely it can rank epochs and regimes."""
+    return (
+        f"اعتبارسنجی {n_val:,} تصویر دارد: خطای معیار دقتی در حد دقت‌های این فصل روی آن {standard_error:.2f} واحد درصد است،"
+        " پس اختلاف‌های یک واحد درصدی میان epochها و رژیم‌ها را از نوفه جدا می‌کند."
+    )
+
+
+def with_spread(mean: float, spread: float | None) -> str:
+    """An accuracy over seeds as the prose writes it: "96.55 ± 0.12" (standard deviation), or the one run's value."""
+    return f"{mean:.2f}" if spread is None else f"{mean:.2f} ± {spread:.2f}"
 
 
 # ---- part 3: the layers and the embeddings ------------------------------------------
@@ -130,39 +170,31 @@ def triplet_clusters(silhouette: PerRegime) -> str:
     )
 
 
-def accuracy_noise(acc: PerRegime, standard_error: float, n_test: int) -> str:
-    """The standard error of the test accuracy, and whether cross-entropy and triplet differ by more than two of it."""
-    difference = acc["cross-entropy"] - acc["triplet"]
-    verdict = (
-        "از دو برابر خطای معیار کمتر است و نمی‌توان آن را معنادار دانست"
-        if within_noise(difference, standard_error)
-        else "از دو برابر خطای معیار بیشتر است"
-    )
-    return (
-        f"خطای معیار دقتی در این حدود روی {n_test:,} تصویر آزمون نزدیک به {standard_error:,.2f} واحد درصد است؛ "
-        f"پس اختلاف این دو رژیم ({abs(difference):,.2f} واحد) {verdict}."
-    )
+def accuracy_verdict(comparison: Comparison) -> str:
+    """Part 3: triplet's test accuracy against cross-entropy's, judged by the paired test."""
+    sentence = f"در برابر آنتروپی متقاطع، دقت آزمون triplet {judged(comparison, *IS)}"
+    return {
+        "a": f"{sentence}: طبقه‌بندی که با همان برچسب‌ها و هم‌زمان با ویژگی‌ها آموخته شده است این‌جا برتری دارد.",
+        "b": f"{sentence}: ویژگی‌هایی که triplet برای فاصله‌ها ساخت، برای جدا کردن همین دو کلاس هم بهتر بودند.",
+        "tie": f"{sentence}: در این مسئلهٔ دوکلاسه هر دو تابع زیان به یک دقت رسیدند.",
+    }[comparison.verdict]
 
 
-def generalisation(acc: PerRegime, standard_error: float) -> str:
-    """How cross-entropy's test accuracy stood to triplet's, within two standard errors."""
-    return direction(
-        acc["triplet"], acc["cross-entropy"],
-        "از triplet بالاتر بود", "از triplet پایین‌تر بود", "با triplet در حد دو خطای معیار یکسان بود",
-        tolerance=NOISE_STANDARD_ERRORS * standard_error,
-    )
+def generalisation(comparison: Comparison) -> str:
+    """How cross-entropy's test accuracy stood to triplet's (`comparison`: triplet against cross-entropy)."""
+    return {
+        "a": "از triplet بالاتر بود",
+        "b": "از triplet پایین‌تر بود",
+        "tie": "با triplet برابر در حد نوفه بود",
+    }[comparison.verdict]
 
 
 # ---- part 4: the combined loss ------------------------------------------------------
 
 
-def combined_accuracy(acc: PerRegime, standard_error: float) -> str:
-    """How the combined regime's test accuracy stood to cross-entropy's, within two standard errors."""
-    return direction(
-        acc["cross-entropy"], acc["combined"],
-        "از آنتروپی متقاطع بالاتر بود", "از آنتروپی متقاطع پایین‌تر بود", "با آنتروپی متقاطع در حد دو خطای معیار یکسان بود",
-        tolerance=NOISE_STANDARD_ERRORS * standard_error,
-    )
+def combined_accuracy(comparison: Comparison) -> str:
+    """How the combined regime's test accuracy stood to cross-entropy's (`comparison`: combined against cross-entropy)."""
+    return f"در برابر آنتروپی متقاطع {judged(comparison, *WAS)}"
 
 
 def combined_silhouette(silhouette: PerRegime) -> str:
@@ -174,13 +206,14 @@ def combined_silhouette(silhouette: PerRegime) -> str:
     )
 
 
-def combined_story(acc: PerRegime, silhouette: PerRegime, standard_error: float) -> str:
-    """What the triplet term added to cross-entropy: accuracy beyond noise, tighter clusters, both or neither."""
-    same_accuracy = within_noise(acc["combined"] - acc["cross-entropy"], standard_error)
+def combined_story(comparison: Comparison, silhouette: PerRegime) -> str:
+    """What the triplet term added to cross-entropy: accuracy beyond noise, tighter clusters, both or neither
+    (`comparison`: combined against cross-entropy on the test images)."""
+    same_accuracy = comparison.verdict == "tie"
     tighter = silhouette["combined"] > silhouette["cross-entropy"] + SILHOUETTE_TOLERANCE
     return {
         (True, True): "پس در این مسئلهٔ دوکلاسه، که آنتروپی متقاطع به‌تنهایی ویژگی‌های کافی برای طبقه‌بندی می‌سازد، بهرهٔ ترکیب در کیفیت embedding دیده می‌شود و نه در دقت.",
-        (True, False): "پس در این اجرا جملهٔ triplet نه دقت را تغییر داد و نه فشردگی خوشه‌ها را به‌طور محسوسی؛ آنتروپی متقاطع به‌تنهایی بر هندسهٔ embedding هم غالب بود.",
-        (False, True): "پس در این اجرا جملهٔ triplet هم دقت را جابه‌جا کرد و هم خوشه‌ها را فشرده‌تر کرد.",
-        (False, False): "پس در این اجرا جملهٔ triplet دقت را جابه‌جا کرد بی‌آنکه خوشه‌ها فشرده‌تر شوند.",
+        (True, False): "پس جملهٔ triplet نه دقت را تغییر داد و نه فشردگی خوشه‌ها را به‌طور محسوسی؛ آنتروپی متقاطع به‌تنهایی بر هندسهٔ embedding هم غالب بود.",
+        (False, True): "پس جملهٔ triplet هم دقت را جابه‌جا کرد و هم خوشه‌ها را فشرده‌تر کرد.",
+        (False, False): "پس جملهٔ triplet دقت را جابه‌جا کرد بی‌آنکه خوشه‌ها فشرده‌تر شوند.",
     }[(same_accuracy, tighter)]

@@ -5,13 +5,19 @@ that plug into `training.fit`.
 An epoch of `TripletImages` uses every image once as an anchor and draws, from
 (seed, epoch), a positive of the same class (never the anchor itself) and a negative of
 another class. Random triplets soon become easy: they already meet the margin and give
-no gradient. The loss therefore keeps each dataset pair (anchor, positive) and picks the
-negative by FaceNet's semi-hard rule [Schroff et al. 2015]: among the 3B embeddings of
-the batch, the closest one of another class that is still farther from the anchor than
-the positive; if every negative is closer than the positive, the dataset's own negative
-stays. The hardest negative outright (d(a, n) < d(a, p) allowed) collapses a network
-trained from scratch: all embeddings gather in one spot where every loss equals the
-margin; the semi-hard rule never asks the network to pull a negative in that far.
+no gradient. The loss therefore keeps each dataset pair (anchor, positive) and picks a
+semi-hard negative: FaceNet's condition is eq. (4) of Schroff et al. 2015, d(a, p) <
+d(a, n) on squared distances, which orders negatives as plain distances do; which one
+to take among several the paper does not say, and we take, as TensorFlow's
+`triplet_semihard_loss` does, the closest of the 3B embeddings of the batch of another
+class that is farther than the positive. When there is none the dataset's own negative
+stays (our choice; TensorFlow takes the farthest negative). The hardest negative
+outright (d(a, n) < d(a, p) allowed) collapses a network trained from scratch: all
+embeddings gather in one spot where every loss equals the margin.
+
+The loss is on plain Euclidean distances, as Hermans et al. 2017 use them (more stable
+than squared ones, and the margin stays an absolute distance); FaceNet's own loss squares
+them, and its margin 0.2, which the configs take, is a margin on squared distances.
 """
 
 from __future__ import annotations
@@ -91,8 +97,9 @@ def embed(extractor: nn.Module, x: torch.Tensor) -> torch.Tensor:
 def semi_hard_negatives(anchor: torch.Tensor, positive: torch.Tensor, anchor_labels: torch.Tensor, pool: torch.Tensor, pool_labels: torch.Tensor) -> torch.Tensor:
     """Index into `pool` of each anchor's semi-hard negative, or -1 where none is farther than the positive.
 
-    Semi-hard: of another class, and the closest to the anchor among those with
-    d(a, n) > d(a, p).
+    Semi-hard (FaceNet's eq. (4), the same order on plain distances): of another class,
+    and farther from the anchor than the positive, d(a, n) > d(a, p); of those, the
+    closest, as TensorFlow's `triplet_semihard_loss` takes it.
     """
     distances = torch.cdist(anchor, pool)
     d_ap = (anchor - positive).norm(dim=1, keepdim=True)

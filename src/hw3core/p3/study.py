@@ -22,14 +22,14 @@ import torch
 from torch import nn
 from torchvision import models
 
-from .. import experiments
+from .. import experiments, predictions
 from ..cache import Artifacts
 from ..data import channel_stats, tensor_loader
 from ..experiments import Experiment, RunContext, by_name
 from ..profiles import Profile, per_profile
 from ..seeding import seed_everything
 from ..settings import Settings, get_settings
-from ..training import classification_step, fit_best, on_device, run_epoch
+from ..training import classification_step, fit_best, on_device, predict, run_epoch
 from .features import FeatureViews, run_features
 from .flowers import FLOWERS_CLASSES, OFFICIAL_SPLIT_SIZES, SPLITS, FlowerViews, flowers_split
 from .network import new_head, parameter_counts
@@ -172,11 +172,16 @@ def run_head(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
         desc=f"head {backbone}",
     )
     final = evaluate(head, {split: loader(split, augmented=False) for split in SPLITS}, ctx.device)
+    predictions.save(ctx.workdir, "test", *predict(head, loader("test", augmented=False), ctx.device))
     return {"final": final, "best_epoch": best_epoch(history), "epochs": len(history)}
 
 
 def run_scratch(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
-    """Randomly initialised MobileNetV2 trained end to end with random resized crops and flips."""
+    """Randomly initialised MobileNetV2 trained end to end with random resized crops and flips.
+
+    It trains with label smoothing but is scored on validation (and at the end on every
+    split) with plain cross-entropy, so its losses are on the frozen runs' scale.
+    """
     seed, recipe, size = cfg["seed"], cfg["train"], cfg["model"]["input_size"]
     seed_everything(seed)
     data = {split: flowers_split(split, cfg["data"], ctx.settings) for split in SPLITS}
@@ -198,12 +203,14 @@ def run_scratch(cfg: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
         scheduler=warmup_cosine(optimizer, recipe["epochs"] * len(train), recipe["warmup_epochs"] * len(train)),
         scheduler_per_batch=True,
         step=partial(classification_step, label_smoothing=recipe["label_smoothing"]),
+        val_step=classification_step,
         workdir=ctx.workdir,
         device=ctx.device,
         seed=seed,
         desc="mobilenet_v2 scratch",
     )
     final = evaluate(model, {split: loader(split, augment=False) for split in SPLITS}, ctx.device)
+    predictions.save(ctx.workdir, "test", *predict(model, loader("test", augment=False), ctx.device))
     return {
         "final": final,
         "best_epoch": best_epoch(history),

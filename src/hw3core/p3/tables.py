@@ -14,8 +14,10 @@ import torch
 
 from .. import experiments
 from ..cache import Artifacts
+from ..comparisons import compare
 from ..profiles import Profile
 from ..settings import get_settings
+from ..stats import Comparison
 from .flowers import SPLITS
 from .network import TransferNet, parameter_counts, transfer_net
 from .study import EXPERIMENTS, class_count, features_config, features_name
@@ -117,3 +119,20 @@ def accuracy_rows(outcomes: Outcomes, scratch: Artifacts, profile: Profile | Non
     accuracy = 100 * scratch.metrics["final"]["test"]["accuracy"]
     rows.append({"model": "MobileNetV2 (scratch)", "parameters": counts["total"], "trainable": counts["trainable"], "accuracy": accuracy})
     return pd.DataFrame(rows)
+
+
+def against_best(outcomes: Outcomes) -> dict[str, Comparison]:
+    """(d): every other frozen backbone against the one with the highest test accuracy, on the
+    same test images (`comparisons.compare`; B is the other backbone, A the best); empty
+    when a backbone has no result."""
+    ready = {name: o for name, o in outcomes.items() if isinstance(o, Artifacts)}
+    if len(ready) < len(outcomes):
+        return {}
+    accuracy = {name: o.metrics["final"]["test"]["accuracy"] for name, o in ready.items()}
+    best = max(accuracy, key=accuracy.get)
+    return {name: compare(ready[best], o) for name, o in ready.items() if name != best}
+
+
+def frozen_input_size(cfg: dict[str, Any]) -> int:
+    """The side (px) of the images a frozen run's backbone sees: the config's crop, else its weights' own."""
+    return cfg["features"]["crop"] or BACKBONES[cfg["model"]["backbone"]].weights.transforms().crop_size[0]

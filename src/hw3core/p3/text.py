@@ -17,6 +17,8 @@ from typing import Any, Iterable
 from .. import chapter
 from ..cache import Artifacts
 from ..profiles import Profile
+from ..prose import IS, judged
+from ..stats import Comparison
 from .flowers import CROP_RATIO, CROP_SCALE, FLOWERS_CLASSES, OFFICIAL_SPLIT_SIZES
 from .tables import feature_width, final_table
 from .weights import BACKBONES, MissingWeights
@@ -135,17 +137,21 @@ def frozen_final(outcome: Outcome) -> str:
     if isinstance(outcome, MissingWeights):
         return ""
     return (
-        "زیان و دقت نهایی MobileNetV2 منجمد (بهترین epoch از نظر اعتبارسنجی) روی آموزش (برش مرکزی، بدون داده‌افزایی)، اعتبارسنجی و آزمون:\n\n"
+        "زیان (آنتروپی متقاطع) و دقت نهایی MobileNetV2 منجمد (بهترین epoch از نظر اعتبارسنجی) روی آموزش (برش مرکزی، بدون داده‌افزایی)، اعتبارسنجی و آزمون:\n\n"
         + chapter.table(final_table({"MobileNetV2 (frozen)": outcome}), digits=3).data
     )
 
 
-def accuracy_analysis(profile: Profile, summaries: dict[str, dict[str, float]], totals: dict[str, int], per_class: str) -> str:
-    """(d): which frozen backbone is most accurate, whether it is the largest, and the train-test gaps.
+def accuracy_analysis(
+    profile: Profile, summaries: dict[str, dict[str, float]], totals: dict[str, int], per_class: str, against_best: dict[str, Comparison]
+) -> str:
+    """(d): which frozen backbone is most accurate, whether the others are behind it beyond
+    noise, whether it is the largest, and the train-test gaps.
 
     `summaries` holds `tables.frozen_summaries` (accuracies in %, only the backbones with
     a result); `totals` the parameters of every backbone; `per_class` the training
-    images per class, as written in the chapter.
+    images per class, as written in the chapter; `against_best` each other backbone's
+    run against the most accurate one's on the test images (`tables.against_best`).
     """
     if profile == "smoke":
         return "**تحلیل دقت.** در پروفایل smoke هر سه بدنه تصادفی‌اند و داده مصنوعی است، پس مقایسهٔ دقت‌ها معنایی ندارد."
@@ -162,10 +168,19 @@ def accuracy_analysis(profile: Profile, summaries: dict[str, dict[str, float]], 
     title = {n: BACKBONES[n].title for n in summaries}
     text = (
         f"**تحلیل دقت.** دقت آزمون برای MobileNetV2، VGG16 و ResNet50 به ترتیب {test['mobilenet_v2']:.1f}،"
-        f" {test['vgg16']:.1f} و {test['resnet50']:.1f} درصد است و بهترین آن‌ها {title[best]} است. استخراج ویژگی‌ها"
-        f" برای همین سه به ترتیب {timing['mobilenet_v2']:.1f}، {timing['vgg16']:.1f} و {timing['resnet50']:.1f} ثانیه طول کشید. "
+        f" {test['vgg16']:.1f} و {test['resnet50']:.1f} درصد است و استخراج ویژگی‌ها برای همین سه به ترتیب"
+        f" {timing['mobilenet_v2']:.1f}، {timing['vgg16']:.1f} و {timing['resnet50']:.1f} ثانیه طول کشید. "
     )
-    if best == largest:
+    behind = "؛ ".join(f"{title[n]} {judged(c, *IS)}" for n, c in against_best.items())
+    text += f"در برابر {title[best]}، که بیشترین دقت را دارد، دقت آزمون {behind}. "
+    tied = [n for n, c in against_best.items() if c.verdict == "tie"]
+    if tied:
+        names = " و ".join(title[n] for n in tied)
+        text += (
+            f"پس {title[best]} تنها از نظر عدد اول است: اختلافش با {names} در حد نوفه است و این آزمایش میان آن‌ها برنده‌ای"
+            " نمی‌شناسد. "
+        )
+    elif best == largest:
         text += f"بزرگ‌ترین شبکه ({title[largest]}) بهترین ویژگی‌ها را هم داد، ولی با هزینهٔ محاسبه و حافظهٔ بسیار بیشتر. "
     else:
         text += (
@@ -175,7 +190,8 @@ def accuracy_analysis(profile: Profile, summaries: dict[str, dict[str, float]], 
         )
     return text + (
         f"فاصلهٔ دقت آموزش و آزمون {gap['mobilenet_v2']:.1f}، {gap['vgg16']:.1f} و {gap['resnet50']:.1f} واحد درصد است:"
-        f" با {per_class} تصویر از هر کلاس، حتی یک سر خطی هم دادهٔ آموزش را بهتر از دادهٔ تازه جدا می‌کند."
+        f" با {per_class} تصویر از هر کلاس، حتی یک سر خطی هم دادهٔ آموزش را بهتر از دادهٔ تازه جدا می‌کند. هر عدد این بخش از یک"
+        " بار آموزش سر (یک seed) است."
     )
 
 
@@ -198,35 +214,57 @@ def scratch_scope(profile: Profile, cfg: dict[str, Any], full: dict[str, Any], i
     )
 
 
-def scratch_comparison(profile: Profile, scratch: dict[str, Any], frozen: dict[str, Any] | None, train_size: str, classes: int) -> str:
-    """(e): what training from scratch reached, against frozen MobileNetV2 when it has a result,
-    and why the gap is there. `scratch` and `frozen` are the runs' metrics (None: no weights)."""
+def scratch_comparison(
+    profile: Profile,
+    scratch: dict[str, Any],
+    frozen: dict[str, Any] | None,
+    train_size: str,
+    classes: int,
+    comparison: Comparison | None,
+    sizes: tuple[int, int],
+) -> str:
+    """(e): what training from scratch reached, measured against frozen MobileNetV2 when it has
+    a result, and why the gap is there. `scratch` and `frozen` are the runs' metrics (None:
+    no weights); `comparison` is the scratch run against the frozen one on the same test
+    images (None without the frozen run); `sizes` the input sizes (px) of the scratch and
+    the frozen run, which differ in the reduced profiles."""
     if profile == "smoke":
         return "در پروفایل smoke این مقایسه معنایی ندارد؛ فقط مسیر کد اجرا شده است."
     s = {k: 100 * v["accuracy"] for k, v in scratch["final"].items()}
     text = (
         f"آموزش از صفر پس از {scratch['epochs']} epoch (بهترین epoch: {scratch['best_epoch']}) به دقت"
         f" {s['train']:.1f} درصد روی آموزش، {s['val']:.1f} درصد روی اعتبارسنجی و {s['test']:.1f} درصد روی آزمون رسید"
-        f" و {scratch['train_seconds'] / 60:.1f} دقیقه آموزش طول کشید. "
+        f" و {scratch['train_seconds'] / 60:.1f} دقیقه آموزش طول کشید (یک اجرا، یک seed). "
     )
     why = (
         f"{train_size} تصویر آموزشی برای یادگرفتن لبه‌ها، بافت‌ها و اجزای شیء از صفر بسیار کم است، در حالی که بدنهٔ"
         " ازپیش‌آموزش‌دیده این ویژگی‌ها را از بیش از یک میلیون تصویر ImageNet آموخته است و سر خطی فقط باید آن‌ها را برای"
         f" {classes} گونه ترکیب کند. "
     )
-    if frozen is None:
+    if frozen is None or comparison is None:
         text += (
             "نتیجهٔ MobileNetV2 منجمد در این اجرا نیست (یادداشت آغاز فصل)، پس برتری پیش‌آموزش را این‌جا نمی‌توان اندازه گرفت؛"
-            " انتظار می‌رود بزرگ باشد، چون " + why
+            " انتظار ما این است که بزرگ باشد، چون " + why
         )
     else:
         f = {k: 100 * v["accuracy"] for k, v in frozen["final"].items()}
-        gain = f["test"] - s["test"]
-        text += f"همین معماری با بدنهٔ ازپیش‌آموزش‌دیدهٔ منجمد، که تنها سرش آموزش دید، به {f['test']:.1f} درصد دقت آزمون رسید، "
-        if gain > 0:
-            text += f"یعنی {gain:.1f} واحد درصد بهتر. دلیل این فاصله داده است: " + why
+        text += (
+            f"همین معماری با بدنهٔ ازپیش‌آموزش‌دیدهٔ منجمد، که تنها سرش آموزش دید، روی همان تصاویر آزمون به {f['test']:.1f} درصد رسید؛"
+            f" دقت آموزش از صفر در برابر آن {judged(comparison, *IS)}. "
+        )
+        scratch_size, frozen_size = sizes
+        if scratch_size != frozen_size:
+            text += (
+                f"این اندازه‌گیری دو تفاوت را با هم دارد: پیش‌آموزش، و وضوح ورودی ({scratch_size} پیکسل برای آموزش از صفر در برابر"
+                f" {frozen_size} پیکسل برای بدنهٔ منجمد، تا آموزش از صفر روی CPU شدنی باشد)؛ پس همهٔ این فاصله را نمی‌توان به پیش‌آموزش"
+                " نسبت داد. "
+            )
+        if comparison.verdict == "a":
+            text += ("سهمی از این فاصله که از پیش‌آموزش است از داده می‌آید: " if scratch_size != frozen_size else "دلیل این فاصله داده است: ") + why
+        elif comparison.verdict == "tie":
+            text += "در این اجرا پیش‌آموزش برتری‌ای نشان نداد که از نوفه بیرون باشد. "
         else:
-            text += f"یعنی {-gain:.1f} واحد درصد کمتر از آموزش از صفر؛ پیش‌آموزش در این اجرا سودی نداشت. "
+            text += "در این اجرا آموزش از صفر از پیش‌آموزش بهتر بود، خلاف آنچه معمولاً با دادهٔ کم دیده می‌شود. "
     return text + (
         "شبکهٔ تصادفی باید همهٔ پارامترهایش را از همین داده بیاموزد؛ داده‌افزایی، weight decay و label smoothing جلوی حفظ‌کردن را می‌گیرند"
         " اما جای داده را پر نمی‌کنند؛ فاصلهٔ دقت آموزش و اعتبارسنجی در @fig-p3-scratch هم همین را نشان می‌دهد. هزینهٔ"
