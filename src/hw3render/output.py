@@ -62,6 +62,8 @@ def copy(source: Path, target: Path) -> Path:
 
 def check_folder(out: Path) -> None:
     """Fail in one line, before anything runs, if `out` cannot be written or its disk is nearly full."""
+    if out.exists() and not out.is_dir():
+        raise StorageError(f"cannot write {out}: it is a file, not a folder; render elsewhere with --out, or move the file")
     with reported(out):
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out, prefix=".hw3-probe-"):
