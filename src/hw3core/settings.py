@@ -183,9 +183,9 @@ def _quarto_run(env: Mapping[str, str], here: Path) -> QuartoRun:
         project_dir=project,
         output_dir=_folder(env, "QUARTO_PROJECT_OUTPUT_DIR", project or here),
         render_all=_yes_no(env, "QUARTO_PROJECT_RENDER_ALL"),
-        input_files=env.get("QUARTO_PROJECT_INPUT_FILES", ""),
+        input_files=_word(env, "QUARTO_PROJECT_INPUT_FILES"),
         input_files_file=_path(env, "QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES", project or here),
-        output_files=env.get("QUARTO_PROJECT_OUTPUT_FILES", ""),
+        output_files=_word(env, "QUARTO_PROJECT_OUTPUT_FILES"),
         output_files_file=_path(env, "QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES", project or here),
         python=_quarto_python(env, here),
     )
