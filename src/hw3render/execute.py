@@ -137,7 +137,9 @@ async def execute_async(
     except CellExecutionError as error:
         raise chapter_error(notebook, source, root, error) from None
     except DeadKernelError:
-        running = next((c for c in notebook.cells if c.cell_type == "code" and c.get("execution_count") is None), None)
+        # The cell the kernel began (nbclient numbers it on `execute_input`) and never answered.
+        running = next((c for c in notebook.cells if c.cell_type == "code" and c.get("execution_count") is not None
+                        and "shell.execute_reply" not in c.metadata.get("execution", {})), None)
         where = f" in {_cell_name(running)}" if running is not None else ""
         raise ChapterError(
             f"{source}: its kernel died{where} (killed, or out of memory); run again, with fewer chapters at once (HW3_RENDER_WORKERS=1) if memory is short",

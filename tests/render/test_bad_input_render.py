@@ -321,3 +321,18 @@ def test_a_broken_or_missing_quarto_yml_is_one_line_for_render(tmp_path, capsys,
     assert main(["--root", str(tmp_path), "render"]) == 2
     line = one_error_line(capsys)
     assert line.startswith(f"hw3: error: {tmp_path}/") and problem in line, line
+
+
+def test_a_profile_note_that_looks_like_html_is_printed_as_text(tmp_path):
+    from hw3render.execute import chapter_notebook
+    from hw3render.site import write_page
+
+    root = copy_mini_book(tmp_path / "book")
+    config = root / "_quarto.yml"
+    note = '<script>alert("x")</script> & <b>bold</b>'
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('  student-number: "401234567"\n', f'  student-number: "401234567"\n  profile-note: {json.dumps(note)}\n'), encoding="utf-8")
+    book = load_book(root, "smoke")
+    chapter = next(c for c in book.chapters if c.source.name == "references.qmd")
+    page = write_page(book, chapter, chapter_notebook(book, chapter.source), {}, strict=False).read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page and "<script>alert" not in page
