@@ -53,11 +53,13 @@ def cmd_notebooks(args: argparse.Namespace, settings: Settings) -> int:
         if quarto.output_dir is None:
             raise UserError("hw3 notebooks --quarto is the post-render step and needs QUARTO_PROJECT_OUTPUT_DIR; run it without --quarto")
         written = export(book, quarto.output_dir, quarto.render_all)
-        build_record.record(quarto.output_dir, book.profile, [(quarto.project_dir or book.root) / path for path in quarto.outputs()])
+        rendered = [(quarto.project_dir or book.root) / path for path in quarto.outputs()]
+        build_record.record(quarto.output_dir, book.profile, [*rendered, *written])
         for name in build_record.clear_other_profiles(quarto.output_dir, book.profile):
             print(f"  removed {name}: built by another profile than {book.profile}")
     else:
         written = export(book, book.output_dir, execute_missing=True)
+        build_record.record(book.output_dir, book.profile, written)
     for path in written:
         print(f"  {path}")
     return 0

@@ -70,7 +70,7 @@ def test_an_unknown_format_is_refused_before_anything_runs(tmp_path, capsys, to)
         (lambda out: out.write_text("a file"), "it is a file, not a folder"),
         (lambda out: setattr(tempfile, "NamedTemporaryFile", _refuse(errno.EROFS)), "it cannot be written; make it writable, or render elsewhere with --out"),
         (lambda out: setattr(tempfile, "NamedTemporaryFile", _refuse(errno.EACCES)), "it cannot be written"),
-        (lambda out: setattr(output.shutil, "disk_usage", lambda path: os.statvfs_result and _Usage(5 * 2**20)), "5 MiB free, and a render needs about 100 MiB"),
+        (lambda out: setattr(output.shutil, "disk_usage", lambda path: _Usage(5 * 2**20)), "5 MiB free, and a render needs about 100 MiB"),
     ],
     ids=["a file", "read-only", "no permission", "nearly full"],
 )
