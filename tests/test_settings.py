@@ -8,6 +8,7 @@ process reads back exactly the settings its parent had."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,9 @@ import torch
 import yaml
 
 from hw3core.project_config import read_project_config
-from hw3core.settings import PROJECT_ROOT, BookKeys, Settings, book_keys, child_environment, get_settings
+from hw3core.errors import SettingError
+from hw3core.settings import PROJECT_ROOT, BookKeys, Settings, book_keys, child_environment, file_name_part, get_settings, render_formats
+from hw3render import build_record
 from hw3render.cli import main  # the installed `hw3`: every command
 
 VARIABLES = (
@@ -55,6 +58,12 @@ BAD = [
     ("QUARTO_PYTHON", "{folder}", "is a folder without a python3 or python binary"),
     ("QUARTO_PROJECT_OUTPUT_DIR", "{file}", "is a file, not a folder"),
     ("QUARTO_PROJECT_RENDER_ALL", "sometimes", YES_OR_NO),
+    ("HW3_OFFLINE", "y", YES_OR_NO),
+    ("HW3_RENDER_WORKERS", "²", "is not a positive whole number"),  # str.isdigit says yes, int() says no
+    ("HW3_RENDER_WORKERS", "３", "is not a positive whole number"),
+    ("HW3_RENDER_WORKERS", "+2", "is not a positive whole number"),
+    ("HW3_DEVICE", "cuda:٣", "is not a device name PyTorch knows"),
+    ("HW3_PROFILE", "Smoke", "is not a profile of this book"),
 ]
 
 
@@ -102,6 +111,7 @@ def test_each_variable_parses_to_its_typed_field(tmp_path):
 def test_unset_and_empty_both_mean_the_default(monkeypatch):
     defaults = get_settings({})
     assert get_settings(dict.fromkeys(VARIABLES, "")) == defaults
+    assert get_settings(dict.fromkeys(VARIABLES, "  ")) == defaults, "only spaces is empty too, for every variable"
     assert (defaults.profile, defaults.device_name, defaults.offline, defaults.p3_image, defaults.render_workers) == ("full", None, False, None, None)
     assert (defaults.data_dir, defaults.cache_dir) == (PROJECT_ROOT / "data", PROJECT_ROOT / ".hw3" / "cache")
     for name in ("TORCH_HOME", "XDG_CACHE_HOME"):
@@ -188,9 +198,11 @@ def test_an_unquoted_student_number_keeps_its_digits(tmp_path, capsys):
     assert yaml.safe_load((root / "_quarto.yml").read_text())["hw3"]["student-number"] == 0o401234567, "what YAML alone makes of it"
     assert book_keys(read_project_config(root, "smoke")) == BookKeys("Sara", "0401234567", (Path("report/p1-x.qmd"),), "a smoke note")
     out = root / "_book"
-    for built in (out / "book.pdf", out / "notebooks" / "p1-x.ipynb", out / "index.html"):
-        built.parent.mkdir(parents=True, exist_ok=True)
-        built.write_text("built")
+    built = [out / "book.pdf", out / "notebooks" / "p1-x.ipynb", out / "index.html", out / "report" / "p1-x.html"]
+    for path in built:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("built")
+    build_record.record(out, "smoke", built)
     assert main(["--root", str(root), "submission", "--profile", "smoke"]) == 0
     assert capsys.readouterr().out.strip() == str(root / "HW3-Sara-0401234567.zip")
 
@@ -232,6 +244,11 @@ BAD_KEYS = [
     ("hw3:\n  repository: http://github.com/sara/hw3\n", None, "_quarto.yml: hw3: repository is 'http://github.com/sara/hw3', not an https URL"),
     ("hw3: [a, b]\n", None, "_quarto.yml: hw3: must be a map of keys"),
     ("hw3:\n  student-name: 'Sara\n", None, "_quarto.yml is not valid YAML at line 12: "),
+    ('hw3:\n  student-name: "Sara\\nAli"\n', None, "_quarto.yml: hw3: student-name holds the control character U+000A; write it as one line"),
+    ('hw3:\n  student-name: "Sara\\u202eilA"\n', None, "_quarto.yml: hw3: student-name holds the control character U+202E"),
+    ('hw3:\n  student-number: "0401\\u2066"\n', None, "_quarto.yml: hw3: student-number holds the control character U+2066"),
+    ("hw3:\n  student-name: " + "x" * 101 + "\n", None, "_quarto.yml: hw3: student-name is 101 characters long; shorten it to at most 100"),
+    ("hw3:\n  student-name: Sara\n", "hw3:\n  profile-note: " + "n" * 401 + "\n", "_quarto-smoke.yml: hw3: profile-note is 401 characters long"),
 ]
 
 
@@ -252,3 +269,80 @@ def test_the_books_own_keys_are_read_as_written():
     keys = book_keys(read_project_config(PROJECT_ROOT, "smoke"))
     assert keys.student_name == "Name" and keys.student_number == "StudentNumber" and keys.profile_note.startswith("پروفایل smoke")
     assert [p.stem for p in keys.practical_notebooks] == ["p1-cifar10", "p2-losses", "p3-transfer"]
+
+
+# --- user text as data: the submission's name ------------------------------------------------------
+
+NAMES = [
+    ("x/../../../pwned", "x-.-.-.-pwned"),
+    ("..", "_"),
+    (".hidden", "hidden"),
+    ("C:\\Windows\\evil", "C-Windows-evil"),
+    ('a<b>c:"d"|e?f*', "a-b-c-d-e-f"),
+    ("Sara  Ahmadi", "Sara_Ahmadi"),
+    ("سارا\u200cاحمدی", "سارا\u200cاحمدی"),  # the zero-width non-joiner is part of a Persian word
+    ("Ali\u202eReza\u2066", "AliReza"),
+    ("ＳａｒａⅣ", "SaraIV"),  # NFKC: full-width letters and a roman numeral become plain ones
+    ("x\u2215y", "x∕y"),  # a division slash is no path separator
+    ("a" * 300, "a" * 100),
+    ("😀" * 80, "😀" * 25),
+]
+
+
+@pytest.mark.parametrize("text, part", NAMES)
+def test_a_file_name_part_is_one_safe_bounded_name(text, part):
+    made = file_name_part(text)
+    assert made == part
+    assert "/" not in made and "\\" not in made and ".." not in made and len(made.encode()) <= 100
+    assert Path(made).name == made and not made.startswith(".")
+
+
+@pytest.mark.parametrize(
+    "name, number, problem",
+    [
+        (None, "401", "hw3: student-name is not set"),
+        ("   ", "401", "hw3: student-name is not set"),
+        ("Name", "401", "hw3: student-name is still the placeholder 'Name'"),
+        ("Sara", "StudentNumber", "hw3: student-number is still the placeholder 'StudentNumber'"),
+        ("Sara", "", "hw3: student-number is not set"),
+    ],
+)
+def test_an_empty_or_placeholder_student_is_refused_naming_the_key(name, number, problem):
+    with pytest.raises(SettingError, match=problem) as error:
+        BookKeys(name, number).submission_name()
+    assert "\n" not in str(error.value) and "_quarto.yml" in str(error.value)
+
+
+def test_a_submission_name_keeps_the_number_as_written():
+    assert BookKeys("Sara Ahmadi", "0401234567").submission_name() == "HW3-Sara_Ahmadi-0401234567.zip"
+
+
+# --- hw3 render --to ---------------------------------------------------------------------------------
+
+DECLARED = ["html", "hw3-book-typst"]
+
+
+@pytest.mark.parametrize(
+    "asked, formats",
+    [("html", ("html",)), ("pdf", ("pdf",)), ("hw3-book-typst", ("pdf",)), ("html,pdf", ("html", "pdf")), ("pdf, html,hw3-book-typst", ("pdf", "html"))],
+)
+def test_render_formats_are_the_books_formats_as_quarto_names_them(asked, formats):
+    assert render_formats(asked.split(","), DECLARED) == formats
+
+
+@pytest.mark.parametrize(
+    "asked, problem",
+    [
+        ("docx", "--to 'docx' names 'docx', which is not a format of this book; use html, pdf, hw3-book-typst"),
+        ("", "--to '' names no format; use html, pdf, hw3-book-typst"),
+        ("html,", "--to 'html,' names no format"),
+        ("HTML", "names 'HTML', which is not a format"),
+        ("typst", "names 'typst', which is not a format"),
+        ("html,latex", "names 'latex'"),
+    ],
+)
+def test_a_format_the_book_does_not_declare_is_one_line(asked, problem):
+    with pytest.raises(SettingError, match=re.escape(problem)):
+        render_formats(asked.split(","), DECLARED)
+    with pytest.raises(SettingError, match="declares no format hw3 render writes"):
+        render_formats(["html"], ["docx"])

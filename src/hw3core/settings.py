@@ -24,9 +24,10 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from . import layout
 from .errors import DataError, SettingError
@@ -196,9 +197,9 @@ def _quarto_run(env: Mapping[str, str], here: Path) -> QuartoRun:
         project_dir=project,
         output_dir=_folder(env, "QUARTO_PROJECT_OUTPUT_DIR", project or here),
         render_all=_yes_no(env, "QUARTO_PROJECT_RENDER_ALL"),
-        input_files=env.get("QUARTO_PROJECT_INPUT_FILES", ""),
+        input_files=_word(env, "QUARTO_PROJECT_INPUT_FILES"),
         input_files_file=_path(env, "QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES", project or here),
-        output_files=env.get("QUARTO_PROJECT_OUTPUT_FILES", ""),
+        output_files=_word(env, "QUARTO_PROJECT_OUTPUT_FILES"),
         output_files_file=_path(env, "QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES", project or here),
         python=_quarto_python(env, here),
     )
@@ -209,9 +210,9 @@ def _shown(name: str, value: str) -> str:
 
 
 def _path(env: Mapping[str, str], name: str, base: Path) -> Path | None:
-    """The variable as an absolute path (None when unset or empty)."""
+    """The variable as an absolute path (None when unset, empty or only spaces, as every variable)."""
     value = env.get(name, "")
-    return (base / Path(value).expanduser()).resolve() if value else None
+    return (base / Path(value).expanduser()).resolve() if value.strip() else None
 
 
 def _folder(env: Mapping[str, str], name: str, base: Path) -> Path | None:
@@ -248,7 +249,7 @@ def _positive_int(env: Mapping[str, str], name: str, what: str) -> int | None:
     word = _word(env, name)
     if not word:
         return None
-    if not word.isdigit() or int(word) < 1:
+    if not re.fullmatch(r"[0-9]+", word) or int(word) < 1:  # not str.isdigit: it takes '²', which int() refuses
         raise SettingError(f"{_shown(name, env[name])} is not a positive whole number; set it to {what} (1, 2, ...), or unset it")
     return int(word)
 
@@ -256,7 +257,7 @@ def _positive_int(env: Mapping[str, str], name: str, what: str) -> int | None:
 def _device_name(env: Mapping[str, str]) -> str | None:
     """HW3_DEVICE as PyTorch spells a device (type, optionally :index); whether the machine has it is `resolve_device`'s question."""
     word = _word(env, "HW3_DEVICE")
-    if word and not re.fullmatch(r"[a-z_]+(:\d+)?", word):
+    if word and not re.fullmatch(r"[a-z_]+(:[0-9]+)?", word):
         raise SettingError(f"{_shown('HW3_DEVICE', env['HW3_DEVICE'])} is not a device name PyTorch knows; use cpu, cuda, cuda:1 or mps, or unset it")
     return word or None
 
@@ -300,6 +301,30 @@ def _quarto_python(env: Mapping[str, str], here: Path) -> Path | None:
     if not path.is_file():
         raise SettingError(f"{_shown('QUARTO_PYTHON', env['QUARTO_PYTHON'])} names no file; point it at a python binary (e.g. .venv/bin/python), or unset it")
     return path
+
+
+# --- values typed on hw3's command line -------------------------------------------------------
+
+
+def render_formats(names: Sequence[str], declared: Iterable[str]) -> tuple[str, ...]:
+    """`hw3 render --to`: "html" and "pdf", each once, in the order asked, from the formats as
+    Quarto names them, or a SettingError before anything runs.
+
+    Allowed are the formats `_quarto.yml` declares under `format:` that this renderer writes:
+    `html`, and the book's Typst format (`<name>-typst`, e.g. hw3-book-typst, what
+    `quarto render --to` takes), which `pdf`, the file it makes, names too.
+    """
+    declared = list(declared)
+    typst = next((key for key in declared if key == "typst" or key.endswith("-typst")), None)
+    aliases = ({"html": "html"} if "html" in declared else {}) | ({"pdf": "pdf", typst: "pdf"} if typst else {})
+    if not aliases:
+        raise SettingError("_quarto.yml declares no format hw3 render writes; add format: html: or format: hw3-book-typst: to it")
+    wanted = [name.strip() for name in names]
+    bad = next((name for name in wanted if name not in aliases), None)
+    if bad is not None or not wanted:
+        what = f"names {bad!r}, which is not a format of this book" if bad else "names no format"
+        raise SettingError(f"--to {','.join(names)!r} {what}; use {', '.join(aliases)}, or several joined by commas (--to html,pdf)")
+    return tuple(dict.fromkeys(aliases[name] for name in wanted))
 
 
 # --- writing it for a child ------------------------------------------------------------------
@@ -358,8 +383,40 @@ class BookKeys:
     profile_note: str | None = None  # profile-note: the profile's line on the cover and the site
     repository: str | None = None  # repository: the student's repository (an https URL), for the cover, the site and the notebooks
 
+    def submission_name(self) -> str:
+        """`HW3-<Name>-<StudentNumber>.zip`, each part in its file-name form (`file_name_part`),
+        or a SettingError naming the key that is still empty or the template's placeholder."""
+        for key, value in (("student-name", self.student_name), ("student-number", self.student_number)):
+            if value is None or not value.strip() or value.strip().casefold() in PLACEHOLDERS:
+                shown = "is not set" if value is None or not value.strip() else f"is still the placeholder {value!r}"
+                raise SettingError(f"_quarto.yml: hw3: {key} {shown}; write your own under hw3: in _quarto.yml before making the submission")
+        return f"HW3-{file_name_part(self.student_name)}-{file_name_part(self.student_number)}.zip"  # type: ignore[arg-type]
+
 
 TEXT_KEYS = {"student-name": "student_name", "student-number": "student_number", "profile-note": "profile_note", "repository": "repository"}
+# The longest each text key may be: a name and a number fit a cover's line; a note, a few.
+TEXT_LIMITS = {"student-name": 100, "student-number": 40, "profile-note": 400, "repository": 200}
+# What the book's template has in the student's keys until the student writes their own.
+PLACEHOLDERS = {"name", "studentnumber", "student-number", "نام دانشجو"}
+# Characters that are no text of their own: C0/C1 controls (a line break among them), and the
+# bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which reorder what
+# follows them on the cover, in the site and in a file name.
+INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+FILE_NAME_BYTES = 100
+
+
+def file_name_part(text: str) -> str:
+    """`text` as one safe part of a file name: NFKC-normalised (so look-alike forms such as
+    full-width letters or a fraction slash become plain ones), without controls or bidi
+    marks, path separators and the characters Windows refuses turned into "-", spaces into
+    "_", no run of dots ("..") and none leading (no hidden file), at most FILE_NAME_BYTES bytes
+    of UTF-8, so that two parts and "HW3-" fit any file system's 255."""
+    text = INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    text = re.sub(r'[/\\:*?"<>|]+', "-", text)
+    text = re.sub(r"\.{2,}", ".", re.sub(r"\s+", "_", text.strip()))
+    while len(text.encode()) > FILE_NAME_BYTES:  # a file system counts bytes: 255 for the whole name
+        text = text[:-1]
+    return text.strip(".-_") or "_"
 KNOWN_KEYS = sorted([*TEXT_KEYS, "practical-notebooks"])
 
 
@@ -385,9 +442,14 @@ def book_keys(config: ProjectConfig) -> BookKeys:
         raise fail(unknown[0], f"is not a key of this project; the known keys are {', '.join(KNOWN_KEYS)}")
     texts = {}
     for key, name in TEXT_KEYS.items():
-        if not isinstance(hw3.get(key), (str, type(None))):
-            raise fail(key, f"must be one line of text, not a {'list' if isinstance(hw3[key], list) else 'map'}")
-        texts[name] = hw3.get(key)
+        value = hw3.get(key)
+        if not isinstance(value, (str, type(None))):
+            raise fail(key, f"must be one line of text, not a {'list' if isinstance(value, list) else 'map'}")
+        if value is not None and (bad := INVISIBLE.search(value)):
+            raise fail(key, f"holds the control character U+{ord(bad.group()):04X}; write it as one line of plain text")
+        if value is not None and len(value) > TEXT_LIMITS[key]:
+            raise fail(key, f"is {len(value)} characters long; shorten it to at most {TEXT_LIMITS[key]}")
+        texts[name] = value
     if texts["repository"] is not None and not https_url(texts["repository"]):
         raise fail("repository", f"is {texts['repository']!r}, not an https URL; write the address of your repository, e.g. https://github.com/<you>/hw3")
     listed = hw3.get("practical-notebooks") or []

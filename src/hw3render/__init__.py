@@ -21,12 +21,13 @@ from pathlib import Path
 import nbformat
 
 from hw3core.errors import UserError
-from hw3core.settings import Settings
+from hw3core.settings import Settings, render_formats
 
 from .config import load_book
 from .convert import Target, collect_targets
 from .execute import ChapterError, execute_chapters, warm_kernels
 from .notebooks import keep
+from .output import check_folder
 from .pdf import write_pdf
 from .scripts import run_step
 from .search import write_search_index
@@ -54,13 +55,18 @@ def render_book(
     settings: Settings | None = None,
 ) -> RenderResult:
     """Render the book (or the chapters in `only`) under `profile` into `_book/` (or `output_dir`),
-    with `settings` (default: this process's) given to its steps and kernels."""
+    with `settings` (default: this process's) given to its steps and kernels.
+
+    Everything that can be checked before a chapter runs is: the formats, the chapters, and
+    that the output folder can be written (output.check_folder)."""
     book = load_book(root, profile, output_dir, settings)
+    formats = render_formats(formats, book.raw.get("format") or {})
     known = {chapter.source for chapter in book.chapters}
     selected = [c for c in book.chapters if only is None or c.source in {Path(p) for p in only}]
     unknown = [str(p) for p in (only or []) if Path(p) not in known]
     if unknown:
         raise UserError(f"not chapters of _quarto.yml: {', '.join(unknown)}; pass paths as _quarto.yml lists them (report/x.qmd)")
+    check_folder(book.output_dir)
     result = RenderResult()
     sources = [c.source for c in selected]
     everything = only is None
@@ -74,7 +80,6 @@ def render_book(
     targets: dict[str, Target] = {}
     for chapter in selected:
         targets.update(collect_targets(chapter.source, chapter.number, notebooks[chapter.source], book.labels))
-    book.output_dir.mkdir(parents=True, exist_ok=True)
     if "html" in formats:
         copy_assets(book)
     # Every page and the PDF is its own Pandoc (and Typst) process, independent of the others:

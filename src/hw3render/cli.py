@@ -42,6 +42,7 @@ def cmd_notebooks(args: argparse.Namespace, settings: Settings) -> int:
     (notebooks.py); a chapter without one is executed, unless under --quarto the render
     was of some chapters only (no QUARTO_PROJECT_RENDER_ALL), which leaves it out.
     """
+    from . import build_record
     from .config import load_book
     from .notebooks import export
 
@@ -52,8 +53,13 @@ def cmd_notebooks(args: argparse.Namespace, settings: Settings) -> int:
         if quarto.output_dir is None:
             raise UserError("hw3 notebooks --quarto is the post-render step and needs QUARTO_PROJECT_OUTPUT_DIR; run it without --quarto")
         written = export(book, quarto.output_dir, quarto.render_all)
+        rendered = [(quarto.project_dir or book.root) / path for path in quarto.outputs()]
+        build_record.record(quarto.output_dir, book.profile, [*rendered, *written])
+        for name in build_record.clear_other_profiles(quarto.output_dir, book.profile):
+            print(f"  removed {name}: built by another profile than {book.profile}")
     else:
         written = export(book, book.output_dir, execute_missing=True)
+        build_record.record(book.output_dir, book.profile, written)
     for path in written:
         print(f"  {path}")
     return 0
@@ -64,6 +70,11 @@ def cmd_submission(args: argparse.Namespace, settings: Settings) -> int:
 
     The zip is written beside the output folder (the project root for `_book/`).
     """
+    import io
+
+    from hw3core.atomic import write_bytes
+
+    from .build_record import RECORD, require_profile
     from .config import load_book
 
     settings = cli.chosen(args, settings)
@@ -71,20 +82,23 @@ def cmd_submission(args: argparse.Namespace, settings: Settings) -> int:
     out = book.output_dir
     pdf = out / f"{book.book.get('output-file', 'book')}.pdf"
     notebooks = [out / "notebooks" / f"{source.stem}.ipynb" for source in book.hw3.practical_notebooks]
-    missing = [str(p) for p in [pdf, *notebooks, out / "index.html"] if not p.exists()]
+    pages = [out / chapter.html_path for chapter in book.chapters]
+    missing = [str(p) for p in [pdf, *notebooks, *pages] if not p.exists()]
     if missing:
         print(f"hw3: build the book first (make report); missing: {', '.join(missing)}", file=sys.stderr)
         return 2
-    student, number = book.hw3.student_name, book.hw3.student_number
-    name = f"HW3-{'Name' if student is None else student}-{'StudentNumber' if number is None else number}.zip"
-    target = out.parent / name
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+    target = out.parent / book.hw3.submission_name()
+    assert target.resolve().parent == out.parent.resolve(), f"the zip's name {target.name!r} leaves {out.parent}"
+    require_profile(out, book.profile, [pdf, *notebooks, *pages])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.write(pdf, pdf.name)
         for notebook in notebooks:
             archive.write(notebook, f"notebooks/{notebook.name}")
         for path in sorted(out.rglob("*")):
-            if path.is_file() and path.suffix not in {".pdf", ".typ", ".ipynb"}:
+            if path.is_file() and path.suffix not in {".pdf", ".typ", ".ipynb"} and path.name != RECORD:
                 archive.write(path, f"html/{path.relative_to(out)}")
+    write_bytes(target, buffer.getvalue())  # whole or absent: a full disk leaves no torn zip
     print(target)
     return 0
 

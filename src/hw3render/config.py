@@ -19,6 +19,8 @@ import yaml
 from hw3core.project_config import chapter_sources, read_project_config
 from hw3core.settings import BookKeys, Settings, book_keys, get_settings
 
+from .errors import SourceError
+
 # The words `hw3 render` prints, with the English Quarto prints when `language:` lacks
 # them (quarto-cli src/resources/language/_language.yml; there is no Persian file there).
 QUARTO_LABELS = {
@@ -182,6 +184,8 @@ def _chapters(root: Path, raw: dict[str, Any]) -> list[Chapter]:
     chapters: list[Chapter] = []
     number = 0
     for source, part in chapter_sources(raw):
+        if not (root / source).is_file():
+            raise SourceError(f"{root / '_quarto.yml'}: book: chapters: lists {source}, which is not a file under {root}; restore it or remove it from the list")
         numbered = not _is_unnumbered(root / source)
         number += numbered
         opens = part if part and (not chapters or chapters[-1].in_part != part) else None

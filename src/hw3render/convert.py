@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Iterator
 
 import nbformat
 
+from . import output
 from .errors import SourceError
 from .qmd import split_options
 
@@ -160,8 +161,7 @@ class ChapterWriter:
     def _image(self, data: str) -> str:
         self.figures += 1
         name = f"figure-{self.figures}.png"
-        self.figure_dir.mkdir(parents=True, exist_ok=True)
-        (self.figure_dir / name).write_bytes(base64.b64decode(data))
+        output.write(self.figure_dir / name, base64.b64decode(data))
         return f"{self.figure_href}/{name}"
 
     def _outputs(self, cell: nbformat.NotebookNode, options: dict) -> list[str]:

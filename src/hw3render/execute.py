@@ -15,28 +15,35 @@ import json
 import logging
 import os
 import re
+import signal
+import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, DeadKernelError
 from traitlets import default
 
 from hw3core import layout
-from hw3core.errors import UserError
+from hw3core.errors import Interrupted, UserError
 from hw3core.settings import Settings, child_environment
 
 from . import forked_kernels
 from .config import BookConfig
+from .errors import SourceError
 from .qmd import parse, resolve_inline, to_notebook
 
 log = logging.getLogger("hw3.render")
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# A kernel's own log (not its cells' output, which reaches the notebook) shows only what is
+# fatal: a kernel shut down in the middle of a cell by Ctrl-C would log ZMQ errors otherwise.
+KERNEL_ARGUMENTS = forked_kernels.KERNEL_ARGUMENTS  # forked kernels take them in forked_kernels, others from nbclient
 
 
 class ChapterError(UserError):
@@ -122,12 +129,22 @@ async def execute_async(
         kernel_name="python3",
         resources={"metadata": {"path": str((root / source).parent)}},
         kernel_manager_class=_manager_class(warm),
+        extra_arguments=list(KERNEL_ARGUMENTS),
     )
     env = _environment(source, root, settings, threads or os.cpu_count() or 1)
     try:
         return await client.async_execute(env=env)
     except CellExecutionError as error:
         raise chapter_error(notebook, source, root, error) from None
+    except DeadKernelError:
+        # The cell the kernel began (nbclient numbers it on `execute_input`) and never answered.
+        running = next((c for c in notebook.cells if c.cell_type == "code" and c.get("execution_count") is not None
+                        and "shell.execute_reply" not in c.metadata.get("execution", {})), None)
+        where = f" in {_cell_name(running)}" if running is not None else ""
+        raise ChapterError(
+            f"{source}: its kernel died{where} (killed, or out of memory); run again, with fewer chapters at once (HW3_RENDER_WORKERS=1) if memory is short",
+            layout.chapter_log(root, source),
+        ) from None
 
 
 def _cell_name(cell: nbformat.NotebookNode) -> str:
@@ -151,6 +168,8 @@ def chapter_error(notebook: nbformat.NotebookNode, source: Path, root: Path, err
     log = layout.chapter_log(root, source)
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(_ANSI.sub("", str(error)) + "\n", encoding="utf-8")
+    if shown is not None:  # the user's code and its error, as the cell printed them; none of nbclient's machinery
+        print(_ANSI.sub("", "\n".join(shown.get("traceback", []))), file=sys.stderr)
     return ChapterError(f"{source}: {where} failed: {last} (full traceback: {log})", log)
 
 
@@ -217,15 +236,55 @@ async def _run_all(
             return executed
 
     tasks = {source: asyncio.ensure_future(one(source, chapters[source])) for source in longest_first(list(chapters), root, profile)}
+    interrupted = asyncio.Event()
+
+    def stop() -> None:  # Ctrl-C: the chapters are cancelled, and their kernels shut down, here
+        interrupted.set()
+        for task in tasks.values():
+            task.cancel()
+
+    loop = asyncio.get_running_loop()
+    if isinstance(loop, ChapterLoop):
+        loop.on_ctrl_c(stop)
     try:
         await asyncio.gather(*tasks.values())
     except BaseException:
         for task in tasks.values():
-            task.cancel()  # a failed chapter stops the others; their kernels shut down on cancel
+            if not interrupted.is_set():  # cancelled once already: a second cancel would cut their kernels' shutdown short
+                task.cancel()  # a failed chapter stops the others; their kernels shut down on cancel
         await asyncio.gather(*tasks.values(), return_exceptions=True)
+        if interrupted.is_set():  # whatever a cancelled kernel raised on its way down is no news
+            raise Interrupted(f"interrupted while executing {', '.join(map(str, tasks))}; nothing was written, run the same command again") from None
         raise
+    finally:
+        if isinstance(loop, ChapterLoop):
+            loop.on_ctrl_c(None)
     _remember(seconds, root, profile)
     return {source: tasks[source].result() for source in chapters}, seconds
+
+
+class ChapterLoop(asyncio.SelectorEventLoop):
+    """The render's event loop, where Ctrl-C stops every chapter the render's way (`_run_all`).
+
+    nbclient gives each notebook its own SIGINT handler, which shuts that one kernel down in
+    the middle of its cell: the kernel then logs ZMQ errors and nbclient raises DeadKernelError
+    and an AssertionError of its own cleanup, a hundred lines for a Ctrl-C. Here only the
+    render sets what SIGINT does; the handlers nbclient adds and removes are ignored.
+    """
+
+    def on_ctrl_c(self, callback: Callable[[], None] | None) -> None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows, not off the main thread
+            if callback is None:
+                super().remove_signal_handler(signal.SIGINT)
+            else:
+                super().add_signal_handler(signal.SIGINT, callback)
+
+    def add_signal_handler(self, sig: int, callback: Callable[..., object], *args: object) -> None:
+        if sig != signal.SIGINT:
+            super().add_signal_handler(sig, callback, *args)
+
+    def remove_signal_handler(self, sig: int) -> bool:
+        return sig != signal.SIGINT and super().remove_signal_handler(sig)
 
 
 def execute_all(
@@ -244,12 +303,16 @@ def execute_all(
     limit = limit or workers(settings)
     parent = contextlib.nullcontext(warm) if warm is not None else warm_kernels(root, settings, len(chapters), limit)
     with parent as forked_from:
-        return asyncio.run(_run_all(chapters, root, settings, limit, forked_from))
+        with asyncio.Runner(loop_factory=ChapterLoop) as runner:
+            return runner.run(_run_all(chapters, root, settings, limit, forked_from))
 
 
 def chapter_notebook(book: BookConfig, source: Path) -> nbformat.NotebookNode:
-    """A chapter's cells, not yet executed."""
-    return to_notebook(parse((book.root / source).read_text(encoding="utf-8")))
+    """A chapter's cells, not yet executed; a chapter that breaks a rule of the source is named."""
+    try:
+        return to_notebook(parse((book.root / source).read_text(encoding="utf-8")))
+    except SourceError as error:
+        raise SourceError(f"{source}: {error}") from None
 
 
 def execute_chapters(

@@ -39,6 +39,8 @@ from hw3core.errors import UserError
 # package as it is on disk, and its settings are read from the kernel's environment.
 PRELOAD = ("numpy", "pandas", "matplotlib.pyplot", "torch", "torchvision", "sklearn.metrics", "ipykernel.kernelapp")
 SUPPORTED = sys.platform == "linux"
+# Every kernel's own log shows only what is fatal (hw3render.execute says why).
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL",)
 
 
 def serve(requests: Any = sys.stdin, replies: Any = sys.stdout) -> None:
@@ -77,7 +79,7 @@ def _become_kernel(request: dict[str, Any]) -> None:
 
         # The preloaded parent is the kernel's parent: the kernel exits when the preloaded parent does, as a
         # kernel started by jupyter_client exits when its starter does (JPY_PARENT_PID).
-        sys.argv = [sys.executable, "-f", request["connection_file"], f"--IPKernelApp.parent_handle={os.getppid()}"]
+        sys.argv = [sys.executable, "-f", request["connection_file"], f"--IPKernelApp.parent_handle={os.getppid()}", *KERNEL_ARGUMENTS]
         launch_new_instance()
     finally:
         os._exit(0)

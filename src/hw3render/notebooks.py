@@ -29,6 +29,7 @@ from typing import Iterator
 
 import nbformat
 
+from . import output
 from .config import BookConfig
 from .execute import chapter_notebook, execute_chapters
 from .qmd import INLINE_MARK, front_matter, resolve_inline, split_options
@@ -76,7 +77,7 @@ def keep(book: BookConfig, executed: dict[Path, nbformat.NotebookNode]) -> None:
     """
     for source, notebook in executed.items():
         if any(cell.cell_type == "code" for cell in notebook.cells) and keeps_ipynb(book, source):
-            nbformat.write(notebook, kept_path(book, source))
+            output.write(kept_path(book, source), nbformat.writes(notebook))
 
 
 def discard_kept(book: BookConfig) -> None:
@@ -148,9 +149,6 @@ def export(book: BookConfig, out: Path, execute_missing: bool) -> list[Path]:
     written = []
     for source, notebook in notebooks.items():
         if notebook is not None:
-            path = out / "notebooks" / f"{source.stem}.ipynb"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(reader_notebook(book, source, notebook), path)
-            written.append(path)
+            written.append(output.write(out / "notebooks" / f"{source.stem}.ipynb", nbformat.writes(reader_notebook(book, source, notebook))))
     discard_kept(book)
     return written

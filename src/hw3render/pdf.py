@@ -19,7 +19,6 @@ part is `#part[...]`, which Quarto's orange-book.lua writes too.
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -30,6 +29,7 @@ import pypandoc
 import typst
 import yaml
 
+from . import output
 from .config import BookConfig
 from .convert import ChapterWriter, Target, resolve_references
 from .errors import SourceError
@@ -123,13 +123,10 @@ def write_pdf(book: BookConfig, notebooks: dict[Path, nbformat.NotebookNode], ta
         ]
         args += template_inputs(book, key, folder)
         # Typst's own citations off (`typst-citations`), as Quarto does with `citeproc: true`.
-        pypandoc.convert_text("\n\n".join(parts), "typst-citations", format="markdown", extra_args=args, outputfile=str(typ_path))
+        typst_source = pypandoc.convert_text("\n\n".join(parts), "typst-citations", format="markdown", extra_args=args)
+    output.write(typ_path, typst_source)
     fonts = [str(book.root / path) for path in book.format_option(key, "font-paths")]
-    # Written beside the PDF and renamed over it: the PDF is whole or absent, never half-written.
-    partial = pdf_path.with_name(f".{pdf_path.stem}.partial.pdf")
-    try:
-        typst.compile(str(typ_path), output=str(partial), root=str(out), font_paths=fonts, package_path=str(extension / "typst" / "packages"))
-        os.replace(partial, pdf_path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return pdf_path
+    # Typst writes its output in place; compiled to bytes and written whole, the PDF is the
+    # new one or the old one, never half of one.
+    compiled = typst.compile(str(typ_path), root=str(out), font_paths=fonts, package_path=str(extension / "typst" / "packages"))
+    return output.write(pdf_path, compiled)

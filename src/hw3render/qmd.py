@@ -50,6 +50,8 @@ def _split_front_matter(text: str) -> tuple[str, list[str]]:
     """A chapter's YAML front matter (between the first two `---` lines) and the lines after it."""
     lines = text.splitlines()
     if lines and lines[0].strip() == "---":
+        if "---" not in lines[1:]:
+            raise SourceError("the front matter opened by --- at line 1 is not closed by a --- line; close it")
         end = lines.index("---", 1)
         return "\n".join(lines[1:end]), lines[end + 1 :]
     return "", lines
@@ -63,6 +65,7 @@ def front_matter(text: str) -> dict[str, Any]:
 def parse(text: str) -> list[Block]:
     """Split a chapter into Markdown blocks and Python cells (front matter is dropped)."""
     lines = _split_front_matter(text)[1]
+    skipped = len(text.splitlines()) - len(lines)  # the front matter's lines, for line numbers in the file
     blocks: list[Block] = []
     buffer: list[str] = []
     i = 0
@@ -77,7 +80,7 @@ def parse(text: str) -> list[Block]:
         while j < len(lines) and lines[j].strip() != fence:
             j += 1
         if j == len(lines):
-            raise SourceError(f"unclosed ```{{python}} cell starting at line {i + 1}")
+            raise SourceError(f"unclosed ```{{python}} cell starting at line {skipped + i + 1}; close it with a line of {fence}")
         if "".join(buffer).strip():
             blocks.append(Block("markdown", "\n".join(buffer).strip("\n")))
         buffer = []

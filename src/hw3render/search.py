@@ -16,6 +16,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from . import output
 from .config import BookConfig
 
 INDEX_FILE = "search.js"
@@ -80,5 +81,5 @@ def write_search_index(book: BookConfig, titles: dict[Path, str]) -> Path:
             entries += page_entries(page, chapter.html_path.as_posix(), titles[chapter.source])
     script = "window.hw3SearchIndex = " + json.dumps(entries, ensure_ascii=False, indent=0) + ";\n"
     path = book.output_dir / INDEX_FILE
-    path.write_text(script, encoding="utf-8")
+    output.write(path, script)
     return path

@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from typing import Any
 import nbformat
 import pypandoc
 
+from . import output
 from .config import BookConfig, Chapter
 from .convert import ChapterWriter, Target, resolve_references
 from .errors import MissingOutputError
@@ -247,9 +247,7 @@ def copy_assets(book: BookConfig) -> None:
     copies = {path: book.root / path for path in [*book.format_option("html", "css"), *book.resources]}
     copies.update({Path(path): source for path, source in SITE_LIBS.items()})
     for path, source in copies.items():
-        target = book.output_dir / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(source, target)
+        output.copy(source, book.output_dir / path)
 
 
 def _site_variables(book: BookConfig, chapter: Chapter) -> dict[str, str]:
@@ -292,12 +290,12 @@ def write_page(
     previous = book.chapters[position - 1] if position > 0 else None
     following = book.chapters[position + 1] if position + 1 < len(book.chapters) else None
     variables = {
-        "booktitle": book.book.get("title", ""),
+        "booktitle": html.escape(book.book.get("title", "")),
         "pagetitle": chapter_title(chapter, book.root),
         "pagefile": chapter.html_path.name,
         "siteroot": _relative(book.output_dir / "x", book.output_dir / chapter.html_path).removesuffix("x"),
         "sidebar": _sidebar(book, chapter),
-        "profilenote": book.hw3.profile_note or "",
+        "profilenote": html.escape(book.hw3.profile_note or ""),  # a variable is not escaped by Pandoc
         **_site_variables(book, chapter),
     }
     if chapter.number is not None:
@@ -326,6 +324,4 @@ def write_page(
         args += ["-M", "link-citations=true", "-M", f"references-page={_relative(refs.html_path, chapter.html_path)}"]
         args += ["--lua-filter", str(TEMPLATES / "citations.lua")]
     args += [arg for key, value in variables.items() for arg in ("-V", f"{key}={value}")]
-    page.parent.mkdir(parents=True, exist_ok=True)
-    pypandoc.convert_text(markdown, "html5", format="markdown", extra_args=args, outputfile=str(page))
-    return page
+    return output.write(page, pypandoc.convert_text(markdown, "html5", format="markdown", extra_args=args))

@@ -1,8 +1,5 @@
 """The installed hw3 command (hw3render.cli): the book's commands on hw3core's parser."""
 
-import zipfile
-from pathlib import Path
-
 import pytest
 
 from hw3core import cli as experiment_cli
@@ -29,15 +26,6 @@ def test_the_post_render_command_outside_a_render_says_how_to_run_it(monkeypatch
     monkeypatch.delenv("QUARTO_PROJECT_OUTPUT_DIR", raising=False)
     assert main(["notebooks", "--quarto", "--profile", "smoke"]) == 2
     assert "needs QUARTO_PROJECT_OUTPUT_DIR; run it without --quarto" in capsys.readouterr().err
-
-
-def test_submission_zip_holds_pdf_notebooks_and_site(smoke_book, capsys):
-    assert main(["--out", str(smoke_book), "submission", "--profile", "smoke"]) == 0
-    archive = Path(capsys.readouterr().out.strip())
-    assert archive.name == "HW3-Name-StudentNumber.zip" and archive.parent == smoke_book.parent
-    names = zipfile.ZipFile(archive).namelist()
-    assert "hw3.pdf" in names and "html/index.html" in names
-    assert {f"notebooks/{n}.ipynb" for n in ("p1-cifar10", "p2-losses", "p3-transfer")} <= set(names)
 
 
 def test_submission_before_a_build_says_what_is_missing(tmp_path, capsys):
