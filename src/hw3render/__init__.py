@@ -12,6 +12,7 @@ make the PDF's text searchable). Output goes where Quarto's would: `_book/`.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -90,7 +91,8 @@ def render_book(
             log.info("typesetting the PDF")
             pdf = pool.submit(write_pdf, book, notebooks, targets, everything)
         if "html" in formats:
-            pages = [pool.submit(write_page, book, chapter, notebooks[chapter.source], targets, everything) for chapter in selected]
+            cited = book.cited(json.dumps(notebook, ensure_ascii=False) for notebook in notebooks.values())
+            pages = [pool.submit(write_page, book, chapter, notebooks[chapter.source], targets, everything, cited) for chapter in selected]
             result.html = [page.result() for page in pages]
         result.pdf = pdf.result() if pdf is not None else None
     result.executed = notebooks

@@ -12,7 +12,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 
@@ -121,16 +121,17 @@ class BookConfig:
         """Every word of QUARTO_LABELS as this book prints it."""
         return {key: self.label(key) for key in QUARTO_LABELS}
 
-    @property
-    def cited(self) -> list[str]:
-        """The bibliography keys the book's chapters cite, in the order of the .bib files.
+    def cited(self, executed: Iterable[str] = ()) -> list[str]:
+        """The bibliography keys the book's chapters cite, in the order of the .bib files:
+        in their sources, and in `executed`, the text their cells wrote (the package's
+        sentences cite too).
 
         Quarto's book lists only the works cited anywhere in the book on its references
-        page; `hw3 render` writes each HTML page on its own, so the references page is
-        told these keys (as `nocite`) to list the same works.
+        page, after the chapters ran; `hw3 render` writes each HTML page on its own, so the
+        references page is told these keys (as `nocite`) to list the same works.
         """
         keys = [key for bib in self.bibliography for key in re.findall(r"^@\w+\{([^,\s]+),", bib.read_text(encoding="utf-8"), re.MULTILINE)]
-        sources = "\n".join((self.root / chapter.source).read_text(encoding="utf-8") for chapter in self.chapters)
+        sources = "\n".join([*((self.root / chapter.source).read_text(encoding="utf-8") for chapter in self.chapters), *executed])
         return [key for key in dict.fromkeys(keys) if re.search(rf"(?<![\w.@])@{re.escape(key)}(?![\w-])", sources)]
 
     @property

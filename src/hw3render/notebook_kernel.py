@@ -6,7 +6,7 @@ time have to happen in their kernel instead:
 
 - `start`, called by the notebook's setup cell, trains what the chapter needs and the cache
   lacks, as the book's pre-render step does, and shows its progress there;
-- `prose` writes a paragraph whose numbers come from inline Python: the export gives the
+- `paragraph` writes a paragraph whose numbers come from inline Python: the export gives the
   paragraph's text with its `` `{python} expr` `` expressions, and the kernel puts in the
   values of this run, by Quarto's own rule (qmd.substitute_inline), so a re-run can never
   leave the numbers of the build beside outputs of its own;
@@ -58,8 +58,15 @@ def _callout_as_quote(match: re.Match[str]) -> str:
 
 def present(markdown: str, references: Mapping[str, str]) -> str:
     """A Markdown output as the notebook shows it: references resolved, callouts as quotes, and
-    Persian text right to left (a table stays left to right, as in the book)."""
-    targets = {label: Target(Path(), text) for label, text in references.items()}
+    Persian text right to left (a table stays left to right, as in the book).
+
+    `references` maps a label (`tbl-p3-compare`) to its words, and a citation the package's
+    text writes (`[@a; @b]`, a key starting with "[@") to citeproc's rendering of it, which
+    the export made: a kernel has no Pandoc to run citeproc with."""
+    targets = {label: Target(Path(), text) for label, text in references.items() if not label.startswith("[@")}
+    for citation, shown in references.items():
+        if citation.startswith("[@"):
+            markdown = markdown.replace(citation, shown)
     text = CALLOUT.sub(_callout_as_quote, resolve_references(markdown, None, targets, strict=False))
     table = text.lstrip().startswith("|")
     return rtl(text) if PERSIAN.search(text) and not table else text
@@ -68,7 +75,7 @@ def present(markdown: str, references: Mapping[str, str]) -> str:
 class PresentedMarkdown(MarkdownFormatter):
     """IPython's Markdown formatter, every text it makes passed through `present`.
 
-    `plain()` switches that off while `prose` asks for inline values, which go into a
+    `plain()` switches that off while `paragraph` asks for inline values, which go into a
     paragraph as they are.
     """
 
@@ -134,7 +141,7 @@ def start(chapter: str, profile: str, references: Mapping[str, str]) -> None:
         print("every experiment of this chapter is in the cache: the cells below only load them")
 
 
-def prose(template: str) -> None:
+def paragraph(template: str) -> None:
     """Show a paragraph of the chapter with the values of this run in place of its inline
     expressions (Quarto's `` `{python} expr` ``), as the book's renderer puts them in."""
     expressions = inline_expressions(template)

@@ -38,13 +38,15 @@ What a notebook adds to the chapter, so that it can be read alone and run anywhe
   appendix restricted to the chapter), with its table as this build wrote it, so a number
   can be traced to its cache entry and rerun with `hw3 train NAME`;
 - each paragraph whose numbers come from inline Python as a cell that writes it
-  (`prose(r\"\"\"…\"\"\")`, notebook_kernel.prose): its output is the paragraph with this
+  (`paragraph(r\"\"\"…\"\"\")`, notebook_kernel.paragraph; the export refuses a
+  chapter whose code binds that name, which would hide it): its output is the paragraph with this
   build's values, and a re-run writes it again with its own, so the prose never disagrees
   with the outputs beside it.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import importlib
 import inspect
@@ -71,9 +73,13 @@ from .site import citation_args
 
 SHOW = re.compile(r"^<!--\s*notebook:\s*show\s+(.*?)\s*-->$", re.DOTALL)
 HOLE = "<!--hw3-hole-{}-->"
+# A Pandoc citation in the text a cell printed (the package writes some: the paired test's sources).
+CITATION = re.compile(r"\[@[^\[\]\n]+\]")
 FENCE = re.compile(r"^(```+|~~~+|\$\$\s*$)")  # a code fence, or display math's own line
 # Where the README says to publish the notebooks: the repository's default branch, in notebooks/.
 PUBLISHED = ("main", "notebooks")
+# The kernel's function a prose cell calls (notebook_kernel.paragraph), imported by the setup cell.
+PARAGRAPH = "paragraph"
 ROLE = "hw3-role"  # a cell's part in the notebook: intro, setup, chapter, prose, source, caption, runs, references
 
 
@@ -279,7 +285,7 @@ try:
     import hw3core
 except ModuleNotFoundError:
 {install}
-from hw3render.notebook_kernel import prose, start
+from hw3render.notebook_kernel import {PARAGRAPH}, start
 
 start("{source.as_posix()}", profile="{profile}", references={json.dumps(references, ensure_ascii=False)})"""
     cell = nbformat.v4.new_code_cell(code)
@@ -290,7 +296,7 @@ start("{source.as_posix()}", profile="{profile}", references={json.dumps(referen
 def prose_source(template: str) -> str:
     if '"""' in template or template.endswith("\\"):
         raise SourceError(f"a paragraph with inline Python cannot be a raw string: `{template[:40]}`")
-    return f'prose(r"""\n{template}\n""")'
+    return f'{PARAGRAPH}(r"""\n{template}\n""")'
 
 
 def book_targets(book: BookConfig, source: Path, executed: nbformat.NotebookNode) -> dict[str, Target]:
@@ -310,14 +316,41 @@ def book_targets(book: BookConfig, source: Path, executed: nbformat.NotebookNode
 
 def mentioned(executed: nbformat.NotebookNode, targets: dict[str, Target]) -> dict[str, str]:
     """The labels the build's outputs and inline values refer to (package text such as «… in
-    @tbl-p3-compare»), with their words: what a re-run's outputs need resolved."""
+    @tbl-p3-compare»), with their words: what a re-run's outputs need resolved. The citations
+    that text makes (`[@mcnemar1947note]`) are mapped to themselves here; `with_citations`
+    writes them."""
     texts = [json.dumps(cell.get("outputs", []), ensure_ascii=False) + json.dumps(cell.metadata.get("user_expressions", []), ensure_ascii=False) for cell in executed.cells]
-    return {label: targets[label].text for text in texts for label in REFERENCE.findall(text) if label in targets}
+    labels = {label: targets[label].text for text in texts for label in REFERENCE.findall(text) if label in targets}
+    return {**labels, **{citation: citation for text in texts for citation in CITATION.findall(text)}}
+
+
+def bound_names(code: str) -> set[str]:
+    """The names a cell's code binds in the notebook's namespace: what it imports, assigns and
+    defines, outside function and class bodies (a cell with IPython syntax binds none we can see)."""
+    try:
+        pending: list[ast.AST] = [ast.parse(code)]
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        pending.extend(ast.iter_child_nodes(node))
+    return names
 
 
 def reader_notebook(book: BookConfig, source: Path, executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The notebook of a practical chapter from its executed cells (notebooks.from_kept)."""
     chapter = next(c for c in book.chapters if c.source == source)
+    for cell in executed.cells:
+        if cell.cell_type == "code" and PARAGRAPH in bound_names(split_options(cell.source)[1]):
+            raise SourceError(f"{source}: a cell binds `{PARAGRAPH}`, the name the notebook's prose cells call; rename it in the chapter")
     targets = book_targets(book, source, executed)
     references = mentioned(executed, targets)
     templates = iter(block.text for block in parse((book.root / source).read_text(encoding="utf-8")) if block.kind == "markdown")
@@ -330,9 +363,11 @@ def reader_notebook(book: BookConfig, source: Path, executed: nbformat.NotebookN
     written = [p for p in parts if p.role in ("markdown", "prose", "caption")]
     numbered = number_headings([p.text for p in written], chapter.number)
     texts = [resolve_references(text, None, targets) for text in numbered]
-    rendered, cited = with_citations(book, texts)
+    citations = [key for key in references if key.startswith("[@")]
+    rendered, cited = with_citations(book, texts + citations)
     for part, text in zip(written, rendered):
         part.text = text
+    references.update(zip(citations, rendered[len(texts) :]))
     title = ""
     if parts and parts[0].role == "markdown" and parts[0].text.startswith("# "):
         title, _, parts[0].text = parts[0].text.partition("\n\n")  # the chapter's heading opens the first cell
@@ -359,7 +394,7 @@ def runs_cells(book: BookConfig, chapter: Chapter) -> list[nbformat.NotebookNode
         "runs",
     )
     table = book_chapter.table(runs.runs_table(book.profile, chapter=key), digits=1)
-    output = nbformat.v4.new_output("display_data", data={"text/markdown": table.data, "text/plain": table.data})
+    output = nbformat.v4.new_output("execute_result", data={"text/plain": repr(table), "text/markdown": table.data}, execution_count=None)
     code = f'from hw3core import chapter, runs\n\nchapter.table(runs.runs_table(chapter="{key}"), digits=1)'
     cell = nbformat.v4.new_code_cell(code, outputs=[output])
     cell.metadata[ROLE] = "runs"

@@ -276,7 +276,10 @@ def write_page(
     notebook: nbformat.NotebookNode,
     targets: dict[str, Target],
     strict: bool = True,
+    cited: list[str] | None = None,
 ) -> Path:
+    """One chapter's HTML page. `cited`: the works the whole book cites, for the references
+    page (default: those its sources cite; render_book adds what the executed cells wrote)."""
     page = book.output_dir / chapter.html_path
     figures = f"{chapter.stem}_files/figure-html"
     writer = ChapterWriter(page.parent / figures, figures, targets, chapter.number is not None)
@@ -316,7 +319,7 @@ def write_page(
     # Every page gets the book's `nocite`, as Quarto gives each chapter the project's metadata,
     # and the references page every work cited anywhere in the book.
     refs = book.references_chapter
-    markdown = _nocite([*(book.cited if chapter == refs else []), *book.nocite]) + markdown
+    markdown = _nocite([*((book.cited() if cited is None else cited) if chapter == refs else []), *book.nocite]) + markdown
     if refs is None:
         args += ["-M", "suppress-bibliography=true"]
     elif chapter != refs:

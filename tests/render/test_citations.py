@@ -30,7 +30,7 @@ def _labels(keys: list[str]) -> dict[str, str]:
 
 
 def test_the_style_tells_the_two_lin_2014_works_apart_by_a_year_suffix():
-    labels = _labels(BOOK.cited)
+    labels = _labels(BOOK.cited())
     assert SUFFIXED.search(labels["lin2014network"]).group(0) == "2014a"
     assert SUFFIXED.search(labels["lin2014coco"]).group(0) == "2014b"
 
@@ -38,9 +38,9 @@ def test_the_style_tells_the_two_lin_2014_works_apart_by_a_year_suffix():
 def test_every_work_the_style_suffixes_is_in_nocite():
     """A page's citeproc sees only that page's citations (and `nocite`): a work that takes a
     year suffix in the whole book would lose it on a page that cites it alone."""
-    suffixed = sorted(key for key, label in _labels(BOOK.cited).items() if SUFFIXED.search(label))
+    suffixed = sorted(key for key, label in _labels(BOOK.cited()).items() if SUFFIXED.search(label))
     assert suffixed and sorted(set(suffixed) - set(BOOK.nocite)) == []
-    assert set(BOOK.nocite) <= set(BOOK.cited), "nocite lists only works the book cites"
+    assert set(BOOK.nocite) <= set(BOOK.cited()), "nocite lists only works the book cites"
 
 
 def _citations(page: Path) -> list[tuple[str, str]]:

@@ -136,8 +136,8 @@ def test_book_config_reads_chapters_parts_and_numbers():
     assert book.chapters[0].source == Path("index.qmd") and numbers[0] is None and numbers[-1] is None
     assert [n for n in numbers if n is not None] == list(range(1, 8))
     assert [c.part for c in book.chapters if c.part] == ["پرسش‌های نظری", "پرسش‌های عملی"]
-    # the part each chapter is in: the preface and the references are in none
-    assert [c.in_part for c in book.chapters] == [None] + ["پرسش‌های نظری"] * 4 + ["پرسش‌های عملی"] * 3 + [None]
+    # the part each chapter is in: the preface, the appendix of runs and the references are in none
+    assert [c.in_part for c in book.chapters] == [None] + ["پرسش‌های نظری"] * 4 + ["پرسش‌های عملی"] * 3 + [None, None]
     assert book.hw3.profile_note.startswith("پروفایل smoke")
 
 
