@@ -137,6 +137,13 @@ def test_scratch_comparison_states_the_measured_gain_of_pretraining_only_when_me
     assert "smoke" in text.scratch_comparison("smoke", scratch, frozen, "1,020", 102, A_BETTER, (224, 224))
 
 
+def test_scratch_comparison_says_when_training_stopped_while_still_improving():
+    rising = text.scratch_comparison("quick", run(0.99, 0.45, 0.43, epochs=70, best_epoch=70, train_seconds=900.0).metrics, None, "1,020", 102, None, (96, 224))
+    levelled = text.scratch_comparison("quick", run(0.99, 0.45, 0.43, epochs=70, best_epoch=61, train_seconds=900.0).metrics, None, "1,020", 102, None, (96, 224))
+    assert "هنوز بالا می‌رفت" in rising and "سقف" in rising
+    assert "هنوز بالا می‌رفت" not in levelled
+
+
 def test_scratch_comparison_states_a_difference_of_resolution_as_a_confound():
     scratch = run(0.9, 0.40, 0.35, epochs=70, best_epoch=66, train_seconds=600.0).metrics
     confounded = text.scratch_comparison("quick", scratch, run(0.97, 0.88, 0.86).metrics, "1,020", 102, A_BETTER, (96, 224))
