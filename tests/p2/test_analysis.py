@@ -65,6 +65,8 @@ def test_facts_and_tables_read_the_artifacts(runs):
     stage_one = runs["triplet"].history()
     assert facts["triplet_stage_one"]["loss"] == (stage_one["train_loss"].iloc[0], stage_one["train_loss"].iloc[-1])
     assert facts["best_val"]["triplet"] == pytest.approx(100 * runs["triplet"].history("history-linear.csv")["val_acc"].max())
+    linear = runs["triplet"].history("history-linear.csv")["val_acc"]
+    assert ("triplet" in facts["still_rising"]) == (linear.iloc[-1] == linear.max() and linear.idxmax() == linear.index[-1])
     assert facts["seconds"]["triplet"] == pytest.approx(
         stage_one["seconds"].sum() + runs["triplet"].history("history-linear.csv")["seconds"].sum()
     )

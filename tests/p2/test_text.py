@@ -125,3 +125,9 @@ def test_combined_story_has_a_sentence_for_each_outcome():
     assert "نه دقت را تغییر داد" in stories["same", "alike"]
     assert "هم دقت را جابه‌جا کرد و هم" in stories["moved", "tighter"]
     assert "بی‌آنکه خوشه‌ها فشرده‌تر شوند" in stories["moved", "alike"]
+
+
+def test_regimes_still_improving_are_named_and_none_says_nothing():
+    both = text.still_rising(["cross-entropy", "combined"])
+    assert f"{text.NAMES['cross-entropy']} و {text.NAMES['combined']} تا epoch آخر بالا می‌رفت" in both and "بودجهٔ آموزش" in both
+    assert text.still_rising([]) == ""

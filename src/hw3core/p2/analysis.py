@@ -243,6 +243,8 @@ def facts(runs: dict[str, Artifacts]) -> dict[str, Any]:
         "convergence": per(convergence),
         "target": 100 * cfg["train"]["target_acc"],
         "best_val": best_val,
+        # regimes whose classifier was best on validation at its last epoch (first seed)
+        "still_rising": [r for r, a in runs.items() if int(_classifier_history(a)["val_acc"].to_numpy().argmax()) == len(_classifier_history(a)) - 1],
         # the standard error of a validation accuracy like the regimes' best, on this validation split
         "val_standard_error": standard_error(float(np.mean(list(best_val.values()))) / 100, sizes["val"]),
         "triplet_stage_one": {  # first and last epoch of the triplet regime's first stage

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..profiles import Profile
-from ..prose import IS, WAS, device_name, direction, judged
+from ..prose import IS, WAS, device_name, direction, judged, listing
 from ..stats import NOISE_STANDARD_ERRORS, Comparison
 from .models import DEEPEST
 
@@ -217,3 +217,14 @@ def combined_story(comparison: Comparison, silhouette: PerRegime) -> str:
         (False, True): "پس جملهٔ triplet هم دقت را جابه‌جا کرد و هم خوشه‌ها را فشرده‌تر کرد.",
         (False, False): "پس جملهٔ triplet دقت را جابه‌جا کرد بی‌آنکه خوشه‌ها فشرده‌تر شوند.",
     }[(same_accuracy, tighter)]
+
+
+def still_rising(regimes: list[str]) -> str:
+    """What it means for part 3 that `regimes` (names as in `NAMES`' keys) were still
+    improving on validation at their last epoch; nothing when none was."""
+    if not regimes:
+        return ""
+    return (
+        f"در اجرای نخست، دقت اعتبارسنجی طبقه‌بند {listing([NAMES[r] for r in regimes])} تا epoch آخر بالا می‌رفت؛"
+        " پس با epochهای بیشتر شاید دقیق‌تر می‌شد، و حکم‌های این بخش دربارهٔ همین بودجهٔ آموزش است، نه توان نهایی هر تابع زیان."
+    )
