@@ -123,6 +123,7 @@ async def execute_async(
     """
     if not any(cell.cell_type == "code" for cell in notebook.cells):
         return notebook
+    started: list[nbformat.NotebookNode] = []  # the cells sent to the kernel, in order
     client = NotebookClient(
         notebook,
         timeout=timeout,
@@ -130,6 +131,7 @@ async def execute_async(
         resources={"metadata": {"path": str((root / source).parent)}},
         kernel_manager_class=_manager_class(warm),
         extra_arguments=list(KERNEL_ARGUMENTS),
+        on_cell_execute=lambda cell, cell_index: started.append(cell),
     )
     env = _environment(source, root, settings, threads or os.cpu_count() or 1)
     try:
@@ -137,10 +139,9 @@ async def execute_async(
     except CellExecutionError as error:
         raise chapter_error(notebook, source, root, error) from None
     except DeadKernelError:
-        # The cell the kernel began (nbclient numbers it on `execute_input`) and never answered.
-        running = next((c for c in notebook.cells if c.cell_type == "code" and c.get("execution_count") is not None
-                        and "shell.execute_reply" not in c.metadata.get("execution", {})), None)
-        where = f" in {_cell_name(running)}" if running is not None else ""
+        # The last cell sent to the kernel is the one it died in: cells run one at a time. (Its
+        # `execute_input` message, which numbers it, may never arrive from a kernel killed at once.)
+        where = f" in {_cell_name(started[-1])}" if started else ""
         raise ChapterError(
             f"{source}: its kernel died{where} (killed, or out of memory); run again, with fewer chapters at once (HW3_RENDER_WORKERS=1) if memory is short",
             layout.chapter_log(root, source),
