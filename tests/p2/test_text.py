@@ -127,7 +127,8 @@ def test_combined_story_has_a_sentence_for_each_outcome():
     assert "بی‌آنکه خوشه‌ها فشرده‌تر شوند" in stories["moved", "alike"]
 
 
-def test_regimes_still_improving_are_named_and_none_says_nothing():
+def test_regimes_still_improving_are_named_and_none_is_said_too():
     both = text.still_rising(["cross-entropy", "combined"])
     assert f"{text.NAMES['cross-entropy']} و {text.NAMES['combined']} تا epoch آخر بالا می‌رفت" in both and "بودجهٔ آموزش" in both
-    assert text.still_rising([]) == ""
+    none = text.still_rising([])
+    assert "پیش از epoch آخر به بیشینه رسید" in none and "بالا می‌رفت" not in none
