@@ -16,13 +16,13 @@ import pandas as pd
 
 from . import predictions
 from .cache import Artifacts
-from .seeding import seed_folder
+from .seeding import config_seeds, seed_folder
 from .stats import Comparison, compare_paired, mean_and_spread
 
 
 def seeds(artifacts: Artifacts) -> list[int]:
-    """The seeds a run was trained with: its config's "seeds", or its one "seed"."""
-    return list(artifacts.config["seeds"]) if "seeds" in artifacts.config else [artifacts.config["seed"]]
+    """The seeds a run was trained with (`seeding.config_seeds` of its config)."""
+    return config_seeds(artifacts.config)
 
 
 def folder(artifacts: Artifacts, seed: int) -> Path:

@@ -21,6 +21,7 @@ from . import experiments, registry
 from .cache import Artifacts
 from .experiments import PROVENANCE, RUNS
 from .profiles import Profile
+from .seeding import config_seeds
 from .settings import Settings, get_settings
 
 # The chapters whose experiments the book reads, in the book's order.
@@ -37,7 +38,7 @@ def data_fingerprint(recorded: dict[str, str]) -> str:
 
 def seeds_of(config: dict[str, Any]) -> str:
     """The seeds a config trains with, as the table writes them."""
-    return ", ".join(str(seed) for seed in config.get("seeds", [config.get("seed")]))
+    return ", ".join(str(seed) for seed in config_seeds(config))
 
 
 def _last_run(artifacts: Artifacts) -> dict[str, Any]:

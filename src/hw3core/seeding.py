@@ -52,7 +52,7 @@ def over_seeds(run_one: Callable[[dict[str, Any], Any], dict[str, Any]], cfg: di
     first = cfg["seeds"][0]
     per_seed: dict[str, dict[str, Any]] = {}
     for seed in cfg["seeds"]:
-        workdir = atomic.make_dir(ctx.workdir if seed == first else ctx.workdir / "seeds" / str(seed))
+        workdir = atomic.make_dir(seed_folder(ctx.workdir, cfg, seed))
         done = workdir / SEED_METRICS
         if done.exists():
             per_seed[str(seed)] = json.loads(done.read_text())
@@ -66,6 +66,11 @@ def over_seeds(run_one: Callable[[dict[str, Any], Any], dict[str, Any]], cfg: di
 def one_seed(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
     """The config of one run of `cfg`: its "seeds" list replaced by "seed"."""
     return {**{key: value for key, value in cfg.items() if key != "seeds"}, "seed": seed}
+
+
+def config_seeds(cfg: dict[str, Any]) -> list[int]:
+    """The seeds a config trains with: its "seeds" list (`over_seeds`), or its one "seed"."""
+    return list(cfg["seeds"]) if "seeds" in cfg else [cfg.get("seed")]
 
 
 def seed_folder(run_folder: Path, cfg: dict[str, Any], seed: int) -> Path:
