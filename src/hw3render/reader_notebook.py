@@ -140,13 +140,13 @@ def _has_image(cell: nbformat.NotebookNode) -> bool:
     return any("image/png" in output.get("data", {}) for output in cell.outputs)
 
 
-def code_parts(cell: nbformat.NotebookNode, targets: dict[str, Target], references: dict[str, str]) -> list[Part]:
-    """A chapter's executed code cell without its options, its Markdown outputs as the notebook
-    shows them (notebook_kernel.present), and its caption after it if the book numbers or
-    captions what it shows."""
+def code_parts(cell: nbformat.NotebookNode, targets: dict[str, Target]) -> list[Part]:
+    """A chapter's executed code cell without its options, with the outputs the book shows (its
+    Markdown presented when the cell is written, `_cells`, once every citation has its words),
+    and its caption after it if the book numbers or captions what it shows."""
     options = cell.metadata.get("hw3-options", {})
     shown = options.get("include", True) is not False and options.get("output", True) is not False
-    outputs = [_presented(output, references) for output in cell.outputs] if shown else []
+    outputs = cell.outputs if shown else []
     code = nbformat.v4.new_code_cell(split_options(cell.source)[1], outputs=outputs, execution_count=cell.execution_count)
     code.metadata[ROLE] = "chapter"
     parts = [Part("code", cell=code)]
@@ -314,14 +314,15 @@ def book_targets(book: BookConfig, source: Path, executed: nbformat.NotebookNode
     return targets
 
 
-def mentioned(executed: nbformat.NotebookNode, targets: dict[str, Target]) -> dict[str, str]:
-    """The labels the build's outputs and inline values refer to (package text such as «… in
-    @tbl-p3-compare»), with their words: what a re-run's outputs need resolved. The citations
-    that text makes (`[@mcnemar1947note]`) are mapped to themselves here; `with_citations`
-    writes them."""
-    texts = [json.dumps(cell.get("outputs", []), ensure_ascii=False) + json.dumps(cell.metadata.get("user_expressions", []), ensure_ascii=False) for cell in executed.cells]
-    labels = {label: targets[label].text for text in texts for label in REFERENCE.findall(text) if label in targets}
-    return {**labels, **{citation: citation for text in texts for citation in CITATION.findall(text)}}
+def printed(executed: nbformat.NotebookNode) -> str:
+    """Everything the build's cells wrote: their outputs and inline values, as one text to search."""
+    return "".join(json.dumps(cell.get("outputs", []), ensure_ascii=False) + json.dumps(cell.metadata.get("user_expressions", []), ensure_ascii=False) for cell in executed.cells)
+
+
+def mentioned(written: str, targets: dict[str, Target]) -> dict[str, str]:
+    """The labels the build's outputs (`written`, `printed`) refer to (package text such as
+    «… in @tbl-p3-compare»), with their words: what a re-run's outputs need resolved."""
+    return {label: targets[label].text for label in REFERENCE.findall(written) if label in targets}
 
 
 def bound_names(code: str) -> set[str]:
@@ -352,18 +353,21 @@ def reader_notebook(book: BookConfig, source: Path, executed: nbformat.NotebookN
         if cell.cell_type == "code" and PARAGRAPH in bound_names(split_options(cell.source)[1]):
             raise SourceError(f"{source}: a cell binds `{PARAGRAPH}`, the name the notebook's prose cells call; rename it in the chapter")
     targets = book_targets(book, source, executed)
-    references = mentioned(executed, targets)
+    output_text = printed(executed)
+    references = mentioned(output_text, targets)
+    # The citations the package's text makes (`[@mcnemar1947note]`), written by citeproc with
+    # the chapter's own below; the kernel replaces each by its words (notebook_kernel.present).
+    citations = list(dict.fromkeys(CITATION.findall(output_text)))
     templates = iter(block.text for block in parse((book.root / source).read_text(encoding="utf-8")) if block.kind == "markdown")
     parts: list[Part] = []
     for cell in executed.cells:
         if cell.cell_type == "markdown":
             parts += markdown_parts(next(templates), cell.metadata.get("user_expressions", []))
         else:
-            parts += code_parts(cell, targets, references)
+            parts += code_parts(cell, targets)
     written = [p for p in parts if p.role in ("markdown", "prose", "caption")]
     numbered = number_headings([p.text for p in written], chapter.number)
     texts = [resolve_references(text, None, targets) for text in numbered]
-    citations = [key for key in references if key.startswith("[@")]
     rendered, cited = with_citations(book, texts + citations)
     for part, text in zip(written, rendered):
         part.text = text
@@ -409,7 +413,9 @@ def _markdown(text: str, role: str) -> nbformat.NotebookNode:
 
 def _cells(part: Part, where: str, references: dict[str, str]) -> list[nbformat.NotebookNode]:
     if part.role == "code":
-        return [part.cell]
+        cell = copy.copy(part.cell)  # the outputs are replaced, not changed
+        cell.outputs = [_presented(output, references) for output in cell.outputs]
+        return [cell]
     if part.role == "source":
         return [_markdown(source_text(part.text, where), "source")]
     if part.role == "prose":
