@@ -64,6 +64,11 @@ def _classifier_history(artifacts: Artifacts) -> pd.DataFrame:
     return artifacts.history("history-linear.csv" if artifacts.path("history-linear.csv").exists() else "history.csv")
 
 
+def _best_at_last_epoch(history: pd.DataFrame) -> bool:
+    """Whether validation accuracy peaked at the last epoch: still improving when training ended."""
+    return int(history["val_acc"].to_numpy().argmax()) == len(history) - 1
+
+
 def training_seconds(artifacts: Artifacts) -> float:
     """Seconds spent in training epochs (the triplet regime's two stages together)."""
     seconds = artifacts.history()["seconds"].sum()
@@ -244,7 +249,7 @@ def facts(runs: dict[str, Artifacts]) -> dict[str, Any]:
         "target": 100 * cfg["train"]["target_acc"],
         "best_val": best_val,
         # regimes whose classifier was best on validation at its last epoch (first seed)
-        "still_rising": [r for r, a in runs.items() if int(_classifier_history(a)["val_acc"].to_numpy().argmax()) == len(_classifier_history(a)) - 1],
+        "still_rising": [regime for regime, artifacts in runs.items() if _best_at_last_epoch(_classifier_history(artifacts))],
         # the standard error of a validation accuracy like the regimes' best, on this validation split
         "val_standard_error": standard_error(float(np.mean(list(best_val.values()))) / 100, sizes["val"]),
         "triplet_stage_one": {  # first and last epoch of the triplet regime's first stage
