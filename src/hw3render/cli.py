@@ -72,8 +72,7 @@ def cmd_submission(args: argparse.Namespace, settings: Settings) -> int:
     """
     import io
 
-    from hw3core.atomic import write_bytes
-
+    from . import output
     from .build_record import RECORD, require_profile
     from .config import load_book
 
@@ -98,7 +97,7 @@ def cmd_submission(args: argparse.Namespace, settings: Settings) -> int:
         for path in sorted(out.rglob("*")):
             if path.is_file() and path.suffix not in {".pdf", ".typ", ".ipynb"} and path.name != RECORD:
                 archive.write(path, f"html/{path.relative_to(out)}")
-    write_bytes(target, buffer.getvalue())  # whole or absent: a full disk leaves no torn zip
+    output.write(target, buffer.getvalue())  # whole or absent: a full disk leaves no torn zip, and says so in one line
     print(target)
     return 0
 
